@@ -1,0 +1,345 @@
+//! The completion cell behind every `EventualResult`: one slot for the
+//! outcome, the threads and tasks waiting for it, and the reactor task's
+//! waker for cancellation.
+//!
+//! Everything is guarded by one short-lived mutex; waking happens after it
+//! is released. A `status` byte mirrors the state for lock-free checks (the
+//! reactor task's "was I cancelled?" test on every poll, `is_ready`, and
+//! `Debug`, which must never block).
+
+use std::mem;
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::error::Error;
+use crate::report::{self, Origin};
+use crate::waiters::{Waiter, Waiters};
+
+/// Where a result stands, as `Debug` shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Status {
+    Pending = 0,
+    Ready = 1,
+    Failed = 2,
+    Cancelled = 3,
+    Stopped = 4,
+    Taken = 5,
+}
+
+impl Status {
+    fn of<T>(result: &Result<T, Error>) -> Status {
+        match result {
+            Ok(_) => Status::Ready,
+            Err(Error::Cancelled) => Status::Cancelled,
+            Err(Error::ReactorStopped) => Status::Stopped,
+            Err(_) => Status::Failed,
+        }
+    }
+
+    fn from_u8(value: u8) -> Status {
+        match value {
+            0 => Status::Pending,
+            1 => Status::Ready,
+            2 => Status::Failed,
+            3 => Status::Cancelled,
+            4 => Status::Stopped,
+            _ => Status::Taken,
+        }
+    }
+
+    pub(crate) fn label(self) -> &'static str {
+        match self {
+            Status::Pending => "pending",
+            Status::Ready => "ready",
+            Status::Failed => "failed",
+            Status::Cancelled => "cancelled",
+            Status::Stopped => "stopped",
+            Status::Taken => "taken",
+        }
+    }
+}
+
+/// What the cell holds.
+pub(crate) enum Outcome<T> {
+    Pending,
+    Ready(Result<T, Error>),
+    /// A consuming wait took the value.
+    Taken,
+}
+
+/// How a wait reads a ready outcome: take it, or clone it.
+pub(crate) type Extract<T> = fn(&mut Outcome<T>) -> Result<T, Error>;
+
+/// Moves the result out, leaving [`Outcome::Taken`].
+pub(crate) fn take<T>(outcome: &mut Outcome<T>) -> Result<T, Error> {
+    match mem::replace(outcome, Outcome::Taken) {
+        Outcome::Ready(result) => result,
+        Outcome::Taken | Outcome::Pending => Err(Error::AlreadyRetrieved),
+    }
+}
+
+/// Clones the result, leaving it in place for other waiters.
+pub(crate) fn clone<T: Clone>(outcome: &mut Outcome<T>) -> Result<T, Error> {
+    match outcome {
+        Outcome::Ready(result) => result.clone(),
+        Outcome::Taken | Outcome::Pending => Err(Error::AlreadyRetrieved),
+    }
+}
+
+/// A point in time to give up waiting; `None` is "never". An overflowing
+/// timeout means "never" too, so no timeout can panic.
+pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
+    Instant::now().checked_add(timeout)
+}
+
+struct State<T> {
+    outcome: Outcome<T>,
+    waiters: Waiters,
+    /// The reactor task's waker, woken by cancellation and shutdown.
+    task: Option<Waker>,
+    /// Live user handles (`EventualResult`, `SharedResult` clones).
+    handles: usize,
+    /// A wait returned the outcome (a timed-out wait does not count).
+    observed: bool,
+}
+
+pub(crate) struct Completion<T> {
+    state: Mutex<State<T>>,
+    status: AtomicU8,
+    origin: Origin,
+}
+
+impl<T> Completion<T> {
+    /// A pending cell with one handle.
+    pub(crate) fn new(origin: Origin) -> Arc<Self> {
+        Arc::new(Completion {
+            state: Mutex::new(State {
+                outcome: Outcome::Pending,
+                waiters: Waiters::default(),
+                task: None,
+                handles: 1,
+                observed: false,
+            }),
+            status: AtomicU8::new(Status::Pending as u8),
+            origin,
+        })
+    }
+
+    pub(crate) fn origin(&self) -> &Origin {
+        &self.origin
+    }
+
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        // Nothing panics while holding this lock (user code runs outside
+        // it), but a poisoned lock must not turn into a second panic.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        Status::from_u8(self.status.load(Ordering::Acquire))
+    }
+
+    /// Whether the outcome is decided (value, error, cancelled, stopped).
+    pub(crate) fn is_done(&self) -> bool {
+        self.status() != Status::Pending
+    }
+
+    /// The reactor task's completion. Returns `false` (and drops `result`)
+    /// when the cell was already decided, by cancellation or shutdown.
+    pub(crate) fn complete(&self, result: Result<T, Error>) -> bool {
+        self.finish(result, false)
+    }
+
+    /// Decides the outcome from outside the task (cancel, shutdown, a
+    /// dropped task) and wakes the task so it drops its future promptly.
+    pub(crate) fn interrupt(&self, error: Error) -> bool {
+        self.finish(Err(error), true)
+    }
+
+    fn finish(&self, result: Result<T, Error>, wake_task: bool) -> bool {
+        let mut state = self.lock();
+        if !matches!(state.outcome, Outcome::Pending) {
+            drop(state);
+            // Dropped outside the lock: a user destructor runs here.
+            drop(result);
+            return false;
+        }
+        // Every handle is gone: nobody can observe this failure any more.
+        let report = match &result {
+            Err(error) if state.handles == 0 && error.is_reportable() => Some(error.clone()),
+            _ => None,
+        };
+        self.status
+            .store(Status::of(&result) as u8, Ordering::Release);
+        state.outcome = Outcome::Ready(result);
+        let waiters = state.waiters.take();
+        let task = state.task.take();
+        drop(state);
+
+        waiters.wake();
+        if let Some(task) = task.filter(|_| wake_task) {
+            task.wake();
+        }
+        if let Some(error) = report {
+            report::unobserved(&error, &self.origin);
+        }
+        true
+    }
+
+    /// Remembers the reactor task's waker for [`Completion::interrupt`].
+    pub(crate) fn register_task(&self, waker: &Waker) {
+        let mut state = self.lock();
+        match &state.task {
+            Some(current) if current.will_wake(waker) => {}
+            _ => state.task = Some(waker.clone()),
+        }
+    }
+
+    /// Cancels a pending operation; `false` when it was already decided.
+    pub(crate) fn cancel(&self) -> bool {
+        self.interrupt(Error::Cancelled)
+    }
+
+    /// Reads the outcome if it is decided, without blocking.
+    pub(crate) fn try_read(&self, extract: Extract<T>) -> Option<Result<T, Error>> {
+        let mut state = self.lock();
+        match state.outcome {
+            Outcome::Pending => None,
+            _ => Some(self.read(&mut state, extract)),
+        }
+    }
+
+    fn read(&self, state: &mut State<T>, extract: Extract<T>) -> Result<T, Error> {
+        state.observed = true;
+        let result = extract(&mut state.outcome);
+        if matches!(state.outcome, Outcome::Taken) {
+            self.status.store(Status::Taken as u8, Ordering::Release);
+        }
+        result
+    }
+
+    /// Blocks the calling thread until the outcome is decided or `deadline`
+    /// passes; `Ok(None)` on timeout, with nothing consumed.
+    pub(crate) fn wait_until(
+        &self,
+        deadline: Option<Instant>,
+        extract: Extract<T>,
+    ) -> Option<Result<T, Error>> {
+        // Check → register → park → re-check: the waiter is registered under
+        // the same lock that `finish` takes to publish the outcome, so the
+        // unpark cannot be missed, and the park token absorbs an unpark that
+        // lands between unlocking and parking.
+        let mut state = self.lock();
+        if !matches!(state.outcome, Outcome::Pending) {
+            return Some(self.read(&mut state, extract));
+        }
+        if deadline.is_some_and(|deadline| deadline <= Instant::now()) {
+            return None;
+        }
+        let key = state.waiters.insert(Waiter::Thread(thread::current()));
+        drop(state);
+
+        loop {
+            match deadline {
+                None => thread::park(),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now < deadline {
+                        thread::park_timeout(deadline - now);
+                    }
+                }
+            }
+            let mut state = self.lock();
+            if !matches!(state.outcome, Outcome::Pending) {
+                // `finish` took every waiter, ours included.
+                return Some(self.read(&mut state, extract));
+            }
+            if deadline.is_some_and(|deadline| deadline <= Instant::now()) {
+                state.waiters.remove(key);
+                return None;
+            }
+            // A spurious wake-up, or an unpark meant for other code on this
+            // thread: still registered, park again.
+        }
+    }
+
+    /// The async side of a wait. `key` is the handle's waiter slot, kept
+    /// across polls so that re-polling replaces the waker instead of adding
+    /// one.
+    pub(crate) fn poll_read(
+        &self,
+        cx: &mut Context<'_>,
+        key: &mut Option<u64>,
+        extract: Extract<T>,
+    ) -> Poll<Result<T, Error>> {
+        let mut state = self.lock();
+        if !matches!(state.outcome, Outcome::Pending) {
+            if let Some(key) = key.take() {
+                state.waiters.remove(key);
+            }
+            return Poll::Ready(self.read(&mut state, extract));
+        }
+        match key {
+            Some(key) => state.waiters.update(*key, cx.waker()),
+            None => *key = Some(state.waiters.insert(Waiter::Task(cx.waker().clone()))),
+        }
+        Poll::Pending
+    }
+
+    /// A new handle to this cell (a `SharedResult` clone).
+    pub(crate) fn add_handle(&self) {
+        self.lock().handles += 1;
+    }
+
+    /// A handle went away. The last one reports a failure nobody observed
+    /// and frees the value early.
+    pub(crate) fn drop_handle(&self, key: Option<u64>) {
+        let mut state = self.lock();
+        if let Some(key) = key {
+            state.waiters.remove(key);
+        }
+        state.handles -= 1;
+        if state.handles > 0 {
+            return;
+        }
+        let leftover = match state.outcome {
+            Outcome::Ready(_) => mem::replace(&mut state.outcome, Outcome::Taken),
+            _ => return,
+        };
+        let observed = state.observed;
+        drop(state);
+        if let Outcome::Ready(Err(error)) = &leftover {
+            if !observed && error.is_reportable() {
+                report::unobserved(error, &self.origin);
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_after_overflow_means_never() {
+        assert_eq!(deadline_after(Duration::MAX), None);
+        assert!(deadline_after(Duration::ZERO).is_some());
+    }
+
+    #[test]
+    fn status_round_trips_through_u8() {
+        for status in [
+            Status::Pending,
+            Status::Ready,
+            Status::Failed,
+            Status::Cancelled,
+            Status::Stopped,
+            Status::Taken,
+        ] {
+            assert_eq!(Status::from_u8(status as u8), status);
+        }
+    }
+}

@@ -1,0 +1,170 @@
+//! The process-wide reactor and the functions that use it, for code that
+//! wants Python crochet's shape: `setup()` once, then call from anywhere.
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::sync::{Arc, LazyLock};
+use std::time::Duration;
+
+use crate::backend::Backend;
+use crate::error::Error;
+use crate::eventual::EventualResult;
+use crate::reactor::{Reactor, ShutdownGuard};
+use crate::spawner::Spawner;
+
+static GLOBAL: LazyLock<Reactor> = LazyLock::new(|| Reactor::with_stash_drain(true));
+
+/// The process-wide reactor that the free functions use.
+pub fn global() -> &'static Reactor {
+    &GLOBAL
+}
+
+/// Starts the global reactor on `backend`; see [`Reactor::setup`].
+///
+/// Any number of libraries and threads may call it: only the first call
+/// starts anything, and after [`no_setup`] it does nothing.
+///
+/// # Errors
+///
+/// As [`Reactor::setup`].
+pub fn setup_with(backend: impl Backend) -> Result<(), Error> {
+    GLOBAL.setup(backend)
+}
+
+/// Declares that the application will attach its own runtime to the
+/// global reactor; see [`Reactor::no_setup`].
+///
+/// # Errors
+///
+/// As [`Reactor::no_setup`].
+pub fn no_setup() -> Result<(), Error> {
+    GLOBAL.no_setup()
+}
+
+/// Attaches an application's runtime to the global reactor; see
+/// [`Reactor::attach`].
+///
+/// # Errors
+///
+/// As [`Reactor::attach`].
+pub fn attach(spawner: Arc<dyn Spawner>) -> Result<(), Error> {
+    GLOBAL.attach(spawner)
+}
+
+/// Runs `f` in the global reactor; see [`Reactor::run_in_reactor`].
+#[track_caller]
+pub fn run_in_reactor<F, Fut>(f: F) -> EventualResult<Fut::Output>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    GLOBAL.run_in_reactor(f)
+}
+
+/// Runs a fallible operation in the global reactor; see
+/// [`Reactor::try_run_in_reactor`].
+#[track_caller]
+pub fn try_run_in_reactor<F, Fut, T, E>(f: F) -> EventualResult<T>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+{
+    GLOBAL.try_run_in_reactor(f)
+}
+
+/// Runs a `!Send` future on a thread of the global reactor; see
+/// [`Reactor::run_in_reactor_local`].
+#[track_caller]
+pub fn run_in_reactor_local<F, Fut>(f: F) -> EventualResult<Fut::Output>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future + 'static,
+    Fut::Output: Send + 'static,
+{
+    GLOBAL.run_in_reactor_local(f)
+}
+
+/// Fire-and-forget on the global reactor; see [`Reactor::spawn`].
+#[track_caller]
+pub fn spawn<F, Fut>(f: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = ()> + Send + 'static,
+{
+    GLOBAL.spawn(f);
+}
+
+/// Fire-and-forget for fallible work on the global reactor; see
+/// [`Reactor::try_spawn`].
+#[track_caller]
+pub fn try_spawn<F, Fut, E>(f: F)
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+{
+    GLOBAL.try_spawn(f);
+}
+
+/// Runs `f` in the global reactor and blocks for its result, cancelling it
+/// on timeout; see [`Reactor::wait_for`].
+///
+/// # Errors
+///
+/// As [`Reactor::wait_for`].
+///
+/// # Blocking
+///
+/// Blocks the calling thread for up to `timeout`.
+#[track_caller]
+pub fn wait_for<F, Fut>(timeout: Duration, f: F) -> Result<Fut::Output, Error>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: Send + 'static,
+{
+    GLOBAL.wait_for(timeout, f)
+}
+
+/// [`wait_for`] for a fallible operation; see [`Reactor::try_wait_for`].
+///
+/// # Errors
+///
+/// As [`Reactor::try_wait_for`].
+///
+/// # Blocking
+///
+/// Blocks the calling thread for up to `timeout`.
+#[track_caller]
+pub fn try_wait_for<F, Fut, T, E>(timeout: Duration, f: F) -> Result<T, Error>
+where
+    F: FnOnce() -> Fut + Send + 'static,
+    Fut: Future<Output = Result<T, E>> + Send + 'static,
+    T: Send + 'static,
+    E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+{
+    GLOBAL.try_wait_for(timeout, f)
+}
+
+/// Shuts the global reactor down and empties the stash; see
+/// [`Reactor::shutdown`].
+///
+/// # Errors
+///
+/// As [`Reactor::shutdown`].
+///
+/// # Blocking
+///
+/// Blocks for up to `timeout`.
+pub fn shutdown(timeout: Duration) -> Result<(), Error> {
+    GLOBAL.shutdown(timeout)
+}
+
+/// A guard that shuts the global reactor down when dropped; hold it in
+/// `main`. See [`ShutdownGuard`].
+pub fn shutdown_guard(timeout: Duration) -> ShutdownGuard {
+    GLOBAL.shutdown_guard(timeout)
+}

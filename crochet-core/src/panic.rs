@@ -1,0 +1,115 @@
+//! A panic caught in the reactor, kept with its payload.
+
+use std::any::Any;
+use std::fmt;
+use std::panic::{self, AssertUnwindSafe};
+use std::sync::{Arc, Mutex, PoisonError};
+
+/// A panic that happened while running an operation in the reactor.
+///
+/// The reactor keeps running; the panic's message is shown by
+/// [`Error::Panicked`](crate::Error::Panicked), and its original payload can
+/// be taken once, to re-raise it on the caller's thread with
+/// [`Panic::resume_unwind`].
+#[derive(Clone)]
+pub struct Panic(Arc<Inner>);
+
+struct Inner {
+    message: String,
+    // A `Mutex` makes the `Send`-only payload shareable (`Sync`) without
+    // unsafe code; it is taken at most once.
+    payload: Mutex<Option<Box<dyn Any + Send>>>,
+}
+
+impl Panic {
+    pub(crate) fn new(payload: Box<dyn Any + Send>) -> Self {
+        let message = message_of(&*payload);
+        Panic(Arc::new(Inner {
+            message,
+            payload: Mutex::new(Some(payload)),
+        }))
+    }
+
+    /// The panic message (`panic!`'s formatted text), or a placeholder when
+    /// the payload is not a string.
+    pub fn message(&self) -> &str {
+        &self.0.message
+    }
+
+    /// Takes the original panic payload; `None` if a clone of this panic
+    /// already took it.
+    pub fn take_payload(&self) -> Option<Box<dyn Any + Send>> {
+        self.0
+            .payload
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
+    /// Re-raises the panic on the calling thread, with the original payload
+    /// when it is still there (otherwise with the message).
+    ///
+    /// # Panics
+    ///
+    /// Always: that is what it is for.
+    pub fn resume_unwind(self) -> ! {
+        match self.take_payload() {
+            Some(payload) => panic::resume_unwind(payload),
+            None => panic::resume_unwind(Box::new(self.0.message.clone())),
+        }
+    }
+}
+
+impl fmt::Debug for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Panic")
+            .field("message", &self.0.message)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for Panic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0.message)
+    }
+}
+
+/// Runs `f`, turning a panic into a [`Panic`].
+pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panic> {
+    panic::catch_unwind(AssertUnwindSafe(f)).map_err(Panic::new)
+}
+
+/// Drops `value`, swallowing (and logging) a panic in its destructor: a
+/// destructor that panics during cancellation or shutdown must not take the
+/// reactor thread down with it.
+pub(crate) fn drop_quietly<T>(value: T) {
+    if let Err(panic) = catch(move || drop(value)) {
+        tracing::error!(
+            target: "crochet",
+            panic = panic.message(),
+            "a future panicked in its destructor; the panic was contained"
+        );
+    }
+}
+
+fn message_of(payload: &(dyn Any + Send)) -> String {
+    if let Some(text) = payload.downcast_ref::<&'static str>() {
+        (*text).to_owned()
+    } else if let Some(text) = payload.downcast_ref::<String>() {
+        text.clone()
+    } else {
+        "<non-string panic payload>".to_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn message_of_reads_str_and_string_payloads() {
+        assert_eq!(message_of(&"static"), "static");
+        assert_eq!(message_of(&String::from("owned")), "owned");
+        assert_eq!(message_of(&42_u8), "<non-string panic payload>");
+    }
+}

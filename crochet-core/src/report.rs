@@ -1,0 +1,120 @@
+//! Failures that nobody observed, and the hook that reports them.
+
+use std::fmt;
+use std::panic::Location;
+use std::sync::{Arc, PoisonError, RwLock};
+
+use crate::error::Error;
+use crate::panic;
+
+/// Where an operation came from: the submitting call site and the type of
+/// the closure. Both are `'static`, so carrying them costs nothing.
+#[derive(Clone, Copy)]
+pub(crate) struct Origin {
+    pub(crate) location: &'static Location<'static>,
+    pub(crate) operation: &'static str,
+}
+
+impl Origin {
+    #[track_caller]
+    pub(crate) fn of<F>() -> Origin {
+        Origin {
+            location: Location::caller(),
+            operation: std::any::type_name::<F>(),
+        }
+    }
+}
+
+/// A failure that no caller observed: its result was dropped without being
+/// waited, or it finished after every handle was gone.
+///
+/// Handed to the hook set with [`set_failure_hook`]. Cancellation that a
+/// caller asked for and results stopped by shutdown are not failures and
+/// are never reported.
+pub struct UnobservedFailure<'a> {
+    error: &'a Error,
+    origin: &'a Origin,
+}
+
+impl UnobservedFailure<'_> {
+    /// The error the operation ended with.
+    pub fn error(&self) -> &Error {
+        self.error
+    }
+
+    /// Where the operation was submitted.
+    pub fn location(&self) -> &'static Location<'static> {
+        self.origin.location
+    }
+
+    /// The type name of the submitted closure, which names the function it
+    /// was written in.
+    pub fn operation(&self) -> &'static str {
+        self.origin.operation
+    }
+}
+
+impl fmt::Debug for UnobservedFailure<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("UnobservedFailure")
+            .field("error", self.error)
+            .field("location", &format_args!("{}", self.origin.location))
+            .field("operation", &self.origin.operation)
+            .finish()
+    }
+}
+
+type Hook = Arc<dyn Fn(&UnobservedFailure<'_>) + Send + Sync + 'static>;
+
+static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
+
+/// Replaces how unobserved failures are reported, process-wide.
+///
+/// The default logs one `tracing` event at error level, target `crochet`,
+/// with the error, the submitting location and the operation. The hook runs
+/// on whichever thread noticed the failure (a reactor thread, or the thread
+/// that dropped the last handle); a panic in it is contained and logged.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::atomic::{AtomicUsize, Ordering};
+///
+/// static SEEN: AtomicUsize = AtomicUsize::new(0);
+/// crochet_core::set_failure_hook(|failure| {
+///     SEEN.fetch_add(1, Ordering::SeqCst);
+///     eprintln!("lost failure at {}: {}", failure.location(), failure.error());
+/// });
+/// # crochet_core::reset_failure_hook();
+/// ```
+pub fn set_failure_hook(hook: impl Fn(&UnobservedFailure<'_>) + Send + Sync + 'static) {
+    *HOOK.write().unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(hook));
+}
+
+/// Restores the default report (the `tracing` event).
+pub fn reset_failure_hook() {
+    *HOOK.write().unwrap_or_else(PoisonError::into_inner) = None;
+}
+
+/// Reports one unobserved failure through the hook, or logs it.
+pub(crate) fn unobserved(error: &Error, origin: &Origin) {
+    let failure = UnobservedFailure { error, origin };
+    let hook = HOOK.read().unwrap_or_else(PoisonError::into_inner).clone();
+    match hook {
+        Some(hook) => {
+            if let Err(panic) = panic::catch(|| hook(&failure)) {
+                tracing::error!(
+                    target: "crochet",
+                    panic = panic.message(),
+                    "the unobserved-failure hook panicked; the panic was contained"
+                );
+            }
+        }
+        None => tracing::error!(
+            target: "crochet",
+            operation = origin.operation,
+            location = %origin.location,
+            "unobserved failure: {error}"
+        ),
+    }
+}

@@ -1,0 +1,123 @@
+//! `SharedResult`: a cloneable handle where every waiter gets the value.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use crate::completion::{self, Completion};
+use crate::error::Error;
+use crate::eventual::{blocking_wait, debug_fields};
+
+/// A cloneable handle to an operation's result, made with
+/// [`EventualResult::shared`](crate::EventualResult::shared).
+///
+/// Every wait, on every clone, returns a clone of the same outcome, as
+/// Python crochet's `wait()` does. Otherwise it behaves as
+/// [`EventualResult`](crate::EventualResult): waits that time out leave it
+/// waitable, waits on reactor threads are refused, `.await` works, and
+/// dropping every clone does not cancel the operation.
+#[must_use = "dropping a SharedResult does not cancel the operation"]
+pub struct SharedResult<T> {
+    cell: Arc<Completion<T>>,
+    key: Option<u64>,
+}
+
+impl<T> SharedResult<T> {
+    /// Takes over a handle that was already counted in the cell.
+    pub(crate) fn from_cell(cell: Arc<Completion<T>>) -> Self {
+        SharedResult { cell, key: None }
+    }
+
+    /// Whether the outcome is decided. Never blocks.
+    pub fn is_ready(&self) -> bool {
+        self.cell.is_done()
+    }
+
+    /// Cancels the operation if it is still running; see
+    /// [`EventualResult::cancel`](crate::EventualResult::cancel).
+    pub fn cancel(&self) -> bool {
+        self.cell.cancel()
+    }
+}
+
+impl<T: Clone> SharedResult<T> {
+    /// Blocks until the result is there and returns a clone of it.
+    ///
+    /// # Errors
+    ///
+    /// The operation's outcome, or [`Error::WaitInReactor`] at once on a
+    /// reactor thread.
+    ///
+    /// # Blocking
+    ///
+    /// Blocks the calling thread without a bound; never call it from async
+    /// code (use `.await`).
+    pub fn wait(&self) -> Result<T, Error> {
+        blocking_wait(&self.cell, None, Duration::MAX, completion::clone)
+    }
+
+    /// Blocks for at most `timeout` and returns a clone of the result.
+    ///
+    /// # Errors
+    ///
+    /// As [`SharedResult::wait`], plus [`Error::Timeout`]; the result then
+    /// stays waitable.
+    ///
+    /// # Blocking
+    ///
+    /// Blocks the calling thread for up to `timeout`.
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<T, Error> {
+        let deadline = completion::deadline_after(timeout);
+        blocking_wait(&self.cell, deadline, timeout, completion::clone)
+    }
+
+    /// Blocks until `deadline` at most and returns a clone of the result.
+    ///
+    /// # Errors
+    ///
+    /// As [`SharedResult::wait_timeout`].
+    ///
+    /// # Blocking
+    ///
+    /// Blocks the calling thread until `deadline`.
+    pub fn wait_deadline(&self, deadline: Instant) -> Result<T, Error> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        blocking_wait(&self.cell, Some(deadline), timeout, completion::clone)
+    }
+
+    /// A clone of the result if it is there, without blocking.
+    pub fn try_result(&self) -> Option<Result<T, Error>> {
+        self.cell.try_read(completion::clone)
+    }
+}
+
+impl<T> Clone for SharedResult<T> {
+    fn clone(&self) -> Self {
+        self.cell.add_handle();
+        SharedResult::from_cell(Arc::clone(&self.cell))
+    }
+}
+
+impl<T: Clone> Future for SharedResult<T> {
+    type Output = Result<T, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        this.cell.poll_read(cx, &mut this.key, completion::clone)
+    }
+}
+
+impl<T> Drop for SharedResult<T> {
+    fn drop(&mut self) {
+        self.cell.drop_handle(self.key);
+    }
+}
+
+impl<T> fmt::Debug for SharedResult<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        debug_fields(f.debug_struct("SharedResult"), &self.cell)
+    }
+}

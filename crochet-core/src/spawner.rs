@@ -1,0 +1,124 @@
+//! The backend trait: how crochet hands work to a runtime.
+
+use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::error::Error;
+
+/// A detached, boxed, `Send` unit of work, as crochet hands it to a backend.
+pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
+
+/// A boxed future that must stay on the thread it was created on.
+pub type LocalBoxFuture = Pin<Box<dyn Future<Output = ()> + 'static>>;
+
+/// Something that runs crochet's work on an async runtime.
+///
+/// This is all a backend has to provide: crochet wraps every operation in a
+/// future that catches panics, watches for cancellation, marks the reactor
+/// thread and completes its result on its own, even when the runtime drops
+/// it unfinished. A spawner therefore only detaches futures; it returns no
+/// join handle and never blocks.
+///
+/// Implementations are held as `Arc<dyn Spawner>` by a
+/// [`Reactor`](crate::Reactor).
+pub trait Spawner: Send + Sync + fmt::Debug + 'static {
+    /// Starts `task` on the runtime and detaches it.
+    ///
+    /// If the runtime cannot run it (it is shutting down), dropping `task`
+    /// is the right answer: its result then completes with
+    /// [`Error::ReactorStopped`].
+    fn spawn(&self, task: BoxFuture);
+
+    /// Runs a `!Send` task on a reactor thread, where it stays.
+    ///
+    /// `task` is `Send`; [`LocalTask::start`] builds the `!Send` future and
+    /// must be called on the thread that will poll it.
+    ///
+    /// # Errors
+    ///
+    /// The default refuses with [`Unsupported`], which hands the task back
+    /// so that crochet can complete its result with a typed error.
+    fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
+        Err(Unsupported::new(task, self.name()))
+    }
+
+    /// Whether the calling thread is one that drives this runtime, where a
+    /// blocking wait would block the reactor.
+    ///
+    /// Crochet already recognises the threads a backend marked with
+    /// [`mark_reactor_thread`](crate::context::mark_reactor_thread) and any
+    /// thread while it polls a crochet task; this hint is for attached
+    /// runtimes, whose threads crochet does not own. The default is `false`.
+    fn is_reactor_thread(&self) -> bool {
+        false
+    }
+
+    /// A short name for the backend, for messages (`"tokio"`).
+    fn name(&self) -> &'static str;
+}
+
+/// A `!Send` operation on its way to a reactor thread.
+///
+/// Backends that support [`Spawner::spawn_local`] move it to the thread that
+/// will run it and call [`LocalTask::start`] there. Dropping it unstarted
+/// completes its result with [`Error::ReactorStopped`].
+pub struct LocalTask(Box<dyn StartLocal>);
+
+/// The type-erased inside of a [`LocalTask`].
+pub(crate) trait StartLocal: Send {
+    fn start(self: Box<Self>) -> LocalBoxFuture;
+    fn fail(self: Box<Self>, error: Error);
+}
+
+impl LocalTask {
+    pub(crate) fn new(inner: Box<dyn StartLocal>) -> Self {
+        LocalTask(inner)
+    }
+
+    /// Builds the `!Send` future. Call it on the thread that will poll it.
+    pub fn start(self) -> LocalBoxFuture {
+        self.0.start()
+    }
+
+    pub(crate) fn fail(self, error: Error) {
+        self.0.fail(error);
+    }
+}
+
+impl fmt::Debug for LocalTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("LocalTask").finish_non_exhaustive()
+    }
+}
+
+/// A backend's refusal of an optional capability, holding the task it was
+/// given so that nothing is lost.
+pub struct Unsupported {
+    task: LocalTask,
+    backend: &'static str,
+}
+
+impl Unsupported {
+    /// Refuses `task` on behalf of `backend`.
+    pub fn new(task: LocalTask, backend: &'static str) -> Self {
+        Unsupported { task, backend }
+    }
+
+    /// Completes the refused task's result with [`Error::Unsupported`].
+    pub(crate) fn fail(self) {
+        let backend = self.backend;
+        self.task.fail(Error::Unsupported {
+            capability: "!Send work (run_in_reactor_local)",
+            backend,
+        });
+    }
+}
+
+impl fmt::Debug for Unsupported {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Unsupported")
+            .field("backend", &self.backend)
+            .finish_non_exhaustive()
+    }
+}

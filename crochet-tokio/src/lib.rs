@@ -1,0 +1,302 @@
+//! The tokio backend of crochet: a managed tokio runtime on its own thread,
+//! or an application's runtime attached by its [`Handle`].
+//!
+//! Use it through the `crochet` crate (its default `tokio` feature), or
+//! directly with a [`Reactor`](crochet_core::Reactor) of your own.
+//!
+//! ```
+//! use std::time::Duration;
+//! use crochet_core::Reactor;
+//! use crochet_tokio::Tokio;
+//!
+//! let reactor = Reactor::start(Tokio::builder())?;
+//! let result = reactor.run_in_reactor(|| async {
+//!     // This closure runs on the reactor thread, inside the runtime.
+//!     tokio::spawn(async { 21 * 2 }).await.unwrap()
+//! });
+//! assert_eq!(result.wait_timeout(Duration::from_secs(5))?, 42);
+//! reactor.shutdown(Duration::from_secs(5))?;
+//! # Ok::<(), crochet_core::Error>(())
+//! ```
+//!
+//! # Managed
+//!
+//! [`Tokio::builder`] starts a `current_thread` runtime built, driven and
+//! dropped on one thread named `crochet-tokio` (or a `multi_thread`
+//! runtime with [`Builder::multi_thread`], whose workers are named
+//! `crochet-tokio-worker`). `!Send` work
+//! ([`run_in_reactor_local`](crochet_core::Reactor::run_in_reactor_local))
+//! runs on a `LocalSet` on the `crochet-tokio` thread.
+//!
+//! # Attached
+//!
+//! [`Tokio::attach`] wraps the [`Handle`] of a runtime the application
+//! runs; crochet spawns onto it and leaves its life to the application.
+//! Blocking waits are refused on the threads that drive it: the thread that
+//! attached it from inside the runtime, and any of its threads that polled
+//! a crochet task, while inside the runtime. `!Send` work is not offered
+//! there.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+use std::fmt;
+use std::sync::Arc;
+use std::sync::mpsc as std_mpsc;
+use std::time::{Duration, Instant};
+
+use crochet_core::{
+    Backend, BoxFuture, Driver, Error, LocalTask, ReactorThreads, Spawner, Started, Unsupported,
+    context,
+};
+use tokio::runtime::{self, Handle, Runtime};
+use tokio::sync::mpsc;
+use tokio::task::LocalSet;
+
+/// The longest a runtime is given to stop its blocking threads.
+const MAX_GRACE: Duration = Duration::from_secs(365 * 24 * 3600);
+
+/// A tokio runtime that crochet runs work on.
+pub struct Tokio {
+    handle: Handle,
+    /// The managed reactor thread's mailbox, for `!Send` work.
+    local: Option<mpsc::UnboundedSender<Message>>,
+}
+
+enum Message {
+    Local(LocalTask),
+    Stop(Option<Instant>),
+}
+
+impl Tokio {
+    /// A builder for a managed tokio reactor (a `current_thread` runtime on
+    /// one thread named `crochet-tokio`, by default).
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// Wraps an application's runtime, to attach with
+    /// [`Reactor::attach`](crochet_core::Reactor::attach).
+    ///
+    /// Call it from inside that runtime (as `Handle::current()` would be)
+    /// to have the calling thread recognised as its driver, so that a
+    /// blocking wait there is refused instead of deadlocking.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// use crochet_core::Reactor;
+    /// use crochet_tokio::Tokio;
+    ///
+    /// let runtime = tokio::runtime::Runtime::new()?;
+    /// let reactor = Reactor::new();
+    /// reactor.attach(Tokio::attach(runtime.handle().clone()))?;
+    /// let answer = reactor.wait_for(Duration::from_secs(5), || async { 42 })?;
+    /// assert_eq!(answer, 42);
+    /// # reactor.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn attach(handle: Handle) -> Arc<Tokio> {
+        if Handle::try_current().is_ok() {
+            context::mark_driver_thread();
+        }
+        Arc::new(Tokio {
+            handle,
+            local: None,
+        })
+    }
+
+    /// The handle of the runtime.
+    pub fn handle(&self) -> &Handle {
+        &self.handle
+    }
+}
+
+/// Attaches an application's tokio runtime to the global reactor: the
+/// short form of `crochet_core::attach(Tokio::attach(handle))`.
+///
+/// # Errors
+///
+/// As [`Reactor::attach`](crochet_core::Reactor::attach).
+pub fn attach(handle: Handle) -> Result<(), Error> {
+    crochet_core::attach(Tokio::attach(handle))
+}
+
+impl Spawner for Tokio {
+    fn spawn(&self, task: BoxFuture) {
+        // Detached: the join handle is dropped. A runtime that is shutting
+        // down drops the task, which completes its result as stopped.
+        drop(self.handle.spawn(task));
+    }
+
+    fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
+        match &self.local {
+            // If the reactor thread is gone, the message (and the task) is
+            // dropped, which completes the result as stopped.
+            Some(mailbox) => {
+                drop(mailbox.send(Message::Local(task)));
+                Ok(())
+            }
+            None => Err(Unsupported::new(task, self.name())),
+        }
+    }
+
+    fn is_reactor_thread(&self) -> bool {
+        context::has_driven_tasks() && Handle::try_current().is_ok()
+    }
+
+    fn name(&self) -> &'static str {
+        "tokio"
+    }
+}
+
+impl fmt::Debug for Tokio {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Tokio")
+            .field("flavor", &self.handle.runtime_flavor())
+            .field("managed", &self.local.is_some())
+            .finish()
+    }
+}
+
+/// Configures a managed tokio reactor; pass it to
+/// [`Reactor::setup`](crochet_core::Reactor::setup) or
+/// [`setup_with`](crochet_core::setup_with).
+#[derive(Clone, Debug)]
+pub struct Builder {
+    workers: Option<usize>,
+    thread_name: String,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            workers: None,
+            thread_name: "crochet-tokio".to_owned(),
+        }
+    }
+}
+
+impl Builder {
+    /// A `current_thread` runtime: everything runs on the one reactor
+    /// thread. The default, and the fastest for round trips.
+    pub fn current_thread(mut self) -> Self {
+        self.workers = None;
+        self
+    }
+
+    /// A `multi_thread` runtime with `workers` worker threads (at least
+    /// one), for CPU-heavy async work; the reactor thread still runs
+    /// `!Send` work.
+    pub fn multi_thread(mut self, workers: usize) -> Self {
+        self.workers = Some(workers.max(1));
+        self
+    }
+
+    /// The name of the reactor thread (workers get `-worker` appended).
+    /// Defaults to `crochet-tokio`.
+    pub fn thread_name(mut self, name: impl Into<String>) -> Self {
+        self.thread_name = name.into();
+        self
+    }
+
+    fn runtime(&self) -> std::io::Result<Runtime> {
+        let mut builder = match self.workers {
+            None => runtime::Builder::new_current_thread(),
+            Some(workers) => {
+                let mut builder = runtime::Builder::new_multi_thread();
+                // Workers park and unpark; blocking-pool threads never do,
+                // so only workers get marked, and a blocking wait inside
+                // `spawn_blocking` stays allowed.
+                builder
+                    .worker_threads(workers)
+                    .thread_name(format!("{}-worker", self.thread_name))
+                    .on_thread_park(context::mark_reactor_thread)
+                    .on_thread_unpark(context::mark_reactor_thread);
+                builder
+            }
+        };
+        builder.enable_all().build()
+    }
+}
+
+impl Backend for Builder {
+    fn start(self) -> Result<Started, Error> {
+        let (ready_tx, ready_rx) = std_mpsc::sync_channel(1);
+        let mut threads = ReactorThreads::new();
+        let name = self.thread_name.clone();
+        threads.spawn(name, move || {
+            let runtime = match self.runtime() {
+                Ok(runtime) => runtime,
+                Err(error) => {
+                    let _ = ready_tx.send(Err(error));
+                    return;
+                }
+            };
+            let (mailbox, inbox) = mpsc::unbounded_channel();
+            if ready_tx
+                .send(Ok((runtime.handle().clone(), mailbox)))
+                .is_ok()
+            {
+                drive(runtime, inbox);
+            }
+        })?;
+        match ready_rx.recv() {
+            Ok(Ok((handle, mailbox))) => Ok(Started::new(
+                Arc::new(Tokio {
+                    handle,
+                    local: Some(mailbox.clone()),
+                }),
+                Box::new(TokioDriver { mailbox, threads }),
+            )),
+            Ok(Err(error)) => {
+                let _ = threads.join(Duration::from_secs(1));
+                Err(Error::from(error))
+            }
+            Err(_) => Err(Error::from(std::io::Error::other(
+                "the tokio reactor thread exited while starting",
+            ))),
+        }
+    }
+}
+
+/// The reactor thread's life: run the runtime (and a `LocalSet` for `!Send`
+/// work) until told to stop, then drop everything here, outside any async
+/// context.
+fn drive(runtime: Runtime, mut inbox: mpsc::UnboundedReceiver<Message>) {
+    let local = LocalSet::new();
+    let deadline = local.block_on(&runtime, async move {
+        while let Some(message) = inbox.recv().await {
+            match message {
+                Message::Local(task) => drop(tokio::task::spawn_local(task.start())),
+                Message::Stop(deadline) => return deadline,
+            }
+        }
+        // Every sender is gone: nobody can reach this reactor any more.
+        Some(Instant::now())
+    });
+    {
+        let _context = runtime.enter();
+        drop(local);
+    }
+    let grace = deadline.map_or(MAX_GRACE, |deadline| {
+        deadline.saturating_duration_since(Instant::now())
+    });
+    runtime.shutdown_timeout(grace.min(MAX_GRACE));
+}
+
+/// Stops a managed tokio reactor.
+#[derive(Debug)]
+struct TokioDriver {
+    mailbox: mpsc::UnboundedSender<Message>,
+    threads: ReactorThreads,
+}
+
+impl Driver for TokioDriver {
+    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), Error> {
+        let deadline = Instant::now().checked_add(timeout);
+        drop(self.mailbox.send(Message::Stop(deadline)));
+        self.threads.join(timeout)
+    }
+}

@@ -1,0 +1,88 @@
+//! Call async code from blocking threads: crochet runs an async runtime in
+//! the background and gives blocking code a safe, typed handle to each
+//! result.
+//!
+//! For the thread-per-request web server, the CLI, the GUI or worker
+//! thread, the FFI callback, the test harness: `setup()` once, then hand
+//! the reactor async work and wait for the answer, with a timeout, from any
+//! thread. It is the Rust heir of Python's crochet (which does this for
+//! Twisted).
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! crochet::setup()?; // idempotent: any library may call it
+//!
+//! // Runs in the reactor; the caller gets a handle at once.
+//! let result = crochet::run_in_reactor(|| async {
+//!     tokio::time::sleep(Duration::from_millis(10)).await;
+//!     "done"
+//! });
+//! assert_eq!(result.wait_timeout(Duration::from_secs(5))?, "done");
+//!
+//! // Or run and wait in one call; on timeout the operation is cancelled.
+//! let answer = crochet::wait_for(Duration::from_secs(5), || async { 6 * 7 })?;
+//! assert_eq!(answer, 42);
+//! # Ok::<(), crochet::Error>(())
+//! ```
+//!
+//! # The pieces
+//!
+//! - [`setup`] starts the managed reactor; [`no_setup`] and an attach
+//!   ([`tokio::attach`]) let an application that runs its own runtime keep
+//!   it. [`Reactor`] is the same thing as a value, for code that must not
+//!   touch globals.
+//! - [`run_in_reactor`] returns an [`EventualResult`]: [`wait`], with a
+//!   timeout that leaves it waitable, [`cancel`], [`stash`] it for a web
+//!   session and [`retrieve_result`] it later, or `.await` it from async
+//!   code. [`wait_for`] runs and waits in one call.
+//! - [`Error`] says what happened: a timeout, a cancellation, a panic (with
+//!   its message), the operation's own error, a stopped reactor, or a wait
+//!   on a reactor thread that would have deadlocked.
+//! - Failures nobody waited for are logged through `tracing` (target
+//!   `crochet`), or passed to a hook ([`set_failure_hook`]).
+//! - [`shutdown`] (or a [`shutdown_guard`] held by `main`) stops it all and
+//!   wakes every waiter.
+//!
+//! # Backends
+//!
+//! | feature | backend | notes |
+//! |---|---|---|
+//! | `tokio` (default) | [`tokio`] | managed `current_thread` (or `multi_thread`) runtime on a `crochet-tokio` thread; attach a `tokio::runtime::Handle` |
+//!
+//! [`wait`]: EventualResult::wait
+//! [`cancel`]: EventualResult::cancel
+//! [`stash`]: EventualResult::stash
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+pub use crochet_core::{
+    Backend, Error, ErrorKind, EventualResult, Failure, Panic, Reactor, Result, SharedResult,
+    ShutdownGuard, Spawner, StashFull, StashId, StashPolicy, UnobservedFailure, attach, global,
+    no_setup, reset_failure_hook, retrieve_result, run_in_reactor, run_in_reactor_local,
+    set_failure_hook, set_stash_policy, setup_with, shutdown, shutdown_guard, spawn, stash_len,
+    try_run_in_reactor, try_spawn, try_wait_for, wait_for,
+};
+
+/// The tokio backend: [`tokio::Tokio`] and [`tokio::attach`].
+#[cfg(feature = "tokio")]
+pub use crochet_tokio as tokio;
+
+/// Starts the global reactor on the default backend (tokio, a
+/// `current_thread` runtime on a `crochet-tokio` thread).
+///
+/// Idempotent and thread-safe: any number of libraries and threads may
+/// call it; only the first starts anything. After [`no_setup`] it does
+/// nothing. To pick the runtime's shape, call
+/// [`setup_with`]`(crochet::tokio::Tokio::builder().multi_thread(4))`
+/// instead.
+///
+/// # Errors
+///
+/// [`Error::StartFailed`] when the runtime or its thread cannot be
+/// created; [`Error::ReactorStopped`] after [`shutdown`].
+#[cfg(feature = "tokio")]
+pub fn setup() -> Result<(), Error> {
+    setup_with(crochet_tokio::Tokio::builder())
+}
