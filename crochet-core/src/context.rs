@@ -5,8 +5,11 @@
 //! 1. a permanent mark that a backend puts on the threads it owns
 //!    ([`mark_reactor_thread`]);
 //! 2. a mark held while crochet polls one of its own tasks, on any runtime;
-//! 3. hints from the spawners of attached runtimes, which crochet does not
-//!    own and cannot mark ([`Spawner::is_reactor_thread`]).
+//! 3. on a thread that has polled crochet tasks before (so it drives some
+//!    runtime), the hints of the running reactors' spawners
+//!    ([`Spawner::is_reactor_thread`]): whether the thread is inside their
+//!    runtime right now. Threads that never drove a crochet task (every
+//!    ordinary blocking caller) skip this step and its lock.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -20,8 +23,8 @@ thread_local! {
     static DROVE_TASKS: Cell<bool> = const { Cell::new(false) };
 }
 
-// Attached spawners whose hint is consulted; the count lets the common case
-// (no attached runtime) skip the lock entirely.
+// The spawners of running reactors, whose hints are consulted; the count
+// lets a process without reactors skip the lock.
 static HINTS: RwLock<Vec<Weak<dyn Spawner>>> = RwLock::new(Vec::new());
 static HINT_COUNT: AtomicUsize = AtomicUsize::new(0);
 
@@ -37,12 +40,13 @@ pub fn mark_reactor_thread() {
 /// Whether a blocking wait on the calling thread would block a reactor.
 ///
 /// True on threads a backend marked, while a crochet task is being polled,
-/// and where an attached runtime's spawner says so.
+/// and on threads that drive crochet tasks where a running reactor's
+/// spawner says they are inside its runtime.
 pub fn is_reactor_thread() -> bool {
     if OWNED.with(Cell::get) || IN_TASK.with(Cell::get) > 0 {
         return true;
     }
-    if HINT_COUNT.load(Ordering::Acquire) == 0 {
+    if !DROVE_TASKS.with(Cell::get) || HINT_COUNT.load(Ordering::Acquire) == 0 {
         return false;
     }
     HINTS
@@ -51,14 +55,6 @@ pub fn is_reactor_thread() -> bool {
         .iter()
         .filter_map(Weak::upgrade)
         .any(|spawner| spawner.is_reactor_thread())
-}
-
-/// Whether the calling thread has ever polled a crochet task.
-///
-/// Backends of attached runtimes combine this with their runtime's own
-/// "inside the runtime" test to recognise the threads that drive it.
-pub fn has_driven_tasks() -> bool {
-    DROVE_TASKS.with(Cell::get)
 }
 
 /// Marks the calling thread as one that drives crochet tasks, as if it had
@@ -92,7 +88,7 @@ impl Drop for TaskGuard {
     }
 }
 
-/// Registers an attached runtime's spawner as a source of hints.
+/// Registers a running reactor's spawner as a source of hints.
 pub(crate) fn add_hint(spawner: &Arc<dyn Spawner>) {
     let mut hints = HINTS.write().unwrap_or_else(PoisonError::into_inner);
     hints.retain(|weak| weak.strong_count() > 0);

@@ -193,13 +193,12 @@ pub(crate) fn blocking_wait<T>(
             thread: context::thread_label(),
         });
     }
-    cell.wait_until(deadline, extract)
-        .unwrap_or_else(|| {
-            Err(Error::Timeout {
-                after: timeout,
-                cancelled: false,
-            })
+    cell.wait_until(deadline, extract).unwrap_or_else(|| {
+        Err(Error::Timeout {
+            after: timeout,
+            cancelled: false,
         })
+    })
 }
 
 impl<T> Future for EventualResult<T> {

@@ -69,7 +69,7 @@ enum Lifecycle {
     Idle,
     AwaitingAttach(Vec<Job>),
     Managed(Box<dyn Driver>),
-    Attached(Arc<dyn Spawner>),
+    Attached,
     Stopped,
 }
 
@@ -79,7 +79,7 @@ impl Lifecycle {
             Lifecycle::Idle => "idle",
             Lifecycle::AwaitingAttach(_) => "awaiting attach",
             Lifecycle::Managed(_) => "running (managed)",
-            Lifecycle::Attached(_) => "running (attached)",
+            Lifecycle::Attached => "running (attached)",
             Lifecycle::Stopped => "stopped",
         }
     }
@@ -167,6 +167,7 @@ impl Reactor {
         self.record_pid();
         // Only ever set here or in `attach`, both under the lifecycle lock
         // from the idle state, so it is set at most once.
+        context::add_hint(&started.spawner);
         let _ = self.inner.spawner.set(started.spawner);
         tracing::trace!(target: "crochet", backend = self.backend_name(), "reactor started");
         *lifecycle = Lifecycle::Managed(started.driver);
@@ -189,7 +190,7 @@ impl Reactor {
                 *lifecycle = Lifecycle::AwaitingAttach(Vec::new());
                 Ok(())
             }
-            Lifecycle::AwaitingAttach(_) | Lifecycle::Attached(_) => Ok(()),
+            Lifecycle::AwaitingAttach(_) | Lifecycle::Attached => Ok(()),
             Lifecycle::Managed(_) => Err(Error::AlreadyStarted),
             Lifecycle::Stopped => Err(Error::ReactorStopped),
         }
@@ -216,13 +217,13 @@ impl Reactor {
                 Vec::new()
             }
             Lifecycle::AwaitingAttach(queue) => std::mem::take(queue),
-            Lifecycle::Attached(_) => return Err(Error::AlreadyAttached),
+            Lifecycle::Attached => return Err(Error::AlreadyAttached),
             Lifecycle::Managed(_) => return Err(Error::AlreadyStarted),
             Lifecycle::Stopped => return Err(Error::ReactorStopped),
         };
         let _ = self.inner.spawner.set(Arc::clone(&spawner));
         context::add_hint(&spawner);
-        *lifecycle = Lifecycle::Attached(Arc::clone(&spawner));
+        *lifecycle = Lifecycle::Attached;
         drop(lifecycle);
         tracing::trace!(target: "crochet", backend = spawner.name(), queued = queued.len(), "runtime attached");
         for job in queued {
@@ -511,11 +512,11 @@ impl Reactor {
             Lifecycle::Managed(driver) => {
                 driver.shutdown(timeout.saturating_sub(started.elapsed()))
             }
-            Lifecycle::Attached(spawner) => {
-                context::remove_hint(&spawner);
-                Ok(())
-            }
+            Lifecycle::Attached => Ok(()),
         };
+        if let Some(spawner) = self.inner.spawner.get() {
+            context::remove_hint(spawner);
+        }
         if self.inner.drains_stash {
             stash::drain();
         }
@@ -534,10 +535,7 @@ impl Reactor {
 
     /// Whether the reactor runs (set up or attached, not stopped).
     pub fn is_running(&self) -> bool {
-        matches!(
-            *self.lock(),
-            Lifecycle::Managed(_) | Lifecycle::Attached(_)
-        )
+        matches!(*self.lock(), Lifecycle::Managed(_) | Lifecycle::Attached)
     }
 
     /// How many submitted operations have not finished yet.
@@ -608,17 +606,21 @@ impl Drop for Inner {
         // waiting, so that its threads do not outlive every way to reach
         // them, and no waiter is left hanging.
         let lifecycle = std::mem::replace(
-            self.lifecycle.get_mut().unwrap_or_else(PoisonError::into_inner),
+            self.lifecycle
+                .get_mut()
+                .unwrap_or_else(PoisonError::into_inner),
             Lifecycle::Stopped,
         );
         self.registry.stop_all();
+        if let Some(spawner) = self.spawner.get() {
+            context::remove_hint(spawner);
+        }
         match lifecycle {
             Lifecycle::Managed(driver) => {
                 let _ = driver.shutdown(Duration::ZERO);
             }
-            Lifecycle::Attached(spawner) => context::remove_hint(&spawner),
             Lifecycle::AwaitingAttach(queue) => crate::panic::drop_quietly(queue),
-            Lifecycle::Idle | Lifecycle::Stopped => {}
+            Lifecycle::Attached | Lifecycle::Idle | Lifecycle::Stopped => {}
         }
     }
 }

@@ -116,7 +116,10 @@ impl Registry {
 
     /// How many operations are pending.
     pub(crate) fn len(&self) -> usize {
-        self.shards.iter().map(|shard| shard.lock().live.len()).sum()
+        self.shards
+            .iter()
+            .map(|shard| shard.lock().live.len())
+            .sum()
     }
 }
 

@@ -43,13 +43,17 @@ pub trait Spawner: Send + Sync + fmt::Debug + 'static {
         Err(Unsupported::new(task, self.name()))
     }
 
-    /// Whether the calling thread is one that drives this runtime, where a
+    /// Whether the calling thread is inside this runtime right now, where a
     /// blocking wait would block the reactor.
     ///
     /// Crochet already recognises the threads a backend marked with
     /// [`mark_reactor_thread`](crate::context::mark_reactor_thread) and any
-    /// thread while it polls a crochet task; this hint is for attached
-    /// runtimes, whose threads crochet does not own. The default is `false`.
+    /// thread while it polls a crochet task. This hint covers the threads a
+    /// backend cannot mark (an attached runtime's, or a pool whose workers
+    /// and blocking threads look alike): crochet asks it only on threads
+    /// that have polled a crochet task before, so it may be as simple as
+    /// "is this thread inside my runtime's context?". The default is
+    /// `false`.
     fn is_reactor_thread(&self) -> bool {
         false
     }

@@ -232,8 +232,9 @@ impl Store {
         // Keep the queue proportional to the live entries.
         if self.order.len() > 2 * self.entries.len() + 64 {
             let entries = &self.entries;
-            self.order
-                .retain(|(stored_at, id)| entries.get(id).is_some_and(|e| e.stored_at == *stored_at));
+            self.order.retain(|(stored_at, id)| {
+                entries.get(id).is_some_and(|e| e.stored_at == *stored_at)
+            });
         }
         expired
     }

@@ -46,15 +46,23 @@ impl ReactorThreads {
     ///
     /// # Errors
     ///
-    /// [`Error::StartFailed`] when the thread cannot be created.
+    /// [`Error::StartFailed`] when the thread cannot be created, or when
+    /// `name` contains a NUL byte (which std would panic on).
     pub fn spawn(
         &mut self,
         name: impl Into<String>,
         body: impl FnOnce() + Send + 'static,
     ) -> Result<(), Error> {
+        let name = name.into();
+        if name.contains('\0') {
+            return Err(Error::from(std::io::Error::new(
+                std::io::ErrorKind::InvalidInput,
+                format!("thread name {name:?} contains a NUL byte"),
+            )));
+        }
         let exited = ExitSignal(self.exited_tx.clone());
         let handle = thread::Builder::new()
-            .name(name.into())
+            .name(name)
             .spawn(move || {
                 // Dropped when the body returns or unwinds: the thread is
                 // done with everything but its thread-local destructors.

@@ -143,7 +143,9 @@ impl Spawner for Tokio {
     }
 
     fn is_reactor_thread(&self) -> bool {
-        context::has_driven_tasks() && Handle::try_current().is_ok()
+        // Asked only on threads that polled crochet tasks: inside a tokio
+        // runtime there, this is a worker or driver, not a blocking thread.
+        Handle::try_current().is_ok()
     }
 
     fn name(&self) -> &'static str {

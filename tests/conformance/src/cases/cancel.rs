@@ -1,0 +1,156 @@
+//! E4 and W5: cancellation, and `wait_for` cancelling on timeout.
+
+use std::fmt;
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use crochet_core::{Error, ErrorKind};
+
+use crate::support::{Flag, Gate, PROMPTLY, eventually};
+use crate::{Fixture, Running};
+
+/// E4: `cancel` completes a pending result with `Cancelled` at once, drops
+/// its future on the reactor promptly, and is idempotent.
+pub fn e4_cancel_completes_pending_and_drops_future(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let dropped = Flag::new();
+    let guard = dropped.on_drop();
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let result = running.run_in_reactor(move || async move {
+        let _guard = guard;
+        opened.await;
+        "finished"
+    });
+    assert!(result.cancel(), "the first cancel cancels");
+    assert!(!result.cancel(), "a second cancel does nothing");
+    assert!(result.is_ready());
+    assert!(matches!(
+        result.wait_timeout(Duration::ZERO),
+        Err(Error::Cancelled)
+    ));
+    assert!(
+        dropped.wait(PROMPTLY),
+        "the cancelled future was not dropped"
+    );
+    assert!(eventually(PROMPTLY, || running.pending_operations() == 0));
+    gate.open();
+}
+
+/// E4: cancelling a finished result is best effort: the value stays.
+pub fn e4_cancel_after_completion_keeps_value(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let result = running.run_in_reactor(|| async { 20 });
+    assert!(eventually(PROMPTLY, || result.is_ready()));
+    assert!(!result.cancel());
+    assert_eq!(result.wait_timeout(PROMPTLY).expect("value kept"), 20);
+    assert!(!result.cancel(), "cancel after the value was taken");
+}
+
+/// E4: `cancel` may be called from any thread, reactor threads included,
+/// and wakes a thread blocked in `wait`.
+pub fn e4_cancel_from_another_thread_wakes_blocked_waiter(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let result = Arc::new(running.run_in_reactor(move || opened));
+    let waiter = {
+        let result = Arc::clone(&result);
+        thread::spawn(move || result.wait().map_err(|e| e.kind()))
+    };
+    thread::sleep(Duration::from_millis(20));
+    let canceller = {
+        let result = Arc::clone(&result);
+        thread::spawn(move || result.cancel())
+    };
+    assert!(canceller.join().expect("canceller"));
+    assert_eq!(waiter.join().expect("waiter"), Err(ErrorKind::Cancelled));
+
+    // From a reactor thread.
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let target = running.run_in_reactor(move || opened).shared();
+    let remote = target.clone();
+    let cancelled = running.run_in_reactor(move || {
+        let cancelled = remote.cancel();
+        async move { cancelled }
+    });
+    assert!(cancelled.wait_timeout(PROMPTLY).expect("ran"));
+    assert_eq!(
+        target.wait_timeout(PROMPTLY).map_err(|e| e.kind()),
+        Err(ErrorKind::Cancelled)
+    );
+}
+
+/// W5: `wait_for` blocks at most `timeout`, then cancels the operation
+/// (its future is dropped) and returns `Timeout`.
+pub fn w5_wait_for_times_out_and_cancels(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let dropped = Flag::new();
+    let guard = dropped.on_drop();
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let outcome = running.wait_for(Duration::from_millis(50), move || async move {
+        let _guard = guard;
+        opened.await;
+        "too late"
+    });
+    match outcome {
+        Err(error @ Error::Timeout { .. }) => {
+            assert!(
+                matches!(error, Error::Timeout { after, cancelled: true } if after == Duration::from_millis(50))
+            );
+            assert!(
+                error.to_string().contains("the operation was cancelled"),
+                "{error}"
+            );
+        }
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(
+        dropped.wait(PROMPTLY),
+        "the timed-out operation was not dropped"
+    );
+    assert!(eventually(PROMPTLY, || running.pending_operations() == 0));
+    gate.open();
+}
+
+#[derive(Debug)]
+struct Refused;
+
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("refused by the server")
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// W5: in time, `wait_for` returns the value; a fallible operation's error
+/// comes back typed.
+pub fn w5_wait_for_returns_value_or_operation_error(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let value = running.wait_for(PROMPTLY, move || {
+        let sleep = fixture.sleep(Duration::from_millis(5));
+        async move {
+            sleep.await;
+            21
+        }
+    });
+    assert_eq!(value.expect("value"), 21);
+    let failed = running.try_wait_for(PROMPTLY, || async { Err::<u8, _>(Refused) });
+    let error = failed.expect_err("the operation's error");
+    assert!(
+        error
+            .as_failure()
+            .and_then(|f| f.downcast_ref::<Refused>())
+            .is_some()
+    );
+    assert_eq!(
+        running
+            .try_wait_for(PROMPTLY, || async { Ok::<_, Refused>(22) })
+            .expect("value"),
+        22
+    );
+}

@@ -1,0 +1,115 @@
+//! X1, X2: errors are typed and say what to do; misuse never panics.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::time::Duration;
+
+use crochet_core::{Error, ErrorKind, Reactor, StashId};
+
+use crate::support::{Gate, PROMPTLY};
+use crate::{Fixture, Running};
+
+fn typed<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+
+/// X1: errors are `std::error::Error + Send + Sync + 'static`, comparable
+/// by kind, and their messages say what happened and what to do.
+pub fn x1_errors_are_typed_and_say_what_to_do(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let pending = running.run_in_reactor(move || opened).shared();
+    let inside = pending.clone();
+    let refused = running
+        .run_in_reactor(move || async move { inside.wait_timeout(PROMPTLY) })
+        .wait_timeout(PROMPTLY)
+        .expect("ran");
+    let error = refused.expect_err("refused");
+    typed(&error);
+    let Error::WaitInReactor { thread } = &error else {
+        panic!("expected WaitInReactor, got {error:?}");
+    };
+    let message = error.to_string();
+    assert!(
+        message.contains(thread.as_str()),
+        "names the thread: {message}"
+    );
+    assert!(message.contains("deadlock"), "says why: {message}");
+    assert!(
+        message.contains("use `.await`"),
+        "says what to do: {message}"
+    );
+    assert_eq!(error.kind(), ErrorKind::WaitInReactor);
+    assert!(error.is_wait_in_reactor());
+
+    let timeout = pending
+        .wait_timeout(Duration::from_millis(250))
+        .expect_err("timeout");
+    assert_eq!(
+        timeout.to_string(),
+        "timed out after 250ms waiting for the result; the operation is still running: wait again or cancel it"
+    );
+    assert!(timeout.is_timeout());
+    let cloned = timeout.clone();
+    assert_eq!(cloned.kind(), timeout.kind());
+    gate.open();
+}
+
+/// X2: each misuse in the catalogue gives a typed error, loses nothing,
+/// and never panics.
+pub fn x2_misuse_gives_typed_errors_never_panics(fixture: &'static dyn Fixture) {
+    let outcome = catch_unwind(AssertUnwindSafe(|| {
+        let idle = Reactor::new();
+        assert_eq!(
+            kind(idle.run_in_reactor(|| async { 1 }).wait()),
+            ErrorKind::NotSetUp
+        );
+
+        let running = Running::start(fixture);
+        let taken = running.run_in_reactor(|| async { 1 });
+        taken.wait_timeout(PROMPTLY).expect("value");
+        assert_eq!(kind(taken.wait()), ErrorKind::AlreadyRetrieved);
+        assert_eq!(
+            kind(taken.wait_timeout(Duration::MAX)),
+            ErrorKind::AlreadyRetrieved
+        );
+
+        // A zero timeout checks once: the value, if it already won, or a
+        // timeout that cancelled the operation.
+        match running.wait_for(Duration::ZERO, || async { 2 }) {
+            Ok(2)
+            | Err(Error::Timeout {
+                cancelled: true, ..
+            }) => {}
+            other => panic!("zero timeout: {other:?}"),
+        }
+        assert_eq!(
+            running
+                .wait_for(Duration::MAX, || async { 3 })
+                .expect("value"),
+            3
+        );
+
+        let bad: Result<StashId, _> = "\u{0}\u{1}".parse();
+        assert_eq!(kind(bad), ErrorKind::StashMalformedId);
+
+        let panicked = running.run_in_reactor(|| -> std::future::Ready<()> { panic!("misuse") });
+        assert_eq!(kind(panicked.wait_timeout(PROMPTLY)), ErrorKind::Panicked);
+
+        running.shutdown(PROMPTLY).expect("shutdown");
+        assert_eq!(
+            kind(running.run_in_reactor(|| async { 4 }).wait()),
+            ErrorKind::ReactorStopped
+        );
+        assert_eq!(
+            fixture.start_managed(&running).map_err(|e| e.kind()),
+            Err(ErrorKind::ReactorStopped)
+        );
+    }));
+    assert!(outcome.is_ok(), "a misuse panicked");
+}
+
+fn kind<T>(result: Result<T, Error>) -> ErrorKind {
+    match result {
+        Ok(_) => panic!("expected an error"),
+        Err(error) => error.kind(),
+    }
+}

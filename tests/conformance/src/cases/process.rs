@@ -1,0 +1,124 @@
+//! R9 and E8: the process around the reactor (fork, Ctrl-C).
+//!
+//! Both need two libc calls that std does not offer: `fork()` for R9, and
+//! resetting SIGINT to its default disposition (and sending it) for E8.
+#![allow(unsafe_code)] // fork, waitpid, signal and kill have no safe std API
+
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::thread;
+use std::time::Duration;
+
+use crochet_core::Error;
+
+use crate::Fixture;
+use crate::support::{Gate, PROMPTLY, wait_child};
+
+/// R9: in a child created by `fork()` after setup, submissions return a
+/// typed `Forked` error instead of silently using threads that do not
+/// exist there.
+pub fn r9_forked_child_gets_a_forked_error(fixture: &'static dyn Fixture) {
+    fixture
+        .start_managed(crochet_core::global())
+        .expect("setup");
+    assert_eq!(
+        crochet_core::wait_for(PROMPTLY, || async { 1 }).expect("run"),
+        1
+    );
+    let parent = std::process::id();
+
+    // SAFETY: the child only checks crochet's answers (no locks that
+    // another thread could hold at the fork are taken on the `Forked` path)
+    // and leaves with `_exit`, running no destructors or atexit handlers.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let result = crochet_core::run_in_reactor(|| async { 2 });
+        let submitted = matches!(
+            result.try_result(),
+            Some(Err(Error::Forked { parent: p, child })) if p == parent && child == std::process::id()
+        );
+        let waited = matches!(
+            crochet_core::wait_for(PROMPTLY, || async { 3 }),
+            Err(Error::Forked { .. })
+        );
+        std::mem::forget(result);
+        let code = if submitted && waited { 0 } else { 1 };
+        // SAFETY: ends the forked child at once, as a fork child must.
+        unsafe { libc::_exit(code) };
+    }
+    let mut status = 0;
+    // SAFETY: waits for the child forked above; `status` is a valid out
+    // pointer.
+    let waited = unsafe { libc::waitpid(pid, &mut status, 0) };
+    assert_eq!(waited, pid);
+    assert!(libc::WIFEXITED(status), "the child did not exit normally");
+    assert_eq!(
+        libc::WEXITSTATUS(status),
+        0,
+        "the child did not get Forked errors"
+    );
+    // The parent is unaffected.
+    assert_eq!(
+        crochet_core::wait_for(PROMPTLY, || async { 4 }).expect("run"),
+        4
+    );
+}
+
+const SIGINT_CHILD: &str = "CROCHET_CONFORMANCE_SIGINT_CHILD";
+const WAITING: &str = "crochet-conformance: waiting forever";
+
+/// E8: a process blocked in `wait()` without a timeout still dies on
+/// Ctrl-C (SIGINT) with default handling: crochet swallows no signal.
+pub fn e8_sigint_kills_process_blocked_in_wait(fixture: &'static dyn Fixture) {
+    if std::env::var_os(SIGINT_CHILD).is_some() {
+        return block_forever(fixture);
+    }
+    let name = std::env::var("CROCHET_CONFORMANCE_CASE").expect("run as an isolated case");
+    let mut child = Command::new(std::env::current_exe().expect("test binary"))
+        .args([name.as_str(), "--exact", "--nocapture", "--test-threads=1"])
+        .env("CROCHET_CONFORMANCE_CASE", &name)
+        .env(SIGINT_CHILD, "1")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start the child");
+    let stdout = child.stdout.take().expect("stdout");
+    let (ready_tx, ready_rx) = std::sync::mpsc::channel();
+    thread::spawn(move || {
+        for line in BufReader::new(stdout).lines().map_while(Result::ok) {
+            if line.contains(WAITING) {
+                let _ = ready_tx.send(());
+            }
+        }
+    });
+    ready_rx
+        .recv_timeout(PROMPTLY)
+        .expect("the child started waiting");
+    // Let it get from the print into the blocking wait.
+    thread::sleep(Duration::from_millis(200));
+    let pid = libc::pid_t::try_from(child.id()).expect("pid");
+    // SAFETY: sends SIGINT to our own child process.
+    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    let status = wait_child(&mut child, PROMPTLY).expect("the child did not die on SIGINT");
+    use std::os::unix::process::ExitStatusExt;
+    assert_eq!(status.signal(), Some(libc::SIGINT), "{status}");
+}
+
+fn block_forever(fixture: &'static dyn Fixture) {
+    // The test harness may have inherited an ignored SIGINT (a background
+    // job of a non-interactive shell): the claim is about the default
+    // disposition, so establish it.
+    // SAFETY: installs the default disposition; no handler code runs.
+    unsafe { libc::signal(libc::SIGINT, libc::SIG_DFL) };
+    fixture
+        .start_managed(crochet_core::global())
+        .expect("setup");
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let never = crochet_core::run_in_reactor(move || opened);
+    println!("{WAITING}");
+    let outcome = never.wait();
+    panic!("wait returned instead of blocking: {outcome:?}");
+}

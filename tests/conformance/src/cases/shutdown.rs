@@ -1,0 +1,193 @@
+//! R7: shutdown.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crochet_core::{Error, ErrorKind, EventualResult, Reactor};
+
+use crate::support::{Flag, Gate, Logs, PROMPTLY, crochet_threads, eventually};
+use crate::{Fixture, Running};
+
+/// R7: shutdown completes every pending result with `ReactorStopped`,
+/// wakes every blocked waiter, and drops the in-flight futures.
+pub fn r7_shutdown_wakes_waiters_and_drops_futures(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let mut dropped = Vec::new();
+    let mut waiters = Vec::new();
+    for _ in 0..16 {
+        let flag = Flag::new();
+        let guard = flag.on_drop();
+        dropped.push(flag);
+        let gate = Gate::new();
+        let result: Arc<EventualResult<()>> = Arc::new(running.run_in_reactor(move || {
+            let opened = gate.opened();
+            async move {
+                let _guard = guard;
+                opened.await;
+            }
+        }));
+        waiters.push(thread::spawn(move || result.wait().map_err(|e| e.kind())));
+    }
+    // Let every waiter block.
+    thread::sleep(Duration::from_millis(50));
+    let started = Instant::now();
+    running.shutdown(PROMPTLY).expect("shutdown");
+    assert!(started.elapsed() < PROMPTLY);
+    for waiter in waiters {
+        assert_eq!(
+            waiter.join().expect("waiter"),
+            Err(ErrorKind::ReactorStopped)
+        );
+    }
+    // A managed runtime dropped them before shutdown returned; an attached
+    // one drops them on its own thread as it wakes them.
+    for flag in &dropped {
+        assert!(flag.wait(PROMPTLY), "an in-flight future was never dropped");
+    }
+    assert_eq!(running.pending_operations(), 0);
+    assert!(!running.is_running());
+}
+
+/// R7: after shutdown, submissions, setup, `no_setup` and attach are typed
+/// errors; a second shutdown is a no-op.
+pub fn r7_everything_after_shutdown_is_reactor_stopped(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    running.shutdown(PROMPTLY).expect("shutdown");
+    running
+        .shutdown(PROMPTLY)
+        .expect("a second shutdown is a no-op");
+    let late = running.run_in_reactor(|| async { 1 });
+    assert!(matches!(
+        late.try_result(),
+        Some(Err(Error::ReactorStopped))
+    ));
+    assert!(matches!(
+        running.wait_for(PROMPTLY, || async { 1 }),
+        Err(Error::ReactorStopped)
+    ));
+    let local = running.run_in_reactor_local(|| async { 1 });
+    assert!(matches!(
+        local.try_result(),
+        Some(Err(Error::ReactorStopped))
+    ));
+    assert_eq!(
+        fixture.start_managed(&running).map_err(|e| e.kind()),
+        Err(ErrorKind::ReactorStopped)
+    );
+    assert_eq!(
+        running.no_setup().map_err(|e| e.kind()),
+        Err(ErrorKind::ReactorStopped)
+    );
+    assert_eq!(
+        fixture.attach(&running).err().map(|e| e.kind()),
+        Some(ErrorKind::ReactorStopped)
+    );
+}
+
+/// R7: work queued before an attach that never came is stopped too, and
+/// its closure dropped.
+pub fn r7_shutdown_drops_work_queued_before_attach(_fixture: &'static dyn Fixture) {
+    let reactor = Reactor::new();
+    reactor.no_setup().expect("no_setup");
+    let dropped = Flag::new();
+    let guard = dropped.on_drop();
+    let queued = reactor.run_in_reactor(move || {
+        let _guard = guard;
+        async {}
+    });
+    reactor.shutdown(PROMPTLY).expect("shutdown");
+    assert!(matches!(queued.wait(), Err(Error::ReactorStopped)));
+    assert!(dropped.is_set(), "the queued closure was not dropped");
+}
+
+struct PanicOnDrop;
+
+impl Drop for PanicOnDrop {
+    fn drop(&mut self) {
+        panic!("a destructor panicked during shutdown");
+    }
+}
+
+/// R7/X2: a future that panics in its destructor during shutdown does not
+/// break shutdown or the caller.
+pub fn r7_destructor_panic_during_shutdown_is_contained(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let result = running.run_in_reactor(move || async move {
+        let _bomb = PanicOnDrop;
+        opened.await;
+    });
+    let after = running.run_in_reactor(|| async { 1 });
+    assert_eq!(after.wait_timeout(PROMPTLY).expect("ran"), 1);
+    running
+        .shutdown(PROMPTLY)
+        .expect("shutdown despite the panicking destructor");
+    assert!(matches!(
+        result.wait_timeout(PROMPTLY),
+        Err(Error::ReactorStopped)
+    ));
+    // Cancellation drops futures as well: same containment.
+    let again = Running::start(fixture);
+    let bomb = again.run_in_reactor(|| async {
+        let _bomb = PanicOnDrop;
+        std::future::pending::<()>().await;
+    });
+    thread::sleep(Duration::from_millis(20));
+    assert!(bomb.cancel());
+    assert_eq!(
+        again
+            .wait_for(PROMPTLY, || async { 2 })
+            .expect("still running"),
+        2
+    );
+}
+
+/// R7: a managed reactor's threads exit within the shutdown bound.
+pub fn r7_reactor_threads_exit_within_the_bound(fixture: &'static dyn Fixture) {
+    fixture
+        .start_managed(crochet_core::global())
+        .expect("setup");
+    assert_eq!(
+        crochet_core::wait_for(PROMPTLY, || async { 1 }).expect("run"),
+        1
+    );
+    assert!(!crochet_threads().is_empty());
+    let started = Instant::now();
+    crochet_core::shutdown(Duration::from_secs(5)).expect("shutdown within the bound");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    assert!(
+        eventually(Duration::from_millis(500), || crochet_threads().is_empty()),
+        "threads still alive: {:?}",
+        crochet_threads()
+    );
+}
+
+/// R7/S5: a guard held by `main` shuts the global reactor down when it
+/// goes out of scope, and failures left unretrieved in the stash are
+/// logged then.
+pub fn r7_guard_shuts_down_and_logs_failures_left_in_stash(fixture: &'static dyn Fixture) {
+    let logs = Logs::capture();
+    fixture
+        .start(crochet_core::global())
+        .expect("setup")
+        .keep_forever();
+    {
+        let _guard = crochet_core::shutdown_guard(PROMPTLY);
+        let failed =
+            crochet_core::try_run_in_reactor(|| async { Err::<u8, _>("left in the stash") });
+        assert!(eventually(PROMPTLY, || failed.is_ready()));
+        failed.stash().expect("stash");
+        let fine = crochet_core::run_in_reactor(|| async { 1 });
+        assert!(eventually(PROMPTLY, || fine.is_ready()));
+        fine.stash().expect("stash");
+        assert_eq!(crochet_core::stash_len(), 2);
+        assert!(logs.lines_with(&["left in the stash"]).is_empty());
+    }
+    assert!(!crochet_core::global().is_running());
+    assert_eq!(crochet_core::stash_len(), 0);
+    let lines = logs.lines_with(&["unobserved failure", "left in the stash"]);
+    assert_eq!(lines.len(), 1, "{}", logs.text());
+    assert!(lines[0].contains("ERROR"), "{}", lines[0]);
+}

@@ -1,0 +1,220 @@
+//! S1–S5: the stash.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use crochet_core::{Error, ErrorKind, StashId, StashPolicy};
+
+use crate::support::{Gate, Logs, PROMPTLY, eventually};
+use crate::{Fixture, Running};
+
+/// S1: a stash id prints as 32 hexadecimal characters and parses back.
+pub fn s1_stash_id_round_trips_through_text(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let id = running
+        .run_in_reactor(|| async { 1 })
+        .stash()
+        .expect("stash");
+    let text = id.to_string();
+    assert_eq!(text.len(), StashId::TEXT_LEN);
+    assert!(
+        text.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
+    let parsed: StashId = text.parse().expect("parse");
+    assert_eq!(parsed, id);
+    assert_eq!(format!("{id:?}"), format!("StashId({text})"));
+    let result = crochet_core::retrieve_result::<i32>(parsed).expect("retrieve");
+    assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), 1);
+}
+
+/// S2: a stashed result comes back once; re-stashing gives a new id.
+pub fn s2_retrieve_returns_result_once_and_restash_gives_new_id(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let first = running
+        .run_in_reactor(move || async move {
+            opened.await;
+            "downloaded"
+        })
+        .stash()
+        .expect("stash");
+    let pending = crochet_core::retrieve_result::<&str>(first).expect("retrieve");
+    assert!(matches!(
+        crochet_core::retrieve_result::<&str>(first),
+        Err(Error::StashNotFound { id }) if id == first
+    ));
+    assert_eq!(
+        pending
+            .wait_timeout(Duration::from_millis(10))
+            .map_err(|e| e.kind()),
+        Err(ErrorKind::Timeout)
+    );
+    let second = pending.stash().expect("stash again");
+    assert_ne!(second, first);
+    gate.open();
+    let result = crochet_core::retrieve_result::<&str>(second).expect("retrieve");
+    assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), "downloaded");
+}
+
+/// S3: ids are drawn from OS randomness: no collisions, no pattern, every
+/// bit used.
+pub fn s3_stash_ids_are_unguessable(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let mut ids = Vec::new();
+    for _ in 0..2_000 {
+        ids.push(running.run_in_reactor(|| async {}).stash().expect("stash"));
+    }
+    let values: Vec<u128> = ids
+        .iter()
+        .map(|id| u128::from_str_radix(&id.to_string(), 16).expect("hex"))
+        .collect();
+    let unique: HashSet<_> = values.iter().collect();
+    assert_eq!(unique.len(), values.len(), "colliding ids");
+    let steps: HashSet<u128> = values.windows(2).map(|w| w[1].wrapping_sub(w[0])).collect();
+    assert!(steps.len() > values.len() / 2, "ids follow a pattern");
+    let (mut ones, mut zeros) = (0_u128, 0_u128);
+    for value in &values {
+        ones |= value;
+        zeros |= !value;
+    }
+    assert_eq!(ones, u128::MAX, "some bit is never set");
+    assert_eq!(zeros, u128::MAX, "some bit is always set");
+    for id in ids {
+        drop(crochet_core::retrieve_result::<()>(id).expect("retrieve"));
+    }
+}
+
+/// S4: unknown, malformed and wrong-type ids are typed errors, and a
+/// wrong-type retrieve leaves the entry where it was.
+pub fn s4_bad_ids_and_wrong_types_are_typed_and_lose_nothing(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let id = running
+        .run_in_reactor(|| async { 23_u32 })
+        .stash()
+        .expect("stash");
+    match crochet_core::retrieve_result::<String>(id) {
+        Err(Error::StashWrongType {
+            id: wrong,
+            expected,
+            found,
+        }) => {
+            assert_eq!(wrong, id);
+            assert!(expected.contains("String"), "{expected}");
+            assert_eq!(found, "u32");
+        }
+        other => panic!("expected StashWrongType, got {other:?}"),
+    }
+    let kept = crochet_core::retrieve_result::<u32>(id).expect("the entry is still there");
+    assert_eq!(kept.wait_timeout(PROMPTLY).expect("value"), 23);
+
+    for malformed in [
+        "",
+        "abc",
+        "zz112233445566778899aabbccddeeff",
+        "+0112233445566778899aabbccddeeff",
+    ] {
+        match malformed.parse::<StashId>() {
+            Err(Error::StashMalformedId { len }) => assert_eq!(len, malformed.chars().count()),
+            other => panic!("{malformed:?}: expected StashMalformedId, got {other:?}"),
+        }
+    }
+    let long = "f".repeat(10_000);
+    assert_eq!(
+        long.parse::<StashId>().map_err(|e| e.kind()),
+        Err(ErrorKind::StashMalformedId)
+    );
+
+    let unknown: StashId = "0123456789abcdef0123456789abcdef"
+        .parse()
+        .expect("well formed");
+    assert_eq!(
+        crochet_core::retrieve_result::<u32>(unknown)
+            .err()
+            .map(|e| e.kind()),
+        Some(ErrorKind::StashNotFound)
+    );
+}
+
+/// S5: a full stash refuses with a typed error that hands the result back.
+pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
+    let logs = Logs::capture();
+    crochet_core::set_stash_policy(StashPolicy {
+        capacity: 2,
+        time_to_live: None,
+    });
+    let running = Running::start(fixture);
+    let first = running
+        .run_in_reactor(|| async { 1 })
+        .stash()
+        .expect("stash");
+    let _second = running
+        .run_in_reactor(|| async { 2 })
+        .stash()
+        .expect("stash");
+    let full = running
+        .run_in_reactor(|| async { 3 })
+        .stash()
+        .expect_err("the stash is full");
+    assert_eq!(full.capacity(), 2);
+    assert_eq!(
+        full.to_string(),
+        "the stash is full (2 entries); retrieve results or raise the capacity"
+    );
+    let handed_back = full.into_result();
+    assert_eq!(handed_back.wait_timeout(PROMPTLY).expect("nothing lost"), 3);
+    assert!(logs.wait_for(PROMPTLY, &["WARN", "the stash is full"]));
+
+    drop(crochet_core::retrieve_result::<i32>(first).expect("retrieve"));
+    let third = running
+        .run_in_reactor(|| async { 3 })
+        .stash()
+        .expect("room again");
+    let error: Error = running
+        .run_in_reactor(|| async { 4 })
+        .stash()
+        .expect_err("full again")
+        .into();
+    assert_eq!(error.kind(), ErrorKind::StashFull);
+    drop(crochet_core::retrieve_result::<i32>(third).expect("retrieve"));
+}
+
+/// S5: entries not retrieved within the time-to-live are dropped with a
+/// warning, and a failure among them is reported as unobserved.
+pub fn s5_expired_entries_are_dropped_and_logged(fixture: &'static dyn Fixture) {
+    let logs = Logs::capture();
+    crochet_core::set_stash_policy(StashPolicy {
+        capacity: 100,
+        time_to_live: Some(Duration::from_millis(50)),
+    });
+    let running = Running::start(fixture);
+    let failed = running.try_run_in_reactor(|| async { Err::<u8, _>("expired failure") });
+    assert!(eventually(PROMPTLY, || failed.is_ready()));
+    let id = failed.stash().expect("stash");
+    std::thread::sleep(Duration::from_millis(80));
+    let fresh = running
+        .run_in_reactor(|| async { 5_u8 })
+        .stash()
+        .expect("stash");
+    assert!(matches!(
+        crochet_core::retrieve_result::<u8>(id),
+        Err(Error::StashNotFound { .. })
+    ));
+    assert_eq!(crochet_core::stash_len(), 1);
+    assert_eq!(
+        logs.lines_with(&["WARN", "expired"]).len(),
+        1,
+        "{}",
+        logs.text()
+    );
+    assert_eq!(
+        logs.lines_with(&["ERROR", "unobserved failure", "expired failure"])
+            .len(),
+        1,
+        "{}",
+        logs.text()
+    );
+    let kept = crochet_core::retrieve_result::<u8>(fresh).expect("fresh entry");
+    assert_eq!(kept.wait_timeout(PROMPTLY).expect("value"), 5);
+}

@@ -1,0 +1,216 @@
+//! W1–W4, W6, W8: running work in the reactor.
+
+use std::fmt;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::thread;
+
+use crochet_core::{Error, ErrorKind, EventualResult, Reactor};
+
+use crate::support::{Gate, PROMPTLY};
+use crate::{Fixture, Running};
+
+/// W1: the closure is called on a reactor thread, inside the runtime (it
+/// may spawn runtime tasks), and `run_in_reactor` returns before the work
+/// is done.
+pub fn w1_closure_runs_in_reactor_with_runtime_context(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let caller = thread::current().id();
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let result = running.run_in_reactor(move || {
+        let ran_on = thread::current().id();
+        let in_reactor = crochet_core::context::is_reactor_thread();
+        // Needs the runtime's context right here, in the closure.
+        let probe = fixture.runtime_context_probe();
+        async move {
+            opened.await;
+            (ran_on, in_reactor, probe.await)
+        }
+    });
+    assert!(!result.is_ready(), "run_in_reactor waited for the work");
+    gate.open();
+    let (ran_on, in_reactor, probe) = result.wait_timeout(PROMPTLY).expect("result");
+    assert_ne!(ran_on, caller, "the closure ran on the caller's thread");
+    assert!(in_reactor, "the closure did not run as reactor work");
+    assert_eq!(probe, 42);
+}
+
+/// W2: a closure whose future is ready at once is just a value.
+pub fn w2_ready_future_is_a_plain_value(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let ready = running.run_in_reactor(|| std::future::ready(7));
+    assert_eq!(ready.wait_timeout(PROMPTLY).expect("value"), 7);
+    let plain = running.run_in_reactor(|| async { String::from("plain") });
+    assert_eq!(plain.wait_timeout(PROMPTLY).expect("value"), "plain");
+    let unit = running.run_in_reactor(|| async {});
+    assert_eq!(unit.wait_timeout(PROMPTLY).expect("value"), ());
+}
+
+/// W3: a panic in the closure or in its future becomes `Panicked` with the
+/// message and payload; the reactor keeps running.
+pub fn w3_panic_in_closure_or_future_is_panicked_and_reactor_survives(
+    fixture: &'static dyn Fixture,
+) {
+    let running = Running::start(fixture);
+    let in_closure =
+        running.run_in_reactor(|| -> std::future::Ready<u8> { panic!("boom in the closure") });
+    let error = in_closure.wait_timeout(PROMPTLY).expect_err("a panic");
+    let panic = error.as_panic().expect("a Panicked error");
+    assert_eq!(panic.message(), "boom in the closure");
+    assert_eq!(
+        error.to_string(),
+        "the operation panicked: boom in the closure"
+    );
+    let payload = panic.take_payload().expect("the payload");
+    assert_eq!(payload.downcast_ref::<&str>(), Some(&"boom in the closure"));
+
+    let code = 7;
+    let in_future = running.run_in_reactor(move || async move {
+        if code == 7 {
+            panic!("boom in the future: {code}");
+        }
+        code
+    });
+    let error = in_future.wait_timeout(PROMPTLY).expect_err("a panic");
+    assert_eq!(error.kind(), ErrorKind::Panicked);
+    assert_eq!(
+        error.as_panic().map(|p| p.message()),
+        Some("boom in the future: 7")
+    );
+
+    assert_eq!(
+        running
+            .wait_for(PROMPTLY, || async { "still running" })
+            .expect("run"),
+        "still running"
+    );
+}
+
+#[derive(Debug, PartialEq)]
+struct RateLimited {
+    retry_after: u32,
+}
+
+impl fmt::Display for RateLimited {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "rate limited; retry after {}s", self.retry_after)
+    }
+}
+
+impl std::error::Error for RateLimited {}
+
+/// W4: a fallible operation's error reaches the waiter with its type and
+/// its message, passed through unchanged.
+pub fn w4_operation_error_keeps_its_type(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let failed =
+        running.try_run_in_reactor(|| async { Err::<u8, _>(RateLimited { retry_after: 3 }) });
+    let error = failed
+        .wait_timeout(PROMPTLY)
+        .expect_err("the operation's error");
+    assert_eq!(error.kind(), ErrorKind::Failed);
+    assert_eq!(error.to_string(), "rate limited; retry after 3s");
+    let failure = error.as_failure().expect("a Failed error");
+    assert_eq!(
+        failure.downcast_ref::<RateLimited>(),
+        Some(&RateLimited { retry_after: 3 })
+    );
+    assert!(
+        std::error::Error::source(&error).is_none(),
+        "the message is not repeated as a source"
+    );
+
+    let ok = running.try_run_in_reactor(|| async { Ok::<_, RateLimited>(9) });
+    assert_eq!(ok.wait_timeout(PROMPTLY).expect("value"), 9);
+
+    // Errors that are not `std::error::Error` types: strings and boxes.
+    let text = running.try_run_in_reactor(|| async { Err::<(), _>("plain text") });
+    assert_eq!(
+        text.wait_timeout(PROMPTLY).unwrap_err().to_string(),
+        "plain text"
+    );
+}
+
+/// W6: `EventualResult` is `Send + Sync`; it can be handed to another
+/// thread and waited there, or shared and waited from several.
+pub fn w6_result_is_send_sync_and_waitable_from_another_thread(fixture: &'static dyn Fixture) {
+    fn send_sync<T: Send + Sync>(_: &T) {}
+    let running = Running::start(fixture);
+    let result = running.run_in_reactor(|| async { vec![1, 2, 3] });
+    send_sync(&result);
+    let moved = thread::spawn(move || result.wait_timeout(PROMPTLY));
+    assert_eq!(moved.join().expect("waiter").expect("value"), vec![1, 2, 3]);
+
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let result: Arc<EventualResult<u8>> = Arc::new(running.run_in_reactor(move || async move {
+        opened.await;
+        8
+    }));
+    let waiters: Vec<_> = (0..4)
+        .map(|_| {
+            let result = Arc::clone(&result);
+            thread::spawn(move || result.wait_timeout(PROMPTLY).map_err(|e| e.kind()))
+        })
+        .collect();
+    gate.open();
+    let outcomes: Vec<_> = waiters
+        .into_iter()
+        .map(|w| w.join().expect("waiter"))
+        .collect();
+    assert_eq!(
+        outcomes.iter().filter(|o| **o == Ok(8)).count(),
+        1,
+        "{outcomes:?}"
+    );
+    assert_eq!(
+        outcomes
+            .iter()
+            .filter(|o| **o == Err(ErrorKind::AlreadyRetrieved))
+            .count(),
+        3,
+        "{outcomes:?}"
+    );
+}
+
+/// W8: on a managed reactor, a `Send` closure may build a `!Send` future,
+/// which runs pinned to a reactor thread. Where the fixture's own reactor
+/// does not offer it, the refusal is typed.
+pub fn w8_non_send_work_runs_pinned_to_managed_reactor_thread(fixture: &'static dyn Fixture) {
+    let reactor = Reactor::new();
+    fixture.start_managed(&reactor).expect("setup");
+    let result = reactor.run_in_reactor_local(move || {
+        let started_on = thread::current().id();
+        let shared = Rc::new(20);
+        let sleep = fixture.sleep(std::time::Duration::from_millis(5));
+        async move {
+            sleep.await;
+            let finished_on = thread::current().id();
+            (
+                started_on == finished_on,
+                *shared + 1,
+                thread::current().name().map(str::to_owned),
+            )
+        }
+    });
+    let (same_thread, value, name) = result.wait_timeout(PROMPTLY).expect("local work ran");
+    assert!(same_thread, "!Send work moved threads");
+    assert_eq!(value, 21);
+    assert!(name.unwrap_or_default().starts_with("crochet-"));
+    reactor.shutdown(PROMPTLY).expect("shutdown");
+
+    let running = Running::start(fixture);
+    let local = running.run_in_reactor_local(|| async { Rc::new(1).as_ref() + 1 });
+    match local.wait_timeout(PROMPTLY) {
+        Ok(value) => {
+            assert!(fixture.supports_local());
+            assert_eq!(value, 2);
+        }
+        Err(error) => {
+            assert!(!fixture.supports_local(), "{error}");
+            assert!(matches!(error, Error::Unsupported { .. }), "{error:?}");
+            assert!(error.to_string().contains("does not support !Send work"));
+        }
+    }
+}

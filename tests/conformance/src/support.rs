@@ -1,0 +1,318 @@
+//! What the cases share: deadlines, fresh processes for cases that touch
+//! process-wide state, captured logs, and small synchronisation helpers.
+
+use std::future::Future;
+use std::io::Write;
+use std::pin::Pin;
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::mpsc;
+use std::sync::{Arc, Condvar, Mutex, PoisonError};
+use std::task::{Context, Poll, Waker};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crate::Fixture;
+
+/// The hard bound of one in-process case.
+pub const CASE_DEADLINE: Duration = Duration::from_secs(60);
+/// The hard bound of one case run in a fresh process.
+pub const PROCESS_DEADLINE: Duration = Duration::from_secs(90);
+/// A generous bound for things that must happen "promptly".
+pub const PROMPTLY: Duration = Duration::from_secs(10);
+
+const ISOLATED_VAR: &str = "CROCHET_CONFORMANCE_CASE";
+
+/// Runs `case` on its own thread and fails the test if it does not end
+/// within [`CASE_DEADLINE`] (the stuck thread is left behind).
+pub fn run_inline(fixture: &'static dyn Fixture, case: fn(&'static dyn Fixture)) {
+    let (done_tx, done_rx) = mpsc::channel();
+    let worker = thread::Builder::new()
+        .name("conformance-case".into())
+        .spawn(move || {
+            case(fixture);
+            let _ = done_tx.send(());
+        })
+        .expect("spawn the case thread");
+    match done_rx.recv_timeout(CASE_DEADLINE) {
+        Ok(()) => worker.join().expect("case thread"),
+        Err(mpsc::RecvTimeoutError::Disconnected) => {
+            // The case panicked: re-raise its panic here.
+            if let Err(panic) = worker.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(mpsc::RecvTimeoutError::Timeout) => {
+            panic!(
+                "{}: case did not finish within {CASE_DEADLINE:?}",
+                fixture.name()
+            )
+        }
+    }
+}
+
+/// Runs `case` in a fresh process (the same test binary, filtered to this
+/// one test), because it touches process-wide state: the global reactor,
+/// the failure hook, the global `tracing` subscriber, the stash policy.
+///
+/// `test_path` is `module_path!()::name` of the generated test.
+pub fn run_isolated(
+    fixture: &'static dyn Fixture,
+    test_path: &str,
+    case: fn(&'static dyn Fixture),
+) {
+    // Test names in libtest leave out the crate's own name.
+    let name = test_path
+        .split_once("::")
+        .map_or(test_path, |(_, rest)| rest);
+    if std::env::var(ISOLATED_VAR).as_deref() == Ok(name) {
+        return run_inline(fixture, case);
+    }
+    let mut child = Command::new(std::env::current_exe().expect("test binary path"))
+        .args([name, "--exact", "--nocapture", "--test-threads=1"])
+        .env(ISOLATED_VAR, name)
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start the test binary for an isolated case");
+    let status = wait_child(&mut child, PROCESS_DEADLINE);
+    let output = child
+        .wait_with_output()
+        .expect("collect the child's output");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let Some(status) = status else {
+        panic!(
+            "{name}: isolated case did not finish within {PROCESS_DEADLINE:?}\n{stdout}\n{stderr}"
+        );
+    };
+    assert!(
+        status.success(),
+        "{name}: isolated case failed ({status})\n{stdout}\n{stderr}"
+    );
+    // Make sure the child really ran the case (a filter typo runs nothing).
+    assert!(
+        stdout.contains("1 passed"),
+        "{name}: the isolated run did not run exactly this case\n{stdout}\n{stderr}"
+    );
+}
+
+/// Waits for `child` to exit within `deadline`; kills it (and returns
+/// `None`) otherwise.
+pub fn wait_child(
+    child: &mut std::process::Child,
+    deadline: Duration,
+) -> Option<std::process::ExitStatus> {
+    let until = Instant::now() + deadline;
+    loop {
+        if let Some(status) = child.try_wait().expect("poll the child process") {
+            return Some(status);
+        }
+        if Instant::now() >= until {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// The threads of this process whose names start with `crochet-`.
+pub fn crochet_threads() -> Vec<String> {
+    let mut names = Vec::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return names;
+    };
+    for task in tasks.flatten() {
+        if let Ok(comm) = std::fs::read_to_string(task.path().join("comm")) {
+            let comm = comm.trim();
+            if comm.starts_with("crochet-") {
+                names.push(comm.to_owned());
+            }
+        }
+    }
+    names
+}
+
+/// Waits until `condition` holds, for at most `deadline`.
+pub fn eventually(deadline: Duration, mut condition: impl FnMut() -> bool) -> bool {
+    let until = Instant::now() + deadline;
+    loop {
+        if condition() {
+            return true;
+        }
+        if Instant::now() >= until {
+            return false;
+        }
+        thread::sleep(Duration::from_millis(5));
+    }
+}
+
+/// A boolean that threads can wait to become true.
+#[derive(Clone, Default)]
+pub struct Flag(Arc<(Mutex<bool>, Condvar)>);
+
+impl Flag {
+    pub fn new() -> Self {
+        Flag::default()
+    }
+
+    pub fn set(&self) {
+        let (lock, ready) = &*self.0;
+        *lock.lock().unwrap_or_else(PoisonError::into_inner) = true;
+        ready.notify_all();
+    }
+
+    pub fn is_set(&self) -> bool {
+        *self.0.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Waits up to `timeout` for the flag; returns whether it is set.
+    pub fn wait(&self, timeout: Duration) -> bool {
+        let (lock, ready) = &*self.0;
+        let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+        let (guard, _) = ready
+            .wait_timeout_while(guard, timeout, |set| !*set)
+            .unwrap_or_else(PoisonError::into_inner);
+        *guard
+    }
+
+    /// A value that sets the flag when dropped.
+    pub fn on_drop(&self) -> SetOnDrop {
+        SetOnDrop(self.clone())
+    }
+}
+
+/// Sets its [`Flag`] when dropped.
+pub struct SetOnDrop(Flag);
+
+impl Drop for SetOnDrop {
+    fn drop(&mut self) {
+        self.0.set();
+    }
+}
+
+/// A runtime-independent async gate: futures from [`Gate::opened`] stay
+/// pending until [`Gate::open`].
+#[derive(Clone, Default)]
+pub struct Gate(Arc<Mutex<(bool, Vec<Waker>)>>);
+
+impl Gate {
+    pub fn new() -> Self {
+        Gate::default()
+    }
+
+    pub fn open(&self) {
+        let wakers = {
+            let mut state = self.0.lock().unwrap_or_else(PoisonError::into_inner);
+            state.0 = true;
+            std::mem::take(&mut state.1)
+        };
+        wakers.into_iter().for_each(Waker::wake);
+    }
+
+    pub fn opened(&self) -> Opened {
+        Opened(self.clone())
+    }
+}
+
+/// The future of [`Gate::opened`].
+pub struct Opened(Gate);
+
+impl Future for Opened {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.0.0.lock().unwrap_or_else(PoisonError::into_inner);
+        if state.0 {
+            Poll::Ready(())
+        } else {
+            state.1.push(cx.waker().clone());
+            Poll::Pending
+        }
+    }
+}
+
+/// A counter of live values, to check that every future created is
+/// dropped.
+#[derive(Clone, Default)]
+pub struct Live(Arc<AtomicUsize>);
+
+impl Live {
+    pub fn new() -> Self {
+        Live::default()
+    }
+
+    pub fn token(&self) -> LiveToken {
+        self.0.fetch_add(1, Ordering::SeqCst);
+        LiveToken(self.clone())
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.load(Ordering::SeqCst)
+    }
+}
+
+/// One live value of a [`Live`] counter.
+pub struct LiveToken(Live);
+
+impl Drop for LiveToken {
+    fn drop(&mut self) {
+        self.0.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Everything logged through `tracing` (or `log`) while installed, for
+/// cases that assert on logs. Installs process-wide, so only isolated
+/// cases use it.
+#[derive(Clone, Default)]
+pub struct Logs(Arc<Mutex<Vec<u8>>>);
+
+impl Logs {
+    /// Installs a global `tracing` subscriber writing here.
+    pub fn capture() -> Logs {
+        let logs = Logs::default();
+        let writer = logs.clone();
+        let subscriber = tracing_subscriber::fmt()
+            .with_ansi(false)
+            .with_max_level(tracing::Level::TRACE)
+            .with_writer(move || writer.clone())
+            .finish();
+        tracing::subscriber::set_global_default(subscriber)
+            .expect("only one log capture per (isolated) process");
+        logs
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.0.lock().unwrap_or_else(PoisonError::into_inner)).into_owned()
+    }
+
+    /// Lines containing every one of `needles`.
+    pub fn lines_with(&self, needles: &[&str]) -> Vec<String> {
+        self.text()
+            .lines()
+            .filter(|line| needles.iter().all(|needle| line.contains(needle)))
+            .map(str::to_owned)
+            .collect()
+    }
+
+    /// Waits up to `deadline` for a line with every one of `needles`.
+    pub fn wait_for(&self, deadline: Duration, needles: &[&str]) -> bool {
+        eventually(deadline, || !self.lines_with(needles).is_empty())
+    }
+}
+
+impl Write for Logs {
+    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .extend_from_slice(bytes);
+        Ok(bytes.len())
+    }
+
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
