@@ -265,7 +265,7 @@ impl fmt::Display for Error {
             Error::Panicked(panic) => write!(f, "the operation panicked: {}", panic.message()),
             Error::Failed(failure) => fmt::Display::fmt(&failure.0, f),
             Error::ReactorStopped => f.write_str(
-                "the reactor was shut down before the operation finished; start work before shutdown",
+                "the reactor was shut down; the operation did not run to completion",
             ),
             Error::NotSetUp => f.write_str(
                 "the reactor is not set up: call setup() (or no_setup() and attach a runtime) before submitting work",

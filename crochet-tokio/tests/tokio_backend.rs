@@ -1,0 +1,145 @@
+//! What only the tokio backend does: runtime flavours, thread names,
+//! blocking threads, and recognising an attached runtime's driver. The
+//! behaviour every backend shares is in the conformance suite.
+
+use std::sync::mpsc;
+use std::thread;
+use std::time::Duration;
+
+use crochet_core::{Error, ErrorKind, Reactor};
+use crochet_tokio::Tokio;
+use tokio::runtime::Handle;
+
+const PROMPTLY: Duration = Duration::from_secs(10);
+
+fn thread_name() -> String {
+    thread::current().name().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn current_thread_runs_everything_on_one_named_thread() {
+    let reactor = Reactor::start(Tokio::builder().thread_name("crochet-custom")).expect("start");
+    let names = reactor
+        .wait_for(PROMPTLY, || async {
+            let spawned = tokio::spawn(async { thread_name() }).await.expect("task");
+            (thread_name(), spawned, Handle::current().runtime_flavor())
+        })
+        .expect("run");
+    assert_eq!(names.0, "crochet-custom");
+    assert_eq!(names.1, "crochet-custom");
+    assert_eq!(names.2, tokio::runtime::RuntimeFlavor::CurrentThread);
+    reactor.shutdown(PROMPTLY).expect("shutdown");
+}
+
+#[test]
+fn multi_thread_workers_are_named_after_the_reactor() {
+    let reactor = Reactor::start(Tokio::builder().multi_thread(2)).expect("start");
+    let (flavor, worker) = reactor
+        .wait_for(PROMPTLY, || async {
+            let worker = tokio::spawn(async { thread_name() }).await.expect("task");
+            (Handle::current().runtime_flavor(), worker)
+        })
+        .expect("run");
+    assert_eq!(flavor, tokio::runtime::RuntimeFlavor::MultiThread);
+    assert_eq!(worker, "crochet-tokio-worker");
+    reactor.shutdown(PROMPTLY).expect("shutdown");
+}
+
+/// A blocking wait inside `spawn_blocking` is legitimate (that thread is
+/// not driving the runtime) and must not be refused.
+#[test]
+fn waits_inside_spawn_blocking_are_allowed() {
+    for builder in [Tokio::builder(), Tokio::builder().multi_thread(2)] {
+        let reactor = Reactor::start(builder).expect("start");
+        let other = reactor.clone();
+        let outcome = reactor
+            .wait_for(PROMPTLY, move || async move {
+                tokio::task::spawn_blocking(move || {
+                    other.wait_for(PROMPTLY, || async { "from a blocking thread" })
+                })
+                .await
+                .expect("blocking task")
+            })
+            .expect("run");
+        assert_eq!(outcome.expect("not refused"), "from a blocking thread");
+        reactor.shutdown(PROMPTLY).expect("shutdown");
+    }
+}
+
+/// `#[tokio::main(flavor = "current_thread")]`-style code that attaches
+/// its runtime and then waits on the driver thread gets an error, not a
+/// deadlock.
+#[test]
+fn waiting_on_the_attached_driver_thread_is_refused() {
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let reactor = Reactor::new();
+    let outcome = runtime.block_on(async {
+        reactor
+            .attach(Tokio::attach(Handle::current()))
+            .expect("attach");
+        let result = reactor.run_in_reactor(|| async { 1 });
+        let refused = result.wait_timeout(PROMPTLY).map_err(|e| e.kind());
+        (refused, result.await)
+    });
+    assert_eq!(outcome.0, Err(ErrorKind::WaitInReactor));
+    assert_eq!(outcome.1.expect("awaiting works"), 1);
+    reactor.shutdown(PROMPTLY).expect("shutdown");
+}
+
+/// Attached from outside the runtime, with the runtime driven elsewhere:
+/// the attaching thread is an ordinary thread and may block.
+#[test]
+fn attaching_from_outside_leaves_the_caller_free_to_block() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let reactor = Reactor::new();
+    reactor
+        .attach(Tokio::attach(runtime.handle().clone()))
+        .expect("attach");
+    assert_eq!(reactor.wait_for(PROMPTLY, || async { 2 }).expect("run"), 2);
+    let local = reactor.run_in_reactor_local(|| async { 3 });
+    assert!(matches!(
+        local.wait_timeout(PROMPTLY),
+        Err(Error::Unsupported {
+            backend: "tokio",
+            ..
+        })
+    ));
+    reactor.shutdown(PROMPTLY).expect("shutdown");
+    // The application's runtime is left running.
+    assert_eq!(
+        runtime
+            .block_on(async { tokio::spawn(async { 4 }).await })
+            .expect("task"),
+        4
+    );
+}
+
+/// The runtime is dropped on its own thread, outside any async context, even
+/// when the last handle to the reactor goes away inside a reactor task.
+#[test]
+fn dropping_the_last_handle_inside_the_reactor_stops_it_cleanly() {
+    let reactor = Reactor::start(Tokio::builder().thread_name("crochet-drop-test")).expect("start");
+    let (done_tx, done_rx) = mpsc::channel();
+    let moved = reactor.clone();
+    reactor.spawn(move || async move {
+        drop(moved);
+        let _ = done_tx.send(());
+    });
+    drop(reactor);
+    done_rx.recv_timeout(PROMPTLY).expect("the task ran");
+    let gone = (0..500).any(|_| {
+        thread::sleep(Duration::from_millis(10));
+        !std::fs::read_dir("/proc/self/task")
+            .into_iter()
+            .flatten()
+            .flatten()
+            .any(|task| {
+                std::fs::read_to_string(task.path().join("comm"))
+                    .is_ok_and(|name| name.trim() == "crochet-drop-test")
+            })
+    });
+    assert!(gone, "the reactor thread outlived every handle");
+}
