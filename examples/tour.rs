@@ -170,7 +170,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let started = Instant::now();
-    let pending = crochet::run_in_reactor(|| std::future::pending::<()>());
+    let pending = crochet::run_in_reactor(std::future::pending::<()>);
     let waiter = std::thread::spawn(move || pending.wait());
     std::thread::sleep(Duration::from_millis(20));
     drop(guard); // shuts down: every waiter wakes

@@ -86,3 +86,8 @@ pub use crochet_tokio as tokio;
 pub fn setup() -> Result<(), Error> {
     setup_with(crochet_tokio::Tokio::builder())
 }
+
+// The README's code is compiled and run as a doctest, so it stays true.
+#[doc = include_str!("../README.md")]
+#[cfg(doctest)]
+pub struct ReadmeDoctests;
