@@ -136,9 +136,8 @@ fn panics_and_operation_errors_pass_through_unchanged() {
     let reactor = Reactor::start(crochet::tokio::Tokio::builder()).expect("start");
     let panicked = reactor
         .wait_for(Duration::from_secs(10), || async {
-            panic!("the panic's own words")
+            panic!("the panic's own words");
         })
-        .map(|()| ())
         .expect_err("a panic");
     assert_eq!(
         panicked.to_string(),
