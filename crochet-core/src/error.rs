@@ -136,7 +136,8 @@ pub enum ErrorKind {
 ///
 /// Created when a fallible operation (see `try_run_in_reactor`) returns
 /// `Err`. `Display` and `source()` are the operation error's own; get the
-/// typed value back with [`Failure::downcast_ref`] or [`Failure::downcast`].
+/// typed value back with [`Failure::downcast_ref`]. The error is shared: every
+/// clone of an [`Error`] holds the same one.
 #[derive(Clone)]
 pub struct Failure(Arc<dyn StdError + Send + Sync + 'static>);
 
