@@ -14,10 +14,7 @@
 //! crochet::setup()?; // idempotent: any library may call it
 //!
 //! // Runs in the reactor; the caller gets a handle at once.
-//! let result = crochet::run_in_reactor(|| async {
-//!     tokio::time::sleep(Duration::from_millis(10)).await;
-//!     "done"
-//! });
+//! let result = crochet::run_in_reactor(|| async { "done" });
 //! assert_eq!(result.wait_timeout(Duration::from_secs(5))?, "done");
 //!
 //! // Or run and wait in one call; on timeout the operation is cancelled.
@@ -46,9 +43,22 @@
 //!
 //! # Backends
 //!
-//! | feature | backend | notes |
-//! |---|---|---|
-//! | `tokio` (default) | [`tokio`] | managed `current_thread` (or `multi_thread`) runtime on a `crochet-tokio` thread; attach a `tokio::runtime::Handle` |
+//! Cargo features pick the runtime; they are additive, and any set of them
+//! builds.
+//!
+//! | feature | backend | managed reactor ([`setup`]) | attach |
+//! |---|---|---|---|
+//! | `tokio` (default) | `crochet::tokio` | `current_thread` runtime on a `crochet-tokio` thread (`multi_thread` on request) | a `tokio::runtime::Handle` |
+//! | `smol` | `crochet::smol` | an `async_executor::Executor` on `crochet-smol` thread(s) | an `Arc<Executor<'static>>` the application runs |
+//! | `async-std` | `crochet::async_std` | async-std's global executor, plus a `crochet-async-std` thread for `!Send` work | async-std's global executor |
+//!
+//! async-std is deprecated upstream in favour of smol; its backend is still
+//! supported, and off by default.
+//!
+//! [`setup`] uses one of the enabled backends, in this order of preference:
+//! tokio, smol, async-std ([`DEFAULT_BACKEND`] names it). To choose
+//! explicitly, whatever the features, call [`setup_with`] with a backend's
+//! builder, for instance `setup_with(crochet::smol::Smol::builder())`.
 //!
 //! [`wait`]: EventualResult::wait
 //! [`cancel`]: EventualResult::cancel
@@ -69,22 +79,45 @@ pub use crochet_core::{
 #[cfg(feature = "tokio")]
 pub use crochet_tokio as tokio;
 
-/// Starts the global reactor on the default backend (tokio, a
-/// `current_thread` runtime on a `crochet-tokio` thread).
+/// The smol backend: [`smol::Smol`] and [`smol::run`].
+#[cfg(feature = "smol")]
+pub use crochet_smol as smol;
+
+/// The async-std backend (deprecated upstream, like async-std itself):
+/// [`async_std::AsyncStd`].
+#[cfg(feature = "async-std")]
+pub use crochet_async_std as async_std;
+
+/// The backend that [`setup`] starts, among those enabled.
+#[cfg(feature = "tokio")]
+pub const DEFAULT_BACKEND: &str = "tokio";
+/// The backend that [`setup`] starts, among those enabled.
+#[cfg(all(not(feature = "tokio"), feature = "smol"))]
+pub const DEFAULT_BACKEND: &str = "smol";
+/// The backend that [`setup`] starts, among those enabled.
+#[cfg(all(not(feature = "tokio"), not(feature = "smol"), feature = "async-std"))]
+pub const DEFAULT_BACKEND: &str = "async-std";
+
+/// Starts the global reactor on the default backend ([`DEFAULT_BACKEND`]:
+/// tokio, else smol, else async-std, among the enabled features).
 ///
 /// Idempotent and thread-safe: any number of libraries and threads may
 /// call it; only the first starts anything. After [`no_setup`] it does
-/// nothing. To pick the runtime's shape, call
-/// [`setup_with`]`(crochet::tokio::Tokio::builder().multi_thread(4))`
-/// instead.
+/// nothing. To choose the backend or its shape, call [`setup_with`] with a
+/// builder instead, e.g. `setup_with(crochet::tokio::Tokio::builder().multi_thread(4))`.
 ///
 /// # Errors
 ///
 /// [`Error::StartFailed`] when the runtime or its thread cannot be
 /// created; [`Error::ReactorStopped`] after [`shutdown`].
-#[cfg(feature = "tokio")]
+#[cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
 pub fn setup() -> Result<(), Error> {
-    setup_with(crochet_tokio::Tokio::builder())
+    #[cfg(feature = "tokio")]
+    return setup_with(crochet_tokio::Tokio::builder());
+    #[cfg(all(not(feature = "tokio"), feature = "smol"))]
+    return setup_with(crochet_smol::Smol::builder());
+    #[cfg(all(not(feature = "tokio"), not(feature = "smol"), feature = "async-std"))]
+    return setup_with(crochet_async_std::AsyncStd::builder());
 }
 
 // The README's code is compiled and run as a doctest, so it stays true.

@@ -2,57 +2,27 @@
 //! and `multi_thread`) and attached to an application's runtime.
 #![cfg(feature = "tokio")]
 
-use std::sync::mpsc;
-use std::thread;
 use std::time::Duration;
 
 use crochet::Reactor;
 use crochet::tokio::Tokio;
-use crochet_conformance::{BoxFuture, Fixture, Owner};
+use crochet_conformance::{BoxFuture, Fixture, Owner, attach_from_app_thread};
 use tokio::runtime::Handle;
 
-/// The runtime an application owns and drives: a `current_thread` runtime
-/// on a thread of its own, attached from inside it (as `#[tokio::main]`
-/// code would), and stopped when dropped.
-struct AppRuntime {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    thread: Option<thread::JoinHandle<()>>,
-}
-
-impl Drop for AppRuntime {
-    fn drop(&mut self) {
-        drop(self.stop.take());
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
-}
-
+/// A `current_thread` runtime that the application owns and drives on a
+/// thread of its own, attached from inside it (as `#[tokio::main]` code
+/// would).
 fn attach_app_runtime(reactor: &Reactor) -> Result<Owner, crochet::Error> {
-    let (attached_tx, attached_rx) = mpsc::channel();
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let reactor = reactor.clone();
-    let thread = thread::Builder::new()
-        .name("app-runtime".into())
-        .spawn(move || {
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("the application's runtime");
-            runtime.block_on(async move {
-                let _ = attached_tx.send(reactor.attach(Tokio::attach(Handle::current())));
-                let _ = stopped.await;
-            });
-        })
-        .expect("the application's thread");
-    let attached = attached_rx
-        .recv()
-        .expect("the application's thread attached");
-    let owner = AppRuntime {
-        stop: Some(stop),
-        thread: Some(thread),
-    };
-    attached.map(|()| Owner::new(owner))
+    attach_from_app_thread(reactor, |reactor, attached, stopped| {
+        let runtime = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .expect("the application's runtime");
+        runtime.block_on(async move {
+            let _ = attached.send(reactor.attach(Tokio::attach(Handle::current())));
+            stopped.await;
+        });
+    })
 }
 
 /// How a tokio fixture runs its reactors.

@@ -5,15 +5,16 @@
 //! 1. a permanent mark that a backend puts on the threads it owns
 //!    ([`mark_reactor_thread`]);
 //! 2. a mark held while crochet polls one of its own tasks, on any runtime;
-//! 3. on a thread that has polled crochet tasks before (so it drives some
-//!    runtime), the hints of the running reactors' spawners
-//!    ([`Spawner::is_reactor_thread`]): whether the thread is inside their
-//!    runtime right now. Threads that never drove a crochet task (every
-//!    ordinary blocking caller) skip this step and its lock.
+//! 3. the hints of the running reactors' spawners
+//!    ([`Spawner::is_reactor_thread`]), for threads a backend cannot mark:
+//!    whether the thread is inside their runtime right now.
+//!
+//! Backends can also mark a scope ([`enter_reactor`]), for instance while
+//! they drive an executor that the application owns.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock, Weak};
+use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::spawner::Spawner;
 
@@ -25,7 +26,7 @@ thread_local! {
 
 // The spawners of running reactors, whose hints are consulted; the count
 // lets a process without reactors skip the lock.
-static HINTS: RwLock<Vec<Weak<dyn Spawner>>> = RwLock::new(Vec::new());
+static HINTS: RwLock<Vec<Arc<dyn Spawner>>> = RwLock::new(Vec::new());
 static HINT_COUNT: AtomicUsize = AtomicUsize::new(0);
 
 /// Marks the calling thread as a reactor thread for the rest of its life.
@@ -39,22 +40,52 @@ pub fn mark_reactor_thread() {
 
 /// Whether a blocking wait on the calling thread would block a reactor.
 ///
-/// True on threads a backend marked, while a crochet task is being polled,
-/// and on threads that drive crochet tasks where a running reactor's
-/// spawner says they are inside its runtime.
+/// True on threads a backend marked, inside a scope marked with
+/// [`enter_reactor`] (crochet marks every poll of its own tasks), and where
+/// a running reactor's spawner says the thread is inside its runtime.
 pub fn is_reactor_thread() -> bool {
     if OWNED.with(Cell::get) || IN_TASK.with(Cell::get) > 0 {
         return true;
     }
-    if !DROVE_TASKS.with(Cell::get) || HINT_COUNT.load(Ordering::Acquire) == 0 {
+    if HINT_COUNT.load(Ordering::Acquire) == 0 {
         return false;
     }
     HINTS
         .read()
         .unwrap_or_else(PoisonError::into_inner)
         .iter()
-        .filter_map(Weak::upgrade)
         .any(|spawner| spawner.is_reactor_thread())
+}
+
+/// Whether the calling thread has ever polled a crochet task (or was
+/// marked with [`mark_driver_thread`]).
+///
+/// Backends use it to narrow a hint: a thread inside a runtime's context
+/// that has polled crochet tasks is one that drives the runtime, not, say,
+/// one of its blocking-pool threads.
+pub fn has_driven_tasks() -> bool {
+    DROVE_TASKS.with(Cell::get)
+}
+
+/// Marks the calling thread as a reactor thread until the guard is dropped.
+///
+/// For backends that drive a runtime they do not own: mark each poll of
+/// the executor, and every task it runs inline is recognised.
+pub fn enter_reactor() -> ReactorGuard {
+    IN_TASK.with(|depth| depth.set(depth.get() + 1));
+    ReactorGuard(())
+}
+
+/// Keeps the calling thread marked as a reactor thread; see
+/// [`enter_reactor`].
+#[derive(Debug)]
+#[must_use = "the thread is marked only while the guard lives"]
+pub struct ReactorGuard(());
+
+impl Drop for ReactorGuard {
+    fn drop(&mut self) {
+        IN_TASK.with(|depth| depth.set(depth.get() - 1));
+    }
 }
 
 /// Marks the calling thread as one that drives crochet tasks, as if it had
@@ -73,33 +104,30 @@ pub(crate) fn thread_label() -> String {
     }
 }
 
-/// Held while a crochet task is polled or dropped.
-pub(crate) struct TaskGuard(());
-
-pub(crate) fn enter_task() -> TaskGuard {
-    IN_TASK.with(|depth| depth.set(depth.get() + 1));
+/// Marks a crochet task's poll (or drop): a reactor thread for the scope,
+/// and one that drives crochet tasks from now on.
+pub(crate) fn enter_task() -> ReactorGuard {
     DROVE_TASKS.with(|drove| drove.set(true));
-    TaskGuard(())
+    enter_reactor()
 }
 
-impl Drop for TaskGuard {
-    fn drop(&mut self) {
-        IN_TASK.with(|depth| depth.set(depth.get() - 1));
-    }
-}
-
-/// Registers a running reactor's spawner as a source of hints.
+/// Registers a running reactor's spawner as a source of hints, until
+/// [`remove_hint`] (which every way of stopping a reactor calls).
 pub(crate) fn add_hint(spawner: &Arc<dyn Spawner>) {
     let mut hints = HINTS.write().unwrap_or_else(PoisonError::into_inner);
-    hints.retain(|weak| weak.strong_count() > 0);
-    hints.push(Arc::downgrade(spawner));
+    hints.push(Arc::clone(spawner));
     HINT_COUNT.store(hints.len(), Ordering::Release);
 }
 
-/// Removes a spawner registered with [`add_hint`] (and any that are gone).
+/// Removes a spawner registered with [`add_hint`].
 pub(crate) fn remove_hint(spawner: &Arc<dyn Spawner>) {
-    let mut hints = HINTS.write().unwrap_or_else(PoisonError::into_inner);
-    let target = Arc::downgrade(spawner);
-    hints.retain(|weak| weak.strong_count() > 0 && !Weak::ptr_eq(weak, &target));
-    HINT_COUNT.store(hints.len(), Ordering::Release);
+    let removed = {
+        let mut hints = HINTS.write().unwrap_or_else(PoisonError::into_inner);
+        let position = hints.iter().position(|hint| Arc::ptr_eq(hint, spawner));
+        let removed = position.map(|position| hints.swap_remove(position));
+        HINT_COUNT.store(hints.len(), Ordering::Release);
+        removed
+    };
+    // Dropped outside the lock: it may be the spawner's last reference.
+    drop(removed);
 }

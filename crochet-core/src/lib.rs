@@ -49,6 +49,7 @@ pub mod doc_support;
 mod error;
 mod eventual;
 mod global;
+mod local;
 mod panic;
 mod reactor;
 mod registry;
@@ -67,6 +68,7 @@ pub use global::{
     attach, global, no_setup, run_in_reactor, run_in_reactor_local, setup_with, shutdown,
     shutdown_guard, spawn, try_run_in_reactor, try_spawn, try_wait_for, wait_for,
 };
+pub use local::{LocalHandle, LocalThread};
 pub use panic::Panic;
 pub use reactor::{Reactor, ShutdownGuard};
 pub use report::{UnobservedFailure, reset_failure_hook, set_failure_hook};

@@ -143,9 +143,10 @@ impl Spawner for Tokio {
     }
 
     fn is_reactor_thread(&self) -> bool {
-        // Asked only on threads that polled crochet tasks: inside a tokio
-        // runtime there, this is a worker or driver, not a blocking thread.
-        Handle::try_current().is_ok()
+        // Inside a tokio runtime on a thread that polls crochet tasks: a
+        // worker or a driver. (Blocking-pool threads are inside the runtime
+        // too, but never poll tasks, and may block.)
+        context::has_driven_tasks() && Handle::try_current().is_ok()
     }
 
     fn name(&self) -> &'static str {

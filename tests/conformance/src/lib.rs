@@ -49,6 +49,12 @@ pub trait Fixture: Sync + 'static {
     /// Whether reactors from [`Fixture::start`] run `!Send` work.
     fn supports_local(&self) -> bool;
 
+    /// Whether a managed reactor runs `Send` work on its own `crochet-…`
+    /// threads (async-std's backend uses async-std's global executor).
+    fn runs_work_on_own_threads(&self) -> bool {
+        true
+    }
+
     /// A runtime timer. Called on a reactor thread (inside the runtime).
     fn sleep(&self, duration: Duration) -> BoxFuture<()>;
 
@@ -80,6 +86,51 @@ impl Owner {
     /// reactor, which lives as long).
     pub fn keep_forever(self) {
         std::mem::forget(self);
+    }
+}
+
+/// Runs an application-owned runtime on a thread of its own (named
+/// `app-runtime`), the way an application would, and attaches it to
+/// `reactor` from there.
+///
+/// `body` gets the reactor, a sender for the attach's outcome, and a future
+/// that completes when the returned [`Owner`] is dropped; it must drive its
+/// runtime until then.
+pub fn attach_from_app_thread(
+    reactor: &Reactor,
+    body: impl FnOnce(Reactor, std::sync::mpsc::Sender<Result<(), Error>>, support::Opened)
+    + Send
+    + 'static,
+) -> Result<Owner, Error> {
+    let (attached_tx, attached_rx) = std::sync::mpsc::channel();
+    let stop = support::Gate::new();
+    let stopped = stop.opened();
+    let reactor = reactor.clone();
+    let thread = std::thread::Builder::new()
+        .name("app-runtime".into())
+        .spawn(move || body(reactor, attached_tx, stopped))
+        .expect("the application's thread");
+    let app = AppThread {
+        stop,
+        thread: Some(thread),
+    };
+    let attached = attached_rx
+        .recv_timeout(support::PROMPTLY)
+        .expect("the application's thread attached");
+    attached.map(|()| Owner::new(app))
+}
+
+struct AppThread {
+    stop: support::Gate,
+    thread: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for AppThread {
+    fn drop(&mut self) {
+        self.stop.open();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
     }
 }
 

@@ -1,0 +1,144 @@
+//! The async-std backend of crochet.
+//!
+//! **async-std is deprecated upstream in favour of smol.** This backend is
+//! still supported for applications that already run on async-std; new
+//! code should use `crochet-smol` (the `smol` feature of `crochet`).
+//!
+//! ```
+//! use std::time::Duration;
+//! use crochet_core::Reactor;
+//! use crochet_async_std::AsyncStd;
+//!
+//! let reactor = Reactor::start(AsyncStd::builder())?;
+//! let result = reactor.run_in_reactor(|| async {
+//!     async_std::task::sleep(Duration::from_millis(5)).await;
+//!     "slept on async-std"
+//! });
+//! assert_eq!(result.wait_timeout(Duration::from_secs(5))?, "slept on async-std");
+//! reactor.shutdown(Duration::from_secs(5))?;
+//! # Ok::<(), crochet_core::Error>(())
+//! ```
+//!
+//! Work runs on async-std's global executor, whose threads (named
+//! `async-std/runtime`) belong to async-std and live as long as the
+//! process; a blocking wait inside one of its tasks is refused with
+//! [`Error::WaitInReactor`]. At shutdown crochet completes every pending
+//! result at once, and async-std drops the futures as it wakes them.
+//!
+//! `!Send` work runs on a thread that crochet owns, `crochet-async-std`,
+//! started by the managed reactor ([`AsyncStd::builder`]) and stopped at
+//! shutdown. [`AsyncStd::attach`] uses the global executor alone, as an
+//! application that runs async-std already does, without that thread.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use crochet_core::{
+    Backend, BoxFuture, Driver, Error, LocalHandle, LocalTask, LocalThread, Spawner, Started,
+    Unsupported,
+};
+
+/// async-std's global executor, as crochet runs work on it.
+pub struct AsyncStd {
+    /// The crochet-owned thread for `!Send` work, when managed.
+    local: Option<LocalHandle>,
+}
+
+impl AsyncStd {
+    /// A builder for the managed reactor: async-std's global executor plus
+    /// a `crochet-async-std` thread for `!Send` work.
+    pub fn builder() -> Builder {
+        Builder::default()
+    }
+
+    /// async-std's global executor, to attach with
+    /// [`Reactor::attach`](crochet_core::Reactor::attach), without a thread
+    /// of crochet's own (so without `!Send` work).
+    pub fn attach() -> Arc<AsyncStd> {
+        Arc::new(AsyncStd { local: None })
+    }
+}
+
+impl Spawner for AsyncStd {
+    fn spawn(&self, task: BoxFuture) {
+        // Dropping an async-std join handle detaches the task.
+        drop(async_std::task::spawn(task));
+    }
+
+    fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
+        match &self.local {
+            Some(local) => {
+                local.spawn_local(task);
+                Ok(())
+            }
+            None => Err(Unsupported::new(task, self.name())),
+        }
+    }
+
+    fn is_reactor_thread(&self) -> bool {
+        // Inside an async-std task (its executor threads, or `block_on`);
+        // `spawn_blocking` closures are not tasks, and may block.
+        async_std::task::try_current().is_some()
+    }
+
+    fn name(&self) -> &'static str {
+        "async-std"
+    }
+}
+
+impl fmt::Debug for AsyncStd {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("AsyncStd")
+            .field("managed", &self.local.is_some())
+            .finish()
+    }
+}
+
+/// Configures the managed async-std reactor; pass it to
+/// [`Reactor::setup`](crochet_core::Reactor::setup) or
+/// [`setup_with`](crochet_core::setup_with).
+#[derive(Clone, Debug)]
+pub struct Builder {
+    thread_name: String,
+}
+
+impl Default for Builder {
+    fn default() -> Self {
+        Builder {
+            thread_name: "crochet-async-std".to_owned(),
+        }
+    }
+}
+
+impl Builder {
+    /// The name of the thread for `!Send` work. Defaults to
+    /// `crochet-async-std`.
+    pub fn thread_name(mut self, name: impl Into<String>) -> Self {
+        self.thread_name = name.into();
+        self
+    }
+}
+
+impl Backend for Builder {
+    fn start(self) -> Result<Started, Error> {
+        let local = LocalThread::start(self.thread_name)?;
+        let spawner = Arc::new(AsyncStd {
+            local: Some(local.handle()),
+        });
+        Ok(Started::new(spawner, Box::new(AsyncStdDriver(local))))
+    }
+}
+
+/// Stops the managed reactor's own thread; async-std's executor outlives it.
+#[derive(Debug)]
+struct AsyncStdDriver(LocalThread);
+
+impl Driver for AsyncStdDriver {
+    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), Error> {
+        self.0.shutdown(timeout)
+    }
+}
