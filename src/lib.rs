@@ -68,11 +68,11 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub use crochet_core::{
-    Backend, Error, ErrorKind, EventualResult, Failure, Panic, Reactor, Result, SharedResult,
-    ShutdownGuard, Spawner, StashFull, StashId, StashPolicy, UnobservedFailure, attach, global,
-    no_setup, reset_failure_hook, retrieve_result, run_in_reactor, run_in_reactor_local,
-    set_failure_hook, set_stash_policy, setup_with, shutdown, shutdown_guard, spawn, stash_len,
-    try_run_in_reactor, try_spawn, try_wait_for, wait_for,
+    Backend, Error, ErrorKind, EventualResult, Failure, MIN_PERIOD, Panic, Periodic, Reactor,
+    Result, SharedResult, ShutdownGuard, Spawner, StashFull, StashId, StashPolicy, TickOutcome,
+    UnobservedFailure, attach, every, global, no_setup, reset_failure_hook, retrieve_result,
+    run_in_reactor, run_in_reactor_local, set_failure_hook, set_stash_policy, setup_with, shutdown,
+    shutdown_guard, spawn, stash_len, try_run_in_reactor, try_spawn, try_wait_for, wait_for,
 };
 
 /// The tokio backend: [`tokio::Tokio`] and [`tokio::attach`].

@@ -5,7 +5,7 @@
 //! code should use `crochet-smol` (the `smol` feature of `crochet`).
 //!
 //! ```
-//! use std::time::Duration;
+//! use std::time::{Duration, Instant};
 //! use crochet_core::Reactor;
 //! use crochet_async_std::AsyncStd;
 //!
@@ -35,7 +35,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crochet_core::{
     Backend, BoxFuture, Driver, Error, LocalHandle, LocalTask, LocalThread, Spawner, Started,
@@ -79,10 +79,15 @@ impl Spawner for AsyncStd {
         }
     }
 
-    fn is_reactor_thread(&self) -> bool {
+    fn reactor_thread_hint(&self) -> Option<fn() -> bool> {
         // Inside an async-std task (its executor threads, or `block_on`);
         // `spawn_blocking` closures are not tasks, and may block.
-        async_std::task::try_current().is_some()
+        Some(|| async_std::task::try_current().is_some())
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {
+        let duration = deadline.saturating_duration_since(Instant::now());
+        Some(Box::pin(async_std::task::sleep(duration)))
     }
 
     fn name(&self) -> &'static str {

@@ -15,6 +15,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
+use crate::panic;
 use crate::report::{self, Origin};
 use crate::waiters::{Waiter, Waiters};
 
@@ -163,8 +164,9 @@ impl<T> Completion<T> {
         let mut state = self.lock();
         if !matches!(state.outcome, Outcome::Pending) {
             drop(state);
-            // Dropped outside the lock: a user destructor runs here.
-            drop(result);
+            // Dropped outside the lock: a user destructor runs here, and
+            // must not unwind into the reactor.
+            panic::drop_quietly(result);
             return false;
         }
         // Every handle is gone: nobody can observe this failure any more.
@@ -189,9 +191,13 @@ impl<T> Completion<T> {
         true
     }
 
-    /// Remembers the reactor task's waker for [`Completion::interrupt`].
+    /// Remembers the reactor task's waker for [`Completion::interrupt`],
+    /// while there is still something to interrupt.
     pub(crate) fn register_task(&self, waker: &Waker) {
         let mut state = self.lock();
+        if !matches!(state.outcome, Outcome::Pending) {
+            return;
+        }
         match &state.task {
             Some(current) if current.will_wake(waker) => {}
             _ => state.task = Some(waker.clone()),
@@ -316,6 +322,7 @@ impl<T> Completion<T> {
                 report::unobserved(error, &self.origin);
             }
         }
+        panic::drop_quietly(leftover);
     }
 }
 

@@ -5,16 +5,15 @@
 //! 1. a permanent mark that a backend puts on the threads it owns
 //!    ([`mark_reactor_thread`]);
 //! 2. a mark held while crochet polls one of its own tasks, on any runtime;
-//! 3. the hints of the running reactors' spawners
-//!    ([`Spawner::is_reactor_thread`]), for threads a backend cannot mark:
-//!    whether the thread is inside their runtime right now.
+//! 3. the hints of the backends in use
+//!    ([`Spawner::reactor_thread_hint`]), for threads a backend cannot
+//!    mark: whether the thread is inside their runtime right now.
 //!
 //! Backends can also mark a scope ([`enter_reactor`]), for instance while
 //! they drive an executor that the application owns.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::OnceLock;
 
 use crate::spawner::Spawner;
 
@@ -24,10 +23,12 @@ thread_local! {
     static DROVE_TASKS: Cell<bool> = const { Cell::new(false) };
 }
 
-// The spawners of running reactors, whose hints are consulted; the count
-// lets a process without reactors skip the lock.
-static HINTS: RwLock<Vec<Arc<dyn Spawner>>> = RwLock::new(Vec::new());
-static HINT_COUNT: AtomicUsize = AtomicUsize::new(0);
+// The hints of the backends in use, one per backend (by name), kept for
+// the life of the process. Reading them is a few uncontended atomic loads:
+// no lock on the path of every blocking wait.
+const HINT_SLOTS: usize = 8;
+type Hint = (&'static str, fn() -> bool);
+static HINTS: [OnceLock<Hint>; HINT_SLOTS] = [const { OnceLock::new() }; HINT_SLOTS];
 
 /// Marks the calling thread as a reactor thread for the rest of its life.
 ///
@@ -42,19 +43,15 @@ pub fn mark_reactor_thread() {
 ///
 /// True on threads a backend marked, inside a scope marked with
 /// [`enter_reactor`] (crochet marks every poll of its own tasks), and where
-/// a running reactor's spawner says the thread is inside its runtime.
+/// the hint of a backend in use says the thread is inside its runtime.
 pub fn is_reactor_thread() -> bool {
     if OWNED.with(Cell::get) || IN_TASK.with(Cell::get) > 0 {
         return true;
     }
-    if HINT_COUNT.load(Ordering::Acquire) == 0 {
-        return false;
-    }
     HINTS
-        .read()
-        .unwrap_or_else(PoisonError::into_inner)
         .iter()
-        .any(|spawner| spawner.is_reactor_thread())
+        .map_while(OnceLock::get)
+        .any(|(_, hint)| hint())
 }
 
 /// Whether the calling thread has ever polled a crochet task (or was
@@ -111,23 +108,18 @@ pub(crate) fn enter_task() -> ReactorGuard {
     enter_reactor()
 }
 
-/// Registers a running reactor's spawner as a source of hints, until
-/// [`remove_hint`] (which every way of stopping a reactor calls).
-pub(crate) fn add_hint(spawner: &Arc<dyn Spawner>) {
-    let mut hints = HINTS.write().unwrap_or_else(PoisonError::into_inner);
-    hints.push(Arc::clone(spawner));
-    HINT_COUNT.store(hints.len(), Ordering::Release);
-}
-
-/// Removes a spawner registered with [`add_hint`].
-pub(crate) fn remove_hint(spawner: &Arc<dyn Spawner>) {
-    let removed = {
-        let mut hints = HINTS.write().unwrap_or_else(PoisonError::into_inner);
-        let position = hints.iter().position(|hint| Arc::ptr_eq(hint, spawner));
-        let removed = position.map(|position| hints.swap_remove(position));
-        HINT_COUNT.store(hints.len(), Ordering::Release);
-        removed
+/// Registers a backend's hint (see [`Spawner::reactor_thread_hint`]),
+/// once per backend name, for the rest of the process.
+pub(crate) fn add_hint(spawner: &dyn Spawner) {
+    let Some(hint) = spawner.reactor_thread_hint() else {
+        return;
     };
-    // Dropped outside the lock: it may be the spawner's last reference.
-    drop(removed);
+    let name = spawner.name();
+    for slot in &HINTS {
+        let (registered, _) = slot.get_or_init(|| (name, hint));
+        if *registered == name {
+            return;
+        }
+    }
+    tracing::warn!(target: "crochet", backend = name, "too many backends with hints; this one's is ignored");
 }

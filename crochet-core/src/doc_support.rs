@@ -3,7 +3,7 @@
 //! (`crochet-tokio`, ...) in programs.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use crate::backend::{Backend, Driver, Started};
 use crate::error::Error;
@@ -28,6 +28,10 @@ impl Spawner for MiniSpawner {
         Ok(())
     }
 
+    fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {
+        Some(self.0.sleep_until(deadline))
+    }
+
     fn name(&self) -> &'static str {
         "mini"
     }
@@ -50,4 +54,13 @@ impl Backend for MiniBackend {
             Box::new(MiniDriver(thread)),
         ))
     }
+}
+
+/// A started reactor on a [`MiniBackend`], for examples.
+///
+/// # Errors
+///
+/// As [`Reactor::start`](crate::Reactor::start).
+pub fn timed_reactor() -> Result<crate::Reactor, Error> {
+    crate::Reactor::start(MiniBackend)
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 use crate::backend::Backend;
 use crate::error::Error;
 use crate::eventual::EventualResult;
+use crate::periodic::{Periodic, TickOutcome};
 use crate::reactor::{Reactor, ShutdownGuard};
 use crate::spawner::Spawner;
 
@@ -147,6 +148,18 @@ where
     E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
 {
     GLOBAL.try_wait_for(timeout, f)
+}
+
+/// Runs `tick` in the global reactor now and then every `period`; see
+/// [`Reactor::every`].
+#[track_caller]
+pub fn every<F, Fut>(period: Duration, tick: F) -> Periodic
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: TickOutcome,
+{
+    GLOBAL.every(period, tick)
 }
 
 /// Shuts the global reactor down and empties the stash; see

@@ -51,12 +51,14 @@ mod eventual;
 mod global;
 mod local;
 mod panic;
+mod periodic;
 mod reactor;
 mod registry;
 mod report;
 mod shared;
 mod spawner;
 mod stash;
+mod submit;
 mod task;
 mod threads;
 mod waiters;
@@ -65,11 +67,12 @@ pub use backend::{Backend, Driver, Started};
 pub use error::{Error, ErrorKind, Failure, Result};
 pub use eventual::EventualResult;
 pub use global::{
-    attach, global, no_setup, run_in_reactor, run_in_reactor_local, setup_with, shutdown,
+    attach, every, global, no_setup, run_in_reactor, run_in_reactor_local, setup_with, shutdown,
     shutdown_guard, spawn, try_run_in_reactor, try_spawn, try_wait_for, wait_for,
 };
 pub use local::{LocalHandle, LocalThread};
 pub use panic::Panic;
+pub use periodic::{MIN_PERIOD, Periodic, TickOutcome};
 pub use reactor::{Reactor, ShutdownGuard};
 pub use report::{UnobservedFailure, reset_failure_hook, set_failure_hook};
 pub use shared::SharedResult;

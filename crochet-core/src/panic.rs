@@ -2,8 +2,11 @@
 
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
 use std::panic::{self, AssertUnwindSafe};
+use std::pin::Pin;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::task::{Context, Poll};
 
 /// A panic that happened while running an operation in the reactor.
 ///
@@ -77,6 +80,32 @@ impl fmt::Display for Panic {
 /// Runs `f`, turning a panic into a [`Panic`].
 pub(crate) fn catch<R>(f: impl FnOnce() -> R) -> Result<R, Panic> {
     panic::catch_unwind(AssertUnwindSafe(f)).map_err(Panic::new)
+}
+
+pin_project_lite::pin_project! {
+    /// A future that turns a panic in `inner`'s poll into a [`Panic`].
+    pub(crate) struct CatchUnwind<F> {
+        #[pin]
+        inner: F,
+    }
+}
+
+impl<F: Future> Future for CatchUnwind<F> {
+    type Output = Result<F::Output, Panic>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let inner = self.project().inner;
+        match catch(|| inner.poll(cx)) {
+            Ok(Poll::Ready(output)) => Poll::Ready(Ok(output)),
+            Ok(Poll::Pending) => Poll::Pending,
+            Err(panic) => Poll::Ready(Err(panic)),
+        }
+    }
+}
+
+/// Wraps `future` so that a panic while polling it becomes an error.
+pub(crate) fn catch_future<F: Future>(future: F) -> CatchUnwind<F> {
+    CatchUnwind { inner: future }
 }
 
 /// Drops `value`, swallowing (and logging) a panic in its destructor: a

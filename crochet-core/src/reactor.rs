@@ -1,24 +1,17 @@
 //! `Reactor`: one background event loop as blocking code sees it.
 
-use std::error::Error as StdError;
 use std::fmt;
-use std::future::Future;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
-use tracing::Span;
-
 use crate::backend::{Backend, Driver};
 use crate::completion::Completion;
 use crate::context;
-use crate::error::{Error, Failure};
-use crate::eventual::EventualResult;
+use crate::error::Error;
 use crate::registry::{Registration, Registry};
-use crate::report::Origin;
 use crate::spawner::{BoxFuture, LocalTask, Spawner};
 use crate::stash;
-use crate::task::{Completer, Finish, LocalStart, Operation};
 
 /// A reactor: an async runtime running in the background, and the way
 /// blocking code submits work to it.
@@ -55,7 +48,7 @@ pub struct Reactor {
 struct Inner {
     /// Set once the reactor runs (managed or attached): the fast path of
     /// every submission reads only this.
-    spawner: OnceLock<Arc<dyn Spawner>>,
+    spawner: Arc<OnceLock<Arc<dyn Spawner>>>,
     lifecycle: Mutex<Lifecycle>,
     registry: Registry,
     /// The process the reactor was set up in (0 before), to refuse work in
@@ -86,7 +79,7 @@ impl Lifecycle {
 }
 
 /// Work waiting for a runtime.
-enum Job {
+pub(crate) enum Job {
     Send(BoxFuture),
     Local(LocalTask),
 }
@@ -114,7 +107,7 @@ impl Reactor {
     pub(crate) fn with_stash_drain(drains_stash: bool) -> Self {
         Reactor {
             inner: Arc::new(Inner {
-                spawner: OnceLock::new(),
+                spawner: Arc::new(OnceLock::new()),
                 lifecycle: Mutex::new(Lifecycle::Idle),
                 registry: Registry::new(),
                 pid: AtomicU32::new(0),
@@ -167,7 +160,7 @@ impl Reactor {
         self.record_pid();
         // Only ever set here or in `attach`, both under the lifecycle lock
         // from the idle state, so it is set at most once.
-        context::add_hint(&started.spawner);
+        context::add_hint(&*started.spawner);
         let _ = self.inner.spawner.set(started.spawner);
         tracing::trace!(target: "crochet", backend = self.backend_name(), "reactor started");
         *lifecycle = Lifecycle::Managed(started.driver);
@@ -222,7 +215,7 @@ impl Reactor {
             Lifecycle::Stopped => return Err(Error::ReactorStopped),
         };
         let _ = self.inner.spawner.set(Arc::clone(&spawner));
-        context::add_hint(&spawner);
+        context::add_hint(&*spawner);
         *lifecycle = Lifecycle::Attached;
         drop(lifecycle);
         tracing::trace!(target: "crochet", backend = spawner.name(), queued = queued.len(), "runtime attached");
@@ -232,218 +225,13 @@ impl Reactor {
         Ok(())
     }
 
-    /// Runs `f` in the reactor and returns a handle to its result at once.
-    ///
-    /// `f` is called on a reactor thread, so it may use its runtime's
-    /// context (spawn tasks, create timers and IO objects); the future it
-    /// returns runs there to completion. A closure returning an
-    /// already-ready future (`async { value }`) is fine. The caller's
-    /// `tracing` span follows the work into the reactor.
-    ///
-    /// Submission problems are in the result, which is then ready at once:
-    /// [`Error::NotSetUp`], [`Error::ReactorStopped`], [`Error::Forked`].
-    /// A panic in `f` or its future becomes [`Error::Panicked`]; the
-    /// reactor keeps running.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
-    /// let result = reactor.run_in_reactor(|| async { "hello from the reactor" });
-    /// assert_eq!(result.wait_timeout(Duration::from_secs(5))?, "hello from the reactor");
-    /// # reactor.shutdown(Duration::from_secs(5))?;
-    /// # Ok::<(), crochet_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn run_in_reactor<F, Fut>(&self, f: F) -> EventualResult<Fut::Output>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: Send + 'static,
-    {
-        self.submit(f, Ok, Origin::of::<F>())
-    }
-
-    /// Runs a fallible operation in the reactor: as
-    /// [`Reactor::run_in_reactor`], but an `Err(e)` from the future becomes
-    /// [`Error::Failed`] (with `e` inside, for
-    /// [`Failure::downcast_ref`](crate::Failure::downcast_ref)), and is
-    /// reported if nobody waits for it.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
-    /// let result = reactor.try_run_in_reactor(|| async { "x".parse::<u8>() });
-    /// let error = result.wait_timeout(Duration::from_secs(5)).unwrap_err();
-    /// let parse = error.as_failure().and_then(|f| f.downcast_ref::<std::num::ParseIntError>());
-    /// assert!(parse.is_some());
-    /// # reactor.shutdown(Duration::from_secs(5))?;
-    /// # Ok::<(), crochet_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn try_run_in_reactor<F, Fut, T, E>(&self, f: F) -> EventualResult<T>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
-    {
-        self.submit(f, into_failure::<T, E>, Origin::of::<F>())
-    }
-
-    /// Runs a `!Send` future pinned to a reactor thread.
-    ///
-    /// `f` is `Send` (it travels to the reactor thread); the future it
-    /// builds there need not be, and never leaves that thread. Only
-    /// managed runtimes offer this; on others the result is
-    /// [`Error::Unsupported`].
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// # use std::time::Duration;
-    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
-    /// use std::rc::Rc;
-    ///
-    /// let result = reactor.run_in_reactor_local(|| async {
-    ///     let local = Rc::new(21); // Rc is !Send
-    ///     *local * 2
-    /// });
-    /// assert_eq!(result.wait_timeout(Duration::from_secs(5))?, 42);
-    /// # reactor.shutdown(Duration::from_secs(5))?;
-    /// # Ok::<(), crochet_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn run_in_reactor_local<F, Fut>(&self, f: F) -> EventualResult<Fut::Output>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future + 'static,
-        Fut::Output: Send + 'static,
-    {
-        let origin = Origin::of::<F>();
-        let cell = Completion::new(origin);
-        let result = EventualResult::new(Arc::clone(&cell));
-        match self.admit(&cell) {
-            Ok(registration) => {
-                let start = LocalStart {
-                    completer: Completer::new(cell, registration),
-                    start: f,
-                    span: Span::current(),
-                    finish: Ok,
-                };
-                self.dispatch(Job::Local(LocalTask::new(Box::new(start))));
-            }
-            Err(error) => {
-                cell.complete(Err(error));
-            }
-        }
-        result
-    }
-
-    /// Fire-and-forget: runs `f` in the reactor with nobody waiting. A
-    /// panic (or a submission error) is reported like any unobserved
-    /// failure.
-    #[track_caller]
-    pub fn spawn<F, Fut>(&self, f: F)
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = ()> + Send + 'static,
-    {
-        drop(self.submit(f, Ok, Origin::of::<F>()));
-    }
-
-    /// Fire-and-forget for fallible work: as [`Reactor::spawn`], and an
-    /// `Err` is reported too.
-    #[track_caller]
-    pub fn try_spawn<F, Fut, E>(&self, f: F)
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<(), E>> + Send + 'static,
-        E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
-    {
-        drop(self.submit(f, into_failure::<(), E>, Origin::of::<F>()));
-    }
-
-    /// Runs `f` in the reactor and blocks until its result is there, for at
-    /// most `timeout`; on timeout the operation is cancelled.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Timeout`] (with `cancelled: true`) when the time runs out;
-    /// [`Error::WaitInReactor`] on a reactor thread, before anything is
-    /// submitted; otherwise as [`EventualResult::wait`].
-    ///
-    /// # Blocking
-    ///
-    /// Blocks the calling thread for up to `timeout`; never call it from
-    /// async code.
-    #[track_caller]
-    pub fn wait_for<F, Fut>(&self, timeout: Duration, f: F) -> Result<Fut::Output, Error>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: Send + 'static,
-    {
-        refuse_in_reactor()?;
-        wait_or_cancel(&self.submit(f, Ok, Origin::of::<F>()), timeout)
-    }
-
-    /// [`Reactor::wait_for`] for a fallible operation: an `Err(e)` becomes
-    /// [`Error::Failed`].
-    ///
-    /// # Errors
-    ///
-    /// As [`Reactor::wait_for`], plus [`Error::Failed`].
-    ///
-    /// # Blocking
-    ///
-    /// Blocks the calling thread for up to `timeout`.
-    #[track_caller]
-    pub fn try_wait_for<F, Fut, T, E>(&self, timeout: Duration, f: F) -> Result<T, Error>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
-    {
-        refuse_in_reactor()?;
-        let result = self.submit(f, into_failure::<T, E>, Origin::of::<F>());
-        wait_or_cancel(&result, timeout)
-    }
-
-    fn submit<T, O, F, Fut>(&self, f: F, finish: Finish<O, T>, origin: Origin) -> EventualResult<T>
-    where
-        T: Send + 'static,
-        O: 'static,
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = O> + Send + 'static,
-    {
-        let cell = Completion::new(origin);
-        let result = EventualResult::new(Arc::clone(&cell));
-        match self.admit(&cell) {
-            Ok(registration) => {
-                let completer = Completer::new(cell, registration);
-                let operation = Operation::new(completer, f, Span::current(), finish);
-                self.dispatch(Job::Send(Box::pin(operation)));
-            }
-            Err(error) => {
-                cell.complete(Err(error));
-            }
-        }
-        result
-    }
-
     /// Checks that work can be taken, and registers it for shutdown.
-    fn admit<T: Send + 'static>(&self, cell: &Arc<Completion<T>>) -> Result<Registration, Error> {
-        let parent = self.inner.pid.load(Ordering::Relaxed);
-        if parent != 0 {
-            let child = std::process::id();
-            if child != parent {
-                return Err(Error::Forked { parent, child });
-            }
+    pub(crate) fn admit<T: Send + 'static>(
+        &self,
+        cell: &Arc<Completion<T>>,
+    ) -> Result<Registration, Error> {
+        if let Some(forked) = self.inner.forked() {
+            return Err(forked);
         }
         if self.inner.spawner.get().is_none() && matches!(*self.lock(), Lifecycle::Idle) {
             return Err(Error::NotSetUp);
@@ -456,7 +244,7 @@ impl Reactor {
     }
 
     /// Hands admitted work to the runtime, or queues it until attach.
-    fn dispatch(&self, job: Job) {
+    pub(crate) fn dispatch(&self, job: Job) {
         if let Some(spawner) = self.inner.spawner.get() {
             return job.run_on(&**spawner);
         }
@@ -493,10 +281,15 @@ impl Reactor {
     /// at the deadline (a task is blocking it); results were completed
     /// regardless.
     ///
+    /// Called from one of the reactor's own threads (a task that shuts its
+    /// reactor down), it cannot wait for those threads: it stops everything
+    /// and returns at once, and the threads exit when the task returns. In
+    /// a child process forked after setup, it completes the results this
+    /// process holds and returns at once (the threads are the parent's).
+    ///
     /// # Blocking
     ///
-    /// Blocks for up to `timeout`; call it from a thread that is not a
-    /// reactor thread (from one, it cannot wait for itself and times out).
+    /// Blocks for up to `timeout`, waiting for the reactor's threads.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
         let started = Instant::now();
         let previous = std::mem::replace(&mut *self.lock(), Lifecycle::Stopped);
@@ -509,14 +302,18 @@ impl Reactor {
                 crate::panic::drop_quietly(queue);
                 Ok(())
             }
+            Lifecycle::Managed(driver) if self.inner.forked().is_some() => {
+                // A forked child: the driver's threads exist only in the
+                // parent. Waiting for them would wait forever, and dropping
+                // the driver would detach threads that are not there.
+                std::mem::forget(driver);
+                Ok(())
+            }
             Lifecycle::Managed(driver) => {
                 driver.shutdown(timeout.saturating_sub(started.elapsed()))
             }
             Lifecycle::Attached => Ok(()),
         };
-        if let Some(spawner) = self.inner.spawner.get() {
-            context::remove_hint(spawner);
-        }
         if self.inner.drains_stash {
             stash::drain();
         }
@@ -543,43 +340,15 @@ impl Reactor {
         self.inner.registry.len()
     }
 
+    /// The reactor's spawner, set once it runs; shared so that long-lived
+    /// work can reach it without keeping the reactor alive.
+    pub(crate) fn spawner_slot(&self) -> Arc<OnceLock<Arc<dyn Spawner>>> {
+        Arc::clone(&self.inner.spawner)
+    }
+
     /// The name of the backend this reactor runs on, once it runs.
     pub fn backend_name(&self) -> Option<&'static str> {
         self.inner.spawner.get().map(|spawner| spawner.name())
-    }
-}
-
-fn into_failure<T, E>(output: Result<T, E>) -> Result<T, Error>
-where
-    E: Into<Box<dyn StdError + Send + Sync + 'static>>,
-{
-    output.map_err(|error| Error::Failed(Failure::new(error)))
-}
-
-fn refuse_in_reactor() -> Result<(), Error> {
-    if context::is_reactor_thread() {
-        return Err(Error::WaitInReactor {
-            thread: context::thread_label(),
-        });
-    }
-    Ok(())
-}
-
-/// `wait_for`'s wait: on timeout, cancel; a value that won the race against
-/// the cancel is still returned.
-fn wait_or_cancel<T>(result: &EventualResult<T>, timeout: Duration) -> Result<T, Error> {
-    match result.wait_timeout(timeout) {
-        Err(Error::Timeout { after, .. }) => {
-            result.cancel();
-            match result.try_result() {
-                None | Some(Err(Error::Cancelled)) => Err(Error::Timeout {
-                    after,
-                    cancelled: true,
-                }),
-                Some(outcome) => outcome,
-            }
-        }
-        outcome => outcome,
     }
 }
 
@@ -600,6 +369,19 @@ impl fmt::Debug for Reactor {
     }
 }
 
+impl Inner {
+    /// [`Error::Forked`] in a child process forked after this reactor was
+    /// set up in its parent.
+    fn forked(&self) -> Option<Error> {
+        let parent = self.pid.load(Ordering::Relaxed);
+        if parent == 0 {
+            return None;
+        }
+        let child = std::process::id();
+        (child != parent).then_some(Error::Forked { parent, child })
+    }
+}
+
 impl Drop for Inner {
     fn drop(&mut self) {
         // The last handle to a running reactor is gone: stop it without
@@ -612,10 +394,8 @@ impl Drop for Inner {
             Lifecycle::Stopped,
         );
         self.registry.stop_all();
-        if let Some(spawner) = self.spawner.get() {
-            context::remove_hint(spawner);
-        }
         match lifecycle {
+            Lifecycle::Managed(driver) if self.forked().is_some() => std::mem::forget(driver),
             Lifecycle::Managed(driver) => {
                 let _ = driver.shutdown(Duration::ZERO);
             }

@@ -100,21 +100,22 @@ pub fn reset_failure_hook() {
 pub(crate) fn unobserved(error: &Error, origin: &Origin) {
     let failure = UnobservedFailure { error, origin };
     let hook = HOOK.read().unwrap_or_else(PoisonError::into_inner).clone();
-    match hook {
-        Some(hook) => {
-            if let Err(panic) = panic::catch(|| hook(&failure)) {
-                tracing::error!(
-                    target: "crochet",
-                    panic = panic.message(),
-                    "the unobserved-failure hook panicked; the panic was contained"
-                );
-            }
-        }
+    // The hook, or the error's own `Display` in the default report, is user
+    // code: a panic in it must not unwind into the reactor.
+    let reported = panic::catch(|| match hook {
+        Some(hook) => hook(&failure),
         None => tracing::error!(
             target: "crochet",
             operation = origin.operation,
             location = %origin.location,
             "unobserved failure: {error}"
         ),
+    });
+    if let Err(panic) = reported {
+        tracing::error!(
+            target: "crochet",
+            panic = panic.message(),
+            "reporting an unobserved failure panicked (in the hook, or in the error's Display); the panic was contained"
+        );
     }
 }

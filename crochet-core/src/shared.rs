@@ -19,6 +19,11 @@ use crate::eventual::{blocking_wait, debug_fields};
 /// [`EventualResult`](crate::EventualResult): waits that time out leave it
 /// waitable, waits on reactor threads are refused, `.await` works, and
 /// dropping every clone does not cancel the operation.
+///
+/// Each wait clones the value while holding the result's internal lock
+/// (that is what makes sharing sound for any `T: Clone`): a `Clone` that is
+/// slow serialises the waiters, and one that waits on or cancels this same
+/// result deadlocks. Share an `Arc<T>` when cloning `T` is not trivial.
 #[must_use = "dropping a SharedResult does not cancel the operation"]
 pub struct SharedResult<T> {
     cell: Arc<Completion<T>>,

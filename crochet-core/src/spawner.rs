@@ -3,6 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
+use std::time::Instant;
 
 use crate::error::Error;
 
@@ -43,19 +44,32 @@ pub trait Spawner: Send + Sync + fmt::Debug + 'static {
         Err(Unsupported::new(task, self.name()))
     }
 
-    /// Whether the calling thread is inside this runtime right now, where a
-    /// blocking wait would block the reactor.
+    /// A test of whether the calling thread is inside this kind of runtime
+    /// right now, where a blocking wait would block the reactor.
     ///
     /// Crochet already recognises the threads a backend marked with
-    /// [`mark_reactor_thread`](crate::context::mark_reactor_thread) and any
-    /// thread while it polls a crochet task. This hint covers the threads a
-    /// backend cannot mark (an attached runtime's, or a pool whose workers
-    /// and blocking threads look alike): crochet asks it only on threads
-    /// that have polled a crochet task before, so it may be as simple as
-    /// "is this thread inside my runtime's context?". The default is
-    /// `false`.
-    fn is_reactor_thread(&self) -> bool {
-        false
+    /// [`mark_reactor_thread`](crate::context::mark_reactor_thread), and
+    /// any thread while it polls a crochet task. The hint covers the
+    /// threads a backend cannot mark: an attached runtime's, or a pool
+    /// whose workers and blocking threads look alike. It is a plain
+    /// function, registered once per backend [`name`](Spawner::name) when a
+    /// reactor starts and consulted on every blocking wait for the rest of
+    /// the process, so it must be cheap and must not block. The default,
+    /// `None`, is no hint.
+    fn reactor_thread_hint(&self) -> Option<fn() -> bool> {
+        None
+    }
+
+    /// A future that completes at `deadline`, on the runtime's own timer.
+    ///
+    /// Called on a reactor thread, inside the runtime (so it may use the
+    /// runtime's context). Crochet's periodic tasks
+    /// ([`Reactor::every`](crate::Reactor::every)) sleep with it. The
+    /// default, `None`, means the backend has no timer: periodic tasks then
+    /// end with [`Error::Unsupported`].
+    fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {
+        let _ = deadline;
+        None
     }
 
     /// A short name for the backend, for messages (`"tokio"`).

@@ -64,7 +64,9 @@ pin_project! {
     impl<T, O, F, Fut> PinnedDrop for Operation<T, O, F, Fut> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
-            let _task = context::enter_task();
+            // Marks the scope only: dropping a task does not make this
+            // thread one that drives tasks (it may be a shutdown caller).
+            let _reactor = context::enter_reactor();
             let _span = this.span.enter();
             // The future's destructor runs here, on the reactor thread, and
             // may panic (during shutdown, say): contain it. The completer,
@@ -128,9 +130,11 @@ where
         let Some(future) = this.future.as_mut().as_pin_mut() else {
             return Poll::Ready(());
         };
-        match panic::catch(|| future.poll(cx)) {
-            Ok(Poll::Ready(output)) => {
-                cell.complete((this.finish)(output));
+        // `finish` runs user code too (the error's `Into` conversion).
+        let finish = *this.finish;
+        match panic::catch(|| future.poll(cx).map(finish)) {
+            Ok(Poll::Ready(result)) => {
+                cell.complete(result);
                 drop_future(this.future);
                 Poll::Ready(())
             }

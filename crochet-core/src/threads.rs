@@ -60,13 +60,15 @@ impl ReactorThreads {
                 format!("thread name {name:?} contains a NUL byte"),
             )));
         }
-        let exited = ExitSignal(self.exited_tx.clone());
+        let exited_tx = self.exited_tx.clone();
         let handle = thread::Builder::new()
             .name(name)
             .spawn(move || {
-                // Dropped when the body returns or unwinds: the thread is
-                // done with everything but its thread-local destructors.
-                let _exited = exited;
+                // Made here, not before the spawn: if the spawn fails, the
+                // closure is dropped without signalling an exit. Dropped
+                // when the body returns or unwinds: the thread is done with
+                // everything but its thread-local destructors.
+                let _exited = ExitSignal(exited_tx);
                 context::mark_reactor_thread();
                 body();
             })
@@ -75,13 +77,28 @@ impl ReactorThreads {
         Ok(())
     }
 
+    /// Whether the calling thread is one of the group's.
+    pub fn contains_current(&self) -> bool {
+        let current = thread::current().id();
+        self.handles
+            .iter()
+            .any(|handle| handle.thread().id() == current)
+    }
+
     /// Waits up to `timeout` for every thread to finish.
+    ///
+    /// Called from one of the group's own threads (a task that shuts its
+    /// reactor down), it cannot wait for itself: it returns at once, and
+    /// the threads exit as soon as the calling task returns.
     ///
     /// # Errors
     ///
     /// [`Error::ShutdownTimedOut`] when a thread is still running at the
     /// deadline; it is detached and left to finish alone.
     pub fn join(self, timeout: Duration) -> Result<(), Error> {
+        if self.contains_current() {
+            return Ok(());
+        }
         let ReactorThreads {
             handles,
             exited_tx,

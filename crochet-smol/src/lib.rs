@@ -6,7 +6,7 @@
 //! async-io, as in any smol program.
 //!
 //! ```
-//! use std::time::Duration;
+//! use std::time::{Duration, Instant};
 //! use crochet_core::Reactor;
 //! use crochet_smol::Smol;
 //!
@@ -48,7 +48,7 @@ use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
 use std::sync::{Arc, PoisonError, RwLock};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 use async_executor::{Executor, LocalExecutor};
 use crochet_core::{
@@ -86,7 +86,7 @@ impl Smol {
     /// # Examples
     ///
     /// ```
-    /// # use std::time::Duration;
+    /// # use std::time::{Duration, Instant};
     /// use std::sync::Arc;
     /// use async_executor::Executor;
     /// use crochet_core::Reactor;
@@ -126,7 +126,7 @@ thread_local! {
 /// # Examples
 ///
 /// ```
-/// # use std::time::Duration;
+/// # use std::time::{Duration, Instant};
 /// # let reactor = crochet_core::Reactor::start(crochet_smol::Smol::builder())?;
 /// let sum = reactor.wait_for(Duration::from_secs(5), || async {
 ///     let executor = crochet_smol::current_executor().expect("on the reactor");
@@ -195,6 +195,12 @@ impl Spawner for Smol {
             }
             None => Err(Unsupported::new(task, self.name())),
         }
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {
+        Some(Box::pin(async move {
+            async_io::Timer::at(deadline).await;
+        }))
     }
 
     fn name(&self) -> &'static str {

@@ -32,16 +32,19 @@
 //!
 //! [`Tokio::attach`] wraps the [`Handle`] of a runtime the application
 //! runs; crochet spawns onto it and leaves its life to the application.
-//! Blocking waits are refused on the threads that drive it: the thread that
-//! attached it from inside the runtime, and any of its threads that polled
-//! a crochet task, while inside the runtime. `!Send` work is not offered
+//! Blocking waits are refused where they would stall a runtime: inside
+//! `block_on`, and in tasks on threads that have polled a crochet task (a
+//! `multi_thread` worker that has not yet done so is not recognised; its
+//! blocking-pool threads may always block). `!Send` work is not offered
 //! there.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
@@ -142,16 +145,29 @@ impl Spawner for Tokio {
         }
     }
 
-    fn is_reactor_thread(&self) -> bool {
-        // Inside a tokio runtime on a thread that polls crochet tasks: a
-        // worker or a driver. (Blocking-pool threads are inside the runtime
-        // too, but never poll tasks, and may block.)
-        context::has_driven_tasks() && Handle::try_current().is_ok()
+    fn reactor_thread_hint(&self) -> Option<fn() -> bool> {
+        Some(inside_tokio_driver)
+    }
+
+    fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {
+        // Needs the runtime's timer: managed runtimes enable it; an
+        // attached runtime must be built with `enable_time()`.
+        Some(Box::pin(tokio::time::sleep_until(deadline.into())))
     }
 
     fn name(&self) -> &'static str {
         "tokio"
     }
+}
+
+/// Inside a tokio runtime, where blocking would stall it: in `block_on`
+/// (in the runtime's context, but in no task), or on a thread that polls
+/// crochet tasks (a driver or worker). Blocking-pool threads are inside the
+/// runtime too, but run as tasks and poll none of crochet's: they may
+/// block.
+fn inside_tokio_driver() -> bool {
+    Handle::try_current().is_ok()
+        && (tokio::task::try_id().is_none() || context::has_driven_tasks())
 }
 
 impl fmt::Debug for Tokio {
@@ -204,7 +220,7 @@ impl Builder {
         self
     }
 
-    fn runtime(&self) -> std::io::Result<Runtime> {
+    fn runtime(&self, id: u64) -> std::io::Result<Runtime> {
         let mut builder = match self.workers {
             None => runtime::Builder::new_current_thread(),
             Some(workers) => {
@@ -220,17 +236,25 @@ impl Builder {
                 builder
             }
         };
-        builder.enable_all().build()
+        // Every thread the runtime starts (workers and blocking pool) knows
+        // which runtime it belongs to, so that a shutdown called from one of
+        // them does not wait for itself.
+        builder
+            .on_thread_start(move || RUNTIME_ID.with(|current| current.set(id)))
+            .enable_all()
+            .build()
     }
 }
 
 impl Backend for Builder {
     fn start(self) -> Result<Started, Error> {
+        static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let (ready_tx, ready_rx) = std_mpsc::sync_channel(1);
         let mut threads = ReactorThreads::new();
         let name = self.thread_name.clone();
         threads.spawn(name, move || {
-            let runtime = match self.runtime() {
+            let runtime = match self.runtime(id) {
                 Ok(runtime) => runtime,
                 Err(error) => {
                     let _ = ready_tx.send(Err(error));
@@ -251,7 +275,11 @@ impl Backend for Builder {
                     handle,
                     local: Some(mailbox.clone()),
                 }),
-                Box::new(TokioDriver { mailbox, threads }),
+                Box::new(TokioDriver {
+                    id,
+                    mailbox,
+                    threads,
+                }),
             )),
             Ok(Err(error)) => {
                 let _ = threads.join(Duration::from_secs(1));
@@ -292,14 +320,27 @@ fn drive(runtime: Runtime, mut inbox: mpsc::UnboundedReceiver<Message>) {
 /// Stops a managed tokio reactor.
 #[derive(Debug)]
 struct TokioDriver {
+    id: u64,
     mailbox: mpsc::UnboundedSender<Message>,
     threads: ReactorThreads,
 }
 
 impl Driver for TokioDriver {
     fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), Error> {
+        if RUNTIME_ID.with(Cell::get) == self.id {
+            // Called from one of the runtime's own threads (a worker, or
+            // `spawn_blocking`): it cannot wait for them, and the runtime
+            // must not wait for it. Stop now, without a grace period.
+            drop(self.mailbox.send(Message::Stop(Some(Instant::now()))));
+            return Ok(());
+        }
         let deadline = Instant::now().checked_add(timeout);
         drop(self.mailbox.send(Message::Stop(deadline)));
         self.threads.join(timeout)
     }
+}
+
+thread_local! {
+    /// The managed runtime the calling thread belongs to (0: none).
+    static RUNTIME_ID: Cell<u64> = const { Cell::new(0) };
 }

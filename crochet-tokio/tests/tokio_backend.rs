@@ -143,3 +143,39 @@ fn dropping_the_last_handle_inside_the_reactor_stops_it_cleanly() {
     });
     assert!(gone, "the reactor thread outlived every handle");
 }
+
+/// A shutdown called from a `spawn_blocking` thread of the managed runtime
+/// neither waits for itself nor makes the runtime wait for it.
+#[test]
+fn shutdown_from_spawn_blocking_returns_at_once() {
+    for builder in [Tokio::builder(), Tokio::builder().multi_thread(2)] {
+        let reactor = Reactor::start(builder).expect("start");
+        let (done_tx, done_rx) = mpsc::channel();
+        let inner = reactor.clone();
+        reactor.spawn(move || async move {
+            drop(tokio::task::spawn_blocking(move || {
+                let started = std::time::Instant::now();
+                let outcome = inner.shutdown(Duration::MAX);
+                let _ = done_tx.send((outcome.is_ok(), started.elapsed()));
+            }));
+        });
+        let (ok, elapsed) = done_rx.recv_timeout(PROMPTLY).expect("shutdown returned");
+        assert!(ok);
+        assert!(elapsed < PROMPTLY, "waited {elapsed:?}");
+        assert!(!reactor.is_running());
+    }
+}
+
+/// An attached runtime's `block_on` is a reactor context even when crochet
+/// was attached from outside it.
+#[test]
+fn block_on_of_an_attached_runtime_is_refused_even_when_attached_from_outside() {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let reactor = Reactor::new();
+    reactor
+        .attach(Tokio::attach(runtime.handle().clone()))
+        .expect("attach");
+    let refused = runtime.block_on(async { reactor.wait_for(PROMPTLY, || async { 1 }) });
+    assert_eq!(refused.map_err(|e| e.kind()), Err(ErrorKind::WaitInReactor));
+    reactor.shutdown(PROMPTLY).expect("shutdown");
+}

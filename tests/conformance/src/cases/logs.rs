@@ -234,7 +234,7 @@ pub fn l5_failure_hook_replaces_the_report(fixture: &'static dyn Fixture) {
     let lost = running.run_in_reactor(|| async { panic!("into a broken hook") });
     assert!(eventually(PROMPTLY, || lost.is_ready()));
     drop(lost);
-    assert!(logs.wait_for(PROMPTLY, &["hook panicked"]));
+    assert!(logs.wait_for(PROMPTLY, &["reporting an unobserved failure panicked"]));
 
     crochet_core::reset_failure_hook();
     let lost = running.run_in_reactor(|| async { panic!("back to the log") });

@@ -5,6 +5,7 @@
 pub mod cancel;
 pub mod errors;
 pub mod logs;
+pub mod periodic;
 pub mod process;
 pub mod reactor_thread;
 pub mod setup;
@@ -103,6 +104,12 @@ macro_rules! for_each_case {
             $fixture
         );
         $crate::__suite_case!(
+            inline,
+            shutdown,
+            r7_shutdown_from_inside_the_reactor_returns_at_once,
+            $fixture
+        );
+        $crate::__suite_case!(
             isolated,
             shutdown,
             r7_reactor_threads_exit_within_the_bound,
@@ -131,6 +138,12 @@ macro_rules! for_each_case {
             inline,
             submit,
             w3_panic_in_closure_or_future_is_panicked_and_reactor_survives,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            submit,
+            w3_panics_in_error_conversion_and_display_are_contained,
             $fixture
         );
         $crate::__suite_case!(inline, submit, w4_operation_error_keeps_its_type, $fixture);
@@ -305,6 +318,25 @@ macro_rules! for_each_case {
             inline,
             errors,
             x2_misuse_gives_typed_errors_never_panics,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            periodic,
+            periodic_runs_now_then_every_period_until_stopped,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            periodic,
+            periodic_survives_failing_and_panicking_ticks,
+            $fixture
+        );
+        $crate::__suite_case!(inline, periodic, periodic_skips_missed_ticks, $fixture);
+        $crate::__suite_case!(
+            inline,
+            periodic,
+            periodic_stops_when_dropped_and_at_shutdown,
             $fixture
         );
     };

@@ -191,3 +191,46 @@ pub fn r7_guard_shuts_down_and_logs_failures_left_in_stash(fixture: &'static dyn
     assert_eq!(lines.len(), 1, "{}", logs.text());
     assert!(lines[0].contains("ERROR"), "{}", lines[0]);
 }
+
+/// R7: a shutdown started from inside the reactor (a task, or a runtime
+/// task crochet did not make) cannot wait for the reactor's threads, so it
+/// stops everything and returns at once instead of waiting for itself.
+pub fn r7_shutdown_from_inside_the_reactor_returns_at_once(fixture: &'static dyn Fixture) {
+    for from_raw_task in [false, true] {
+        let running = Running::start(fixture);
+        let gate = Gate::new();
+        let opened = gate.opened();
+        let pending = Arc::new(running.run_in_reactor(move || opened));
+        let waiter = {
+            let pending = Arc::clone(&pending);
+            thread::spawn(move || pending.wait().map_err(|e| e.kind()))
+        };
+        let (report, took) = std::sync::mpsc::channel();
+        let reactor = running.reactor.clone();
+        let stop = move || {
+            let started = Instant::now();
+            let outcome = reactor.shutdown(Duration::MAX);
+            let _ = report.send((outcome.map_err(|e| e.kind()), started.elapsed()));
+        };
+        running.spawn(move || {
+            if from_raw_task {
+                fixture.spawn_raw(Box::new(stop));
+            } else {
+                stop();
+            }
+            async {}
+        });
+        let (outcome, elapsed) = took.recv_timeout(PROMPTLY).expect("shutdown returned");
+        assert_eq!(outcome, Ok(()), "from a raw task: {from_raw_task}");
+        assert!(
+            elapsed < PROMPTLY,
+            "shutdown waited for itself for {elapsed:?}"
+        );
+        assert_eq!(
+            waiter.join().expect("waiter"),
+            Err(ErrorKind::ReactorStopped)
+        );
+        assert!(!running.is_running());
+        gate.open();
+    }
+}

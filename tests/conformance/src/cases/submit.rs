@@ -214,3 +214,51 @@ pub fn w8_non_send_work_runs_pinned_to_managed_reactor_thread(fixture: &'static 
         }
     }
 }
+
+/// An error whose conversion into `Box<dyn Error>` panics: user code that
+/// crochet runs while finishing an operation.
+#[derive(Debug)]
+struct ConversionPanics;
+
+impl From<ConversionPanics> for Box<dyn std::error::Error + Send + Sync> {
+    fn from(_: ConversionPanics) -> Self {
+        panic!("the error conversion panicked")
+    }
+}
+
+/// An error whose `Display` panics, reported when nobody observes it.
+#[derive(Debug)]
+struct DisplayPanics;
+
+impl fmt::Display for DisplayPanics {
+    fn fmt(&self, _: &mut fmt::Formatter<'_>) -> fmt::Result {
+        panic!("the error's Display panicked")
+    }
+}
+
+impl std::error::Error for DisplayPanics {}
+
+/// W3/L1: user code that crochet calls after the future finishes (the
+/// error's conversion, its `Display` in the report) may panic too: the
+/// result says `Panicked`, the report is contained, the reactor survives.
+pub fn w3_panics_in_error_conversion_and_display_are_contained(fixture: &'static dyn Fixture) {
+    let logs = crate::support::Logs::capture();
+    let running = Running::start(fixture);
+    let converted = running.try_run_in_reactor(|| async { Err::<(), _>(ConversionPanics) });
+    let error = converted.wait_timeout(PROMPTLY).expect_err("a panic");
+    assert_eq!(
+        error.as_panic().map(|p| p.message()),
+        Some("the error conversion panicked")
+    );
+
+    let unobserved = running.try_run_in_reactor(|| async { Err::<(), _>(DisplayPanics) });
+    assert!(crate::support::eventually(PROMPTLY, || unobserved.is_ready()));
+    drop(unobserved);
+    assert!(logs.wait_for(PROMPTLY, &["reporting an unobserved failure panicked"]));
+    assert_eq!(
+        running
+            .wait_for(PROMPTLY, || async { 1 })
+            .expect("still running"),
+        1
+    );
+}

@@ -1,0 +1,263 @@
+//! Submitting work to a [`Reactor`]: the `run_in_reactor` family,
+//! fire-and-forget, and `wait_for`.
+
+use std::error::Error as StdError;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tracing::Span;
+
+use crate::completion::Completion;
+use crate::context;
+use crate::error::{Error, Failure};
+use crate::eventual::EventualResult;
+use crate::reactor::{Job, Reactor};
+use crate::report::Origin;
+use crate::spawner::LocalTask;
+use crate::task::{Completer, Finish, LocalStart, Operation};
+
+impl Reactor {
+    /// Runs `f` in the reactor and returns a handle to its result at once.
+    ///
+    /// `f` is called on a reactor thread, so it may use its runtime's
+    /// context (spawn tasks, create timers and IO objects); the future it
+    /// returns runs there to completion. A closure returning an
+    /// already-ready future (`async { value }`) is fine. The caller's
+    /// `tracing` span follows the work into the reactor.
+    ///
+    /// Submission problems are in the result, which is then ready at once:
+    /// [`Error::NotSetUp`], [`Error::ReactorStopped`], [`Error::Forked`].
+    /// A panic in `f` or its future becomes [`Error::Panicked`]; the
+    /// reactor keeps running.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+    /// let result = reactor.run_in_reactor(|| async { "hello from the reactor" });
+    /// assert_eq!(result.wait_timeout(Duration::from_secs(5))?, "hello from the reactor");
+    /// # reactor.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), crochet_core::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn run_in_reactor<F, Fut>(&self, f: F) -> EventualResult<Fut::Output>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        self.submit(f, Ok, Origin::of::<F>())
+    }
+
+    /// Runs a fallible operation in the reactor: as
+    /// [`Reactor::run_in_reactor`], but an `Err(e)` from the future becomes
+    /// [`Error::Failed`] (with `e` inside, for
+    /// [`Failure::downcast_ref`](crate::Failure::downcast_ref)), and is
+    /// reported if nobody waits for it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+    /// let result = reactor.try_run_in_reactor(|| async { "x".parse::<u8>() });
+    /// let error = result.wait_timeout(Duration::from_secs(5)).unwrap_err();
+    /// let parse = error.as_failure().and_then(|f| f.downcast_ref::<std::num::ParseIntError>());
+    /// assert!(parse.is_some());
+    /// # reactor.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), crochet_core::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn try_run_in_reactor<F, Fut, T, E>(&self, f: F) -> EventualResult<T>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+    {
+        self.submit(f, into_failure::<T, E>, Origin::of::<F>())
+    }
+
+    /// Runs a `!Send` future pinned to a reactor thread.
+    ///
+    /// `f` is `Send` (it travels to the reactor thread); the future it
+    /// builds there need not be, and never leaves that thread. Only
+    /// managed runtimes offer this; on others the result is
+    /// [`Error::Unsupported`].
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+    /// use std::rc::Rc;
+    ///
+    /// let result = reactor.run_in_reactor_local(|| async {
+    ///     let local = Rc::new(21); // Rc is !Send
+    ///     *local * 2
+    /// });
+    /// assert_eq!(result.wait_timeout(Duration::from_secs(5))?, 42);
+    /// # reactor.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), crochet_core::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn run_in_reactor_local<F, Fut>(&self, f: F) -> EventualResult<Fut::Output>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + 'static,
+        Fut::Output: Send + 'static,
+    {
+        let origin = Origin::of::<F>();
+        let cell = Completion::new(origin);
+        let result = EventualResult::new(Arc::clone(&cell));
+        match self.admit(&cell) {
+            Ok(registration) => {
+                let start = LocalStart {
+                    completer: Completer::new(cell, registration),
+                    start: f,
+                    span: Span::current(),
+                    finish: Ok,
+                };
+                self.dispatch(Job::Local(LocalTask::new(Box::new(start))));
+            }
+            Err(error) => {
+                cell.complete(Err(error));
+            }
+        }
+        result
+    }
+
+    /// Fire-and-forget: runs `f` in the reactor with nobody waiting. A
+    /// panic (or a submission error) is reported like any unobserved
+    /// failure.
+    #[track_caller]
+    pub fn spawn<F, Fut>(&self, f: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = ()> + Send + 'static,
+    {
+        drop(self.submit(f, Ok, Origin::of::<F>()));
+    }
+
+    /// Fire-and-forget for fallible work: as [`Reactor::spawn`], and an
+    /// `Err` is reported too.
+    #[track_caller]
+    pub fn try_spawn<F, Fut, E>(&self, f: F)
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+    {
+        drop(self.submit(f, into_failure::<(), E>, Origin::of::<F>()));
+    }
+
+    /// Runs `f` in the reactor and blocks until its result is there, for at
+    /// most `timeout`; on timeout the operation is cancelled.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] (with `cancelled: true`) when the time runs out;
+    /// [`Error::WaitInReactor`] on a reactor thread, before anything is
+    /// submitted; otherwise as [`EventualResult::wait`].
+    ///
+    /// # Blocking
+    ///
+    /// Blocks the calling thread for up to `timeout`; never call it from
+    /// async code.
+    #[track_caller]
+    pub fn wait_for<F, Fut>(&self, timeout: Duration, f: F) -> Result<Fut::Output, Error>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: Send + 'static,
+    {
+        refuse_in_reactor()?;
+        wait_or_cancel(&self.submit(f, Ok, Origin::of::<F>()), timeout)
+    }
+
+    /// [`Reactor::wait_for`] for a fallible operation: an `Err(e)` becomes
+    /// [`Error::Failed`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Reactor::wait_for`], plus [`Error::Failed`].
+    ///
+    /// # Blocking
+    ///
+    /// Blocks the calling thread for up to `timeout`.
+    #[track_caller]
+    pub fn try_wait_for<F, Fut, T, E>(&self, timeout: Duration, f: F) -> Result<T, Error>
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = Result<T, E>> + Send + 'static,
+        T: Send + 'static,
+        E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+    {
+        refuse_in_reactor()?;
+        let result = self.submit(f, into_failure::<T, E>, Origin::of::<F>());
+        wait_or_cancel(&result, timeout)
+    }
+
+    pub(crate) fn submit<T, O, F, Fut>(
+        &self,
+        f: F,
+        finish: Finish<O, T>,
+        origin: Origin,
+    ) -> EventualResult<T>
+    where
+        T: Send + 'static,
+        O: 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future<Output = O> + Send + 'static,
+    {
+        let cell = Completion::new(origin);
+        let result = EventualResult::new(Arc::clone(&cell));
+        match self.admit(&cell) {
+            Ok(registration) => {
+                let completer = Completer::new(cell, registration);
+                let operation = Operation::new(completer, f, Span::current(), finish);
+                self.dispatch(Job::Send(Box::pin(operation)));
+            }
+            Err(error) => {
+                cell.complete(Err(error));
+            }
+        }
+        result
+    }
+}
+
+pub(crate) fn into_failure<T, E>(output: Result<T, E>) -> Result<T, Error>
+where
+    E: Into<Box<dyn StdError + Send + Sync + 'static>>,
+{
+    output.map_err(|error| Error::Failed(Failure::new(error)))
+}
+
+fn refuse_in_reactor() -> Result<(), Error> {
+    if context::is_reactor_thread() {
+        return Err(Error::WaitInReactor {
+            thread: context::thread_label(),
+        });
+    }
+    Ok(())
+}
+
+/// `wait_for`'s wait: on timeout, cancel; a value that won the race against
+/// the cancel is still returned.
+fn wait_or_cancel<T>(result: &EventualResult<T>, timeout: Duration) -> Result<T, Error> {
+    match result.wait_timeout(timeout) {
+        Err(Error::Timeout { after, .. }) => {
+            result.cancel();
+            match result.try_result() {
+                None | Some(Err(Error::Cancelled)) => Err(Error::Timeout {
+                    after,
+                    cancelled: true,
+                }),
+                Some(outcome) => outcome,
+            }
+        }
+        outcome => outcome,
+    }
+}
