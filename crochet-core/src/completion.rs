@@ -8,15 +8,15 @@
 //! `Debug`, which must never block).
 
 use std::mem;
-use std::sync::atomic::{AtomicU8, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::Ordering;
+use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll, Waker};
-use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::panic;
 use crate::report::{self, Origin};
+use crate::sync::{self, AtomicU8, Mutex, MutexGuard};
 use crate::waiters::{Waiter, Waiters};
 
 /// Where a result stands, as `Debug` shows it.
@@ -93,7 +93,7 @@ pub(crate) fn clone<T: Clone>(outcome: &mut Outcome<T>) -> Result<T, Error> {
 /// A point in time to give up waiting; `None` is "never". An overflowing
 /// timeout means "never" too, so no timeout can panic.
 pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
-    Instant::now().checked_add(timeout)
+    sync::now().checked_add(timeout)
 }
 
 struct State<T> {
@@ -242,19 +242,19 @@ impl<T> Completion<T> {
         if !matches!(state.outcome, Outcome::Pending) {
             return Some(self.read(&mut state, extract));
         }
-        if deadline.is_some_and(|deadline| deadline <= Instant::now()) {
+        if deadline.is_some_and(|deadline| deadline <= sync::now()) {
             return None;
         }
-        let key = state.waiters.insert(Waiter::Thread(thread::current()));
+        let key = state.waiters.insert(Waiter::Thread(sync::current()));
         drop(state);
 
         loop {
             match deadline {
-                None => thread::park(),
+                None => sync::park(),
                 Some(deadline) => {
-                    let now = Instant::now();
+                    let now = sync::now();
                     if now < deadline {
-                        thread::park_timeout(deadline - now);
+                        sync::park_timeout(deadline - now);
                     }
                 }
             }
@@ -263,7 +263,7 @@ impl<T> Completion<T> {
                 // `finish` took every waiter, ours included.
                 return Some(self.read(&mut state, extract));
             }
-            if deadline.is_some_and(|deadline| deadline <= Instant::now()) {
+            if deadline.is_some_and(|deadline| deadline <= sync::now()) {
                 state.waiters.remove(key);
                 return None;
             }

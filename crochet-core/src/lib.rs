@@ -59,9 +59,13 @@ mod shared;
 mod spawner;
 mod stash;
 mod submit;
+mod sync;
 mod task;
 mod threads;
 mod waiters;
+
+#[cfg(all(test, loom))]
+mod loom_model;
 
 pub use backend::{Backend, Driver, Started};
 pub use error::{Error, ErrorKind, Failure, Result};

@@ -5,7 +5,8 @@
 
 use std::mem;
 use std::task::Waker;
-use std::thread::Thread;
+
+use crate::sync::Thread;
 
 /// One party waiting for an outcome.
 pub(crate) enum Waiter {

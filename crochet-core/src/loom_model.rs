@@ -1,0 +1,219 @@
+//! A loom model of the completion cell: every interleaving (up to loom's
+//! preemption bound) of completing, cancelling, shutting down, waiting
+//! with and without a timeout, awaiting, and dropping the last handle.
+//!
+//! Run with:
+//! `RUSTFLAGS="--cfg loom" LOOM_MAX_PREEMPTIONS=3 cargo test -p crochet-core --release --lib loom_model`
+//! (in a target directory of its own, so the normal build is not redone).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::task::{Context, Poll, Wake, Waker};
+use std::time::Duration;
+
+use loom::thread;
+
+use crate::completion::{self, Completion};
+use crate::error::Error;
+use crate::report::Origin;
+
+fn cell() -> Arc<Completion<u32>> {
+    Completion::new(Origin::of::<()>())
+}
+
+fn kind(outcome: Option<Result<u32, Error>>) -> Option<Result<u32, crate::ErrorKind>> {
+    outcome.map(|result| result.map_err(|error| error.kind()))
+}
+
+/// A waiter parked without a timeout is woken by the completion and gets
+/// the value.
+#[test]
+fn complete_wakes_a_blocked_waiter() {
+    loom::model(|| {
+        let cell = cell();
+        let producer = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || assert!(cell.complete(Ok(7))))
+        };
+        let got = cell.wait_until(None, completion::take);
+        assert_eq!(kind(got), Some(Ok(7)));
+        producer.join().unwrap();
+    });
+}
+
+/// Cancel and complete race: exactly one of them decides the outcome, and
+/// the waiter sees that one.
+#[test]
+fn cancel_and_complete_exactly_one_wins() {
+    loom::model(|| {
+        let cell = cell();
+        let producer = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || cell.complete(Ok(7)))
+        };
+        let canceller = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || cell.cancel())
+        };
+        let got = kind(cell.wait_until(None, completion::take));
+        let completed = producer.join().unwrap();
+        let cancelled = canceller.join().unwrap();
+        assert!(completed != cancelled, "exactly one decides");
+        if completed {
+            assert_eq!(got, Some(Ok(7)));
+        } else {
+            assert_eq!(got, Some(Err(crate::ErrorKind::Cancelled)));
+        }
+    });
+}
+
+/// A wait that times out consumes nothing: the value that arrives around
+/// it is still there afterwards.
+#[test]
+fn timed_out_wait_loses_nothing() {
+    loom::model(|| {
+        let cell = cell();
+        let producer = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || assert!(cell.complete(Ok(7))))
+        };
+        let deadline = completion::deadline_after(Duration::from_millis(10));
+        let first = kind(cell.wait_until(deadline, completion::take));
+        producer.join().unwrap();
+        match first {
+            None => assert_eq!(kind(cell.try_read(completion::take)), Some(Ok(7))),
+            Some(got) => assert_eq!(got, Ok(7)),
+        }
+    });
+}
+
+/// Two consuming waiters: one gets the value, the other is told it was
+/// taken; neither hangs.
+#[test]
+fn two_waiters_one_value() {
+    loom::model(|| {
+        let cell = cell();
+        let waiters: Vec<_> = (0..2)
+            .map(|_| {
+                let cell = Arc::clone(&cell);
+                thread::spawn(move || kind(cell.wait_until(None, completion::take)))
+            })
+            .collect();
+        assert!(cell.complete(Ok(7)));
+        let mut got: Vec<_> = waiters.into_iter().map(|w| w.join().unwrap()).collect();
+        got.sort_by_key(|outcome| format!("{outcome:?}"));
+        assert_eq!(
+            got,
+            [Some(Err(crate::ErrorKind::AlreadyRetrieved)), Some(Ok(7))]
+        );
+    });
+}
+
+struct Unpark(thread::Thread);
+
+impl Wake for Unpark {
+    fn wake(self: Arc<Self>) {
+        self.0.unpark();
+    }
+}
+
+struct Flag(loom::sync::atomic::AtomicBool);
+
+impl Wake for Flag {
+    fn wake(self: Arc<Self>) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+}
+
+/// The reactor task's protocol against cancellation: register the waker,
+/// then re-check. Either the cancel wakes the task, or the task sees the
+/// cancel in its re-check; it is never left sleeping on a cancelled cell.
+#[test]
+fn cancel_never_strands_the_reactor_task() {
+    loom::model(|| {
+        let cell = cell();
+        let woken = Arc::new(Flag(loom::sync::atomic::AtomicBool::new(false)));
+        let task = {
+            let cell = Arc::clone(&cell);
+            let waker = Waker::from(Arc::clone(&woken));
+            thread::spawn(move || {
+                cell.register_task(&waker);
+                cell.is_done()
+            })
+        };
+        assert!(cell.cancel());
+        let saw_cancel = task.join().unwrap();
+        assert!(saw_cancel || woken.0.load(Ordering::SeqCst));
+    });
+}
+
+/// Shutdown's interrupt and the task's completion race like cancel does.
+#[test]
+fn shutdown_and_complete_exactly_one_wins() {
+    loom::model(|| {
+        let cell = cell();
+        let producer = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || cell.complete(Ok(7)))
+        };
+        let stopped = cell.interrupt(Error::ReactorStopped);
+        let completed = producer.join().unwrap();
+        assert!(stopped != completed);
+        let got = kind(cell.try_read(completion::take));
+        let expected = if completed {
+            Ok(7)
+        } else {
+            Err(crate::ErrorKind::ReactorStopped)
+        };
+        assert_eq!(got, Some(expected));
+    });
+}
+
+/// An async waiter is woken by the completion.
+#[test]
+fn awaiting_task_is_woken() {
+    loom::model(|| {
+        let cell = cell();
+        let producer = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || assert!(cell.complete(Ok(7))))
+        };
+        // A minimal `block_on` on loom's park: poll, park until woken.
+        let waker = Waker::from(Arc::new(Unpark(thread::current())));
+        let mut context = Context::from_waker(&waker);
+        let mut key = None;
+        let got = loop {
+            match cell.poll_read(&mut context, &mut key, completion::take) {
+                Poll::Ready(got) => break got,
+                Poll::Pending => thread::park(),
+            }
+        };
+        assert_eq!(got.map_err(|e| e.kind()), Ok(7));
+        producer.join().unwrap();
+    });
+}
+
+static REPORTS: AtomicUsize = AtomicUsize::new(0);
+
+/// A failure that meets the last handle going away is reported exactly
+/// once, whichever comes first.
+#[test]
+fn failure_is_reported_once_whatever_the_order() {
+    crate::set_failure_hook(|_| {
+        REPORTS.fetch_add(1, Ordering::SeqCst);
+    });
+    loom::model(|| {
+        REPORTS.store(0, Ordering::SeqCst);
+        let cell = cell();
+        let producer = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || {
+                assert!(cell.complete(Err(Error::Failed(crate::Failure::new("lost")))));
+            })
+        };
+        cell.drop_handle(None);
+        producer.join().unwrap();
+        assert_eq!(REPORTS.load(Ordering::SeqCst), 1);
+    });
+    crate::reset_failure_hook();
+}
