@@ -15,6 +15,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::panic;
+use crate::registry::Shard;
 use crate::report::{self, Origin};
 use crate::sync::{self, AtomicU8, Mutex, MutexGuard};
 use crate::waiters::{Waiter, Waiters};
@@ -25,10 +26,16 @@ pub(crate) enum Status {
     Pending = 0,
     Ready = 1,
     Failed = 2,
-    Cancelled = 3,
-    Stopped = 4,
-    Taken = 5,
+    Panicked = 3,
+    Cancelled = 4,
+    Stopped = 5,
+    /// A consuming wait took the value (whatever it was).
+    Taken = 6,
 }
+
+/// Set in the status byte once the value is taken; the low bits keep how
+/// the operation ended.
+const TAKEN: u8 = 0x80;
 
 impl Status {
     fn of<T>(result: &Result<T, Error>) -> Status {
@@ -36,6 +43,7 @@ impl Status {
             Ok(_) => Status::Ready,
             Err(Error::Cancelled) => Status::Cancelled,
             Err(Error::ReactorStopped) => Status::Stopped,
+            Err(Error::Panicked(_)) => Status::Panicked,
             Err(_) => Status::Failed,
         }
     }
@@ -45,8 +53,9 @@ impl Status {
             0 => Status::Pending,
             1 => Status::Ready,
             2 => Status::Failed,
-            3 => Status::Cancelled,
-            4 => Status::Stopped,
+            3 => Status::Panicked,
+            4 => Status::Cancelled,
+            5 => Status::Stopped,
             _ => Status::Taken,
         }
     }
@@ -55,7 +64,7 @@ impl Status {
         match self {
             Status::Pending => "pending",
             Status::Ready => "ready",
-            Status::Failed => "failed",
+            Status::Failed | Status::Panicked => "failed",
             Status::Cancelled => "cancelled",
             Status::Stopped => "stopped",
             Status::Taken => "taken",
@@ -111,11 +120,14 @@ pub(crate) struct Completion<T> {
     state: Mutex<State<T>>,
     status: AtomicU8,
     origin: Origin,
+    /// The reactor shard this operation belongs to, for its counters and
+    /// settings (`None` when it was never admitted).
+    shard: Option<Arc<Shard>>,
 }
 
 impl<T> Completion<T> {
     /// A pending cell with one handle.
-    pub(crate) fn new(origin: Origin) -> Arc<Self> {
+    pub(crate) fn new(origin: Origin, shard: Option<Arc<Shard>>) -> Arc<Self> {
         Arc::new(Completion {
             state: Mutex::new(State {
                 outcome: Outcome::Pending,
@@ -126,7 +138,29 @@ impl<T> Completion<T> {
             }),
             status: AtomicU8::new(Status::Pending as u8),
             origin,
+            shard,
         })
+    }
+
+    pub(crate) fn shard(&self) -> Option<&Arc<Shard>> {
+        self.shard.as_ref()
+    }
+
+    /// How the operation ended, even after its value was taken.
+    pub(crate) fn settled(&self) -> Status {
+        Status::from_u8(self.status.load(Ordering::Acquire) & !TAKEN)
+    }
+
+    /// Counts a timed-out wait on this result.
+    pub(crate) fn note_timed_out_wait(&self) {
+        if let Some(shard) = &self.shard {
+            shard.note_timed_out_wait();
+        }
+    }
+
+    fn report(&self, error: &Error) {
+        let hook = self.shard.as_ref().map(|shard| &*shard.config);
+        report::unobserved(error, &self.origin, hook);
     }
 
     pub(crate) fn origin(&self) -> &Origin {
@@ -140,7 +174,12 @@ impl<T> Completion<T> {
     }
 
     pub(crate) fn status(&self) -> Status {
-        Status::from_u8(self.status.load(Ordering::Acquire))
+        let status = self.status.load(Ordering::Acquire);
+        if status & TAKEN != 0 {
+            Status::Taken
+        } else {
+            Status::from_u8(status)
+        }
     }
 
     /// Whether the outcome is decided (value, error, cancelled, stopped).
@@ -186,7 +225,7 @@ impl<T> Completion<T> {
             task.wake();
         }
         if let Some(error) = report {
-            report::unobserved(&error, &self.origin);
+            self.report(&error);
         }
         true
     }
@@ -222,7 +261,7 @@ impl<T> Completion<T> {
         state.observed = true;
         let result = extract(&mut state.outcome);
         if matches!(state.outcome, Outcome::Taken) {
-            self.status.store(Status::Taken as u8, Ordering::Release);
+            self.status.fetch_or(TAKEN, Ordering::AcqRel);
         }
         result
     }
@@ -319,7 +358,7 @@ impl<T> Completion<T> {
         drop(state);
         if let Outcome::Ready(Err(error)) = &leftover {
             if !observed && error.is_reportable() {
-                report::unobserved(error, &self.origin);
+                self.report(error);
             }
         }
         panic::drop_quietly(leftover);
@@ -342,6 +381,7 @@ mod tests {
             Status::Pending,
             Status::Ready,
             Status::Failed,
+            Status::Panicked,
             Status::Cancelled,
             Status::Stopped,
             Status::Taken,

@@ -194,6 +194,7 @@ pub(crate) fn blocking_wait<T>(
         });
     }
     cell.wait_until(deadline, extract).unwrap_or_else(|| {
+        cell.note_timed_out_wait();
         Err(Error::Timeout {
             after: timeout,
             cancelled: false,

@@ -18,7 +18,7 @@ use crate::error::Error;
 use crate::report::Origin;
 
 fn cell() -> Arc<Completion<u32>> {
-    Completion::new(Origin::of::<()>())
+    Completion::new(Origin::of::<()>(), None)
 }
 
 fn kind(outcome: Option<Result<u32, Error>>) -> Option<Result<u32, crate::ErrorKind>> {

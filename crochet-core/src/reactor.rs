@@ -9,7 +9,8 @@ use crate::backend::{Backend, Driver};
 use crate::completion::Completion;
 use crate::context;
 use crate::error::Error;
-use crate::registry::{Registration, Registry};
+use crate::registry::{Interrupt, Registry};
+use crate::report::Origin;
 use crate::spawner::{BoxFuture, LocalTask, Spawner};
 use crate::stash;
 
@@ -229,18 +230,16 @@ impl Reactor {
     pub(crate) fn admit<T: Send + 'static>(
         &self,
         cell: &Arc<Completion<T>>,
-    ) -> Result<Registration, Error> {
+    ) -> Result<usize, Error> {
         if let Some(forked) = self.inner.forked() {
             return Err(forked);
         }
         if self.inner.spawner.get().is_none() && matches!(*self.lock(), Lifecycle::Idle) {
             return Err(Error::NotSetUp);
         }
-        let cell: Arc<Completion<T>> = Arc::clone(cell);
-        self.inner
-            .registry
-            .register(cell)
-            .ok_or(Error::ReactorStopped)
+        let shard = cell.shard().ok_or(Error::ReactorStopped)?;
+        let entry: Arc<dyn Interrupt> = Arc::clone(cell) as Arc<dyn Interrupt>;
+        Registry::register(shard, entry).ok_or(Error::ReactorStopped)
     }
 
     /// Hands admitted work to the runtime, or queues it until attach.
@@ -338,6 +337,15 @@ impl Reactor {
     /// How many submitted operations have not finished yet.
     pub fn pending_operations(&self) -> usize {
         self.inner.registry.len()
+    }
+
+    pub(crate) fn registry(&self) -> &Registry {
+        &self.inner.registry
+    }
+
+    /// A new, pending cell for an operation submitted to this reactor.
+    pub(crate) fn new_cell<T>(&self, origin: Origin) -> Arc<Completion<T>> {
+        Completion::new(origin, Some(self.inner.registry.shard()))
     }
 
     /// The reactor's spawner, set once it runs; shared so that long-lived

@@ -1,18 +1,24 @@
-//! The pending operations of one reactor, so that shutdown can complete
-//! every one of them with `ReactorStopped` even when the runtime cannot
-//! drop them (an attached runtime, or a task blocking its thread).
+//! The pending operations of one reactor, and its counters.
+//!
+//! Shutdown completes every pending operation with `ReactorStopped` from
+//! here, even when the runtime cannot drop them (an attached runtime, or a
+//! task blocking its thread). The counters behind `Reactor::stats` live
+//! beside the entries, updated under the same short lock that registering
+//! and unregistering take anyway.
 //!
 //! Sharded by submitting thread: under many submitting threads each shard
 //! lock is mostly taken by one submitter and the reactor thread.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use crate::completion::Completion;
+use crate::completion::{Completion, Status};
 use crate::error::Error;
+use crate::report::{Hook, Origin};
 
 const SHARDS: usize = 16;
 
@@ -27,31 +33,114 @@ impl<T: Send> Interrupt for Completion<T> {
     }
 }
 
-// Each shard on its own cache lines, so neighbours do not false-share.
-#[repr(align(128))]
-struct Shard {
-    entries: Mutex<Entries>,
+/// Settings of one reactor that its operations consult.
+#[derive(Default)]
+pub(crate) struct Config {
+    /// This reactor's own unobserved-failure hook, if any.
+    pub(crate) hook: RwLock<Option<Hook>>,
+    /// Operations slower than this are logged (0: off), in nanoseconds.
+    slow_nanos: AtomicU64,
 }
 
+impl Config {
+    pub(crate) fn set_slow_threshold(&self, threshold: Option<Duration>) {
+        let nanos = threshold.map_or(0, |threshold| {
+            u64::try_from(threshold.as_nanos())
+                .unwrap_or(u64::MAX)
+                .max(1)
+        });
+        self.slow_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    fn slow_threshold(&self) -> Option<Duration> {
+        match self.slow_nanos.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
+}
+
+// Each shard on its own cache lines, so neighbours do not false-share.
+#[repr(align(128))]
+pub(crate) struct Shard {
+    entries: Mutex<Entries>,
+    timed_out_waits: AtomicU64,
+    pub(crate) config: Arc<Config>,
+}
+
+struct Entry {
+    cell: Arc<dyn Interrupt>,
+    submitted_at: Instant,
+}
+
+#[derive(Default)]
 struct Entries {
-    live: Slab<Arc<dyn Interrupt>>,
+    live: Slab<Entry>,
     stopped: bool,
+    counts: Counts,
+}
+
+/// Operations by how they ended.
+#[derive(Clone, Copy, Default)]
+struct Counts {
+    submitted: u64,
+    completed: u64,
+    failed: u64,
+    panicked: u64,
+    cancelled: u64,
+    stopped: u64,
 }
 
 impl Shard {
     fn lock(&self) -> MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
+
+    /// Records that a wait on one of this reactor's results timed out.
+    pub(crate) fn note_timed_out_wait(&self) {
+        self.timed_out_waits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Removes a finished operation, counts how it ended, and logs it if
+    /// it was slow.
+    pub(crate) fn unregister(&self, key: usize, status: Status, origin: &Origin) {
+        let removed = {
+            let mut entries = self.lock();
+            let removed = entries.live.try_remove(key);
+            if removed.is_some() {
+                let counts = &mut entries.counts;
+                match status {
+                    Status::Ready | Status::Taken => counts.completed += 1,
+                    Status::Cancelled => counts.cancelled += 1,
+                    Status::Stopped | Status::Pending => counts.stopped += 1,
+                    Status::Panicked => counts.panicked += 1,
+                    Status::Failed => counts.failed += 1,
+                }
+            }
+            removed
+        };
+        // Dropped outside the lock: it may be the cell's last reference.
+        let Some(entry) = removed else {
+            return;
+        };
+        if let Some(threshold) = self.config.slow_threshold() {
+            let took = entry.submitted_at.elapsed();
+            if took > threshold {
+                tracing::warn!(
+                    target: "crochet",
+                    operation = origin.operation,
+                    location = %origin.location,
+                    took = ?took,
+                    "slow operation: it took {took:.1?}, over the {threshold:?} threshold"
+                );
+            }
+        }
+    }
 }
 
 pub(crate) struct Registry {
     shards: Box<[Arc<Shard>]>,
-}
-
-/// A pending operation's place in the registry; dropping it removes it.
-pub(crate) struct Registration {
-    shard: Arc<Shard>,
-    key: usize,
+    pub(crate) config: Arc<Config>,
 }
 
 thread_local! {
@@ -68,48 +157,70 @@ fn shard_index() -> usize {
     })
 }
 
+/// A snapshot of the counters of all shards.
+pub(crate) struct Totals {
+    pub(crate) submitted: u64,
+    pub(crate) completed: u64,
+    pub(crate) failed: u64,
+    pub(crate) panicked: u64,
+    pub(crate) cancelled: u64,
+    pub(crate) stopped: u64,
+    pub(crate) pending: usize,
+    pub(crate) timed_out_waits: u64,
+    pub(crate) oldest_pending: Option<Instant>,
+}
+
 impl Registry {
     pub(crate) fn new() -> Self {
+        let config = Arc::new(Config::default());
         Registry {
             shards: (0..SHARDS)
                 .map(|_| {
                     Arc::new(Shard {
-                        entries: Mutex::new(Entries {
-                            live: Slab::new(),
-                            stopped: false,
-                        }),
+                        entries: Mutex::new(Entries::default()),
+                        timed_out_waits: AtomicU64::new(0),
+                        config: Arc::clone(&config),
                     })
                 })
                 .collect(),
+            config,
         }
     }
 
-    /// Records a pending operation; `None` once [`Registry::stop_all`] ran.
-    pub(crate) fn register(&self, cell: Arc<dyn Interrupt>) -> Option<Registration> {
-        let shard = &self.shards[shard_index()];
+    /// The calling thread's shard.
+    pub(crate) fn shard(&self) -> Arc<Shard> {
+        Arc::clone(&self.shards[shard_index()])
+    }
+
+    /// Records a pending operation in `shard`; `None` once
+    /// [`Registry::stop_all`] ran.
+    pub(crate) fn register(shard: &Shard, cell: Arc<dyn Interrupt>) -> Option<usize> {
         let mut entries = shard.lock();
         if entries.stopped {
             return None;
         }
-        let key = entries.live.insert(cell);
-        drop(entries);
-        Some(Registration {
-            shard: Arc::clone(shard),
-            key,
-        })
+        entries.counts.submitted += 1;
+        Some(entries.live.insert(Entry {
+            cell,
+            submitted_at: Instant::now(),
+        }))
     }
 
     /// Refuses new registrations and stops every pending operation.
     pub(crate) fn stop_all(&self) {
         for shard in self.shards.iter() {
-            let drained: Vec<_> = {
+            let drained: Vec<Entry> = {
                 let mut entries = shard.lock();
                 entries.stopped = true;
-                entries.live.drain().collect()
+                let drained: Vec<Entry> = entries.live.drain().collect();
+                entries.counts.stopped += drained.len() as u64;
+                drained
             };
             // Outside the shard lock: interrupting wakes tasks and threads.
-            for cell in drained {
-                cell.stop();
+            // (An operation that finished meanwhile keeps its outcome; it
+            // is counted as stopped all the same.)
+            for entry in drained {
+                entry.cell.stop();
             }
         }
     }
@@ -121,12 +232,41 @@ impl Registry {
             .map(|shard| shard.lock().live.len())
             .sum()
     }
-}
 
-impl Drop for Registration {
-    fn drop(&mut self) {
-        let removed = self.shard.lock().live.try_remove(self.key);
-        // Dropped outside the lock: it may be the cell's last reference.
-        drop(removed);
+    /// Adds up every shard's counters.
+    pub(crate) fn totals(&self) -> Totals {
+        let mut totals = Totals {
+            submitted: 0,
+            completed: 0,
+            failed: 0,
+            panicked: 0,
+            cancelled: 0,
+            stopped: 0,
+            pending: 0,
+            timed_out_waits: 0,
+            oldest_pending: None,
+        };
+        for shard in self.shards.iter() {
+            totals.timed_out_waits += shard.timed_out_waits.load(Ordering::Relaxed);
+            let entries = shard.lock();
+            let counts = entries.counts;
+            totals.submitted += counts.submitted;
+            totals.completed += counts.completed;
+            totals.failed += counts.failed;
+            totals.panicked += counts.panicked;
+            totals.cancelled += counts.cancelled;
+            totals.stopped += counts.stopped;
+            totals.pending += entries.live.len();
+            let oldest = entries
+                .live
+                .iter()
+                .map(|(_, entry)| entry.submitted_at)
+                .min();
+            totals.oldest_pending = match (totals.oldest_pending, oldest) {
+                (Some(a), Some(b)) => Some(a.min(b)),
+                (a, b) => a.or(b),
+            };
+        }
+        totals
     }
 }

@@ -6,6 +6,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::Error;
 use crate::panic;
+use crate::registry::Config;
 
 /// Where an operation came from: the submitting call site and the type of
 /// the closure. Both are `'static`, so carrying them costs nothing.
@@ -64,7 +65,7 @@ impl fmt::Debug for UnobservedFailure<'_> {
     }
 }
 
-type Hook = Arc<dyn Fn(&UnobservedFailure<'_>) + Send + Sync + 'static>;
+pub(crate) type Hook = Arc<dyn Fn(&UnobservedFailure<'_>) + Send + Sync + 'static>;
 
 static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
 
@@ -96,10 +97,18 @@ pub fn reset_failure_hook() {
     *HOOK.write().unwrap_or_else(PoisonError::into_inner) = None;
 }
 
-/// Reports one unobserved failure through the hook, or logs it.
-pub(crate) fn unobserved(error: &Error, origin: &Origin) {
+/// Reports one unobserved failure through the reactor's hook, else the
+/// process-wide one, or logs it.
+pub(crate) fn unobserved(error: &Error, origin: &Origin, reactor: Option<&Config>) {
     let failure = UnobservedFailure { error, origin };
-    let hook = HOOK.read().unwrap_or_else(PoisonError::into_inner).clone();
+    let own = reactor.and_then(|config| {
+        config
+            .hook
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    });
+    let hook = own.or_else(|| HOOK.read().unwrap_or_else(PoisonError::into_inner).clone());
     // The hook, or the error's own `Display` in the default report, is user
     // code: a panic in it must not unwind into the reactor.
     let reported = panic::catch(|| match hook {

@@ -8,7 +8,6 @@ use std::time::Duration;
 
 use tracing::Span;
 
-use crate::completion::Completion;
 use crate::context;
 use crate::error::{Error, Failure};
 use crate::eventual::EventualResult;
@@ -110,7 +109,7 @@ impl Reactor {
         Fut::Output: Send + 'static,
     {
         let origin = Origin::of::<F>();
-        let cell = Completion::new(origin);
+        let cell = self.new_cell(origin);
         let result = EventualResult::new(Arc::clone(&cell));
         match self.admit(&cell) {
             Ok(registration) => {
@@ -212,7 +211,7 @@ impl Reactor {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = O> + Send + 'static,
     {
-        let cell = Completion::new(origin);
+        let cell = self.new_cell(origin);
         let result = EventualResult::new(Arc::clone(&cell));
         match self.admit(&cell) {
             Ok(registration) => {

@@ -19,23 +19,21 @@ use crate::completion::Completion;
 use crate::context;
 use crate::error::Error;
 use crate::panic;
-use crate::registry::Registration;
 use crate::spawner::{LocalBoxFuture, StartLocal};
 
 /// The producing half of a completion cell. Dropping it before the outcome
-/// is decided completes the result with `ReactorStopped`: the runtime
-/// dropped the task, or never ran it.
+/// is decided completes the result with `ReactorStopped` (the runtime
+/// dropped the task, or never ran it); dropping it at all takes the
+/// operation off its reactor's books.
 pub(crate) struct Completer<T> {
     cell: Arc<Completion<T>>,
-    _registration: Registration,
+    /// The operation's entry in its shard of the reactor's registry.
+    key: usize,
 }
 
 impl<T> Completer<T> {
-    pub(crate) fn new(cell: Arc<Completion<T>>, registration: Registration) -> Self {
-        Completer {
-            cell,
-            _registration: registration,
-        }
+    pub(crate) fn new(cell: Arc<Completion<T>>, key: usize) -> Self {
+        Completer { cell, key }
     }
 }
 
@@ -43,6 +41,9 @@ impl<T> Drop for Completer<T> {
     fn drop(&mut self) {
         if !self.cell.is_done() {
             self.cell.interrupt(Error::ReactorStopped);
+        }
+        if let Some(shard) = self.cell.shard() {
+            shard.unregister(self.key, self.cell.settled(), self.cell.origin());
         }
     }
 }
