@@ -136,7 +136,8 @@ pub fn setup() -> Result<(), Error> {
     return setup_with(crochet_async_std::AsyncStd::builder());
 }
 
-// The README's code is compiled and run as a doctest, so it stays true.
+// The README's code is compiled and run as a doctest, so it stays true. Its
+// decorators section uses the attributes, hence the `macros` feature.
 #[doc = include_str!("../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "macros"))]
 pub struct ReadmeDoctests;
