@@ -29,10 +29,15 @@
 //!   ([`tokio::attach`]) let an application that runs its own runtime keep
 //!   it. [`Reactor`] is the same thing as a value, for code that must not
 //!   touch globals.
-//! - [`run_in_reactor`] returns an [`EventualResult`]: [`wait`], with a
-//!   timeout that leaves it waitable, [`cancel`], [`stash`] it for a web
-//!   session and [`retrieve_result`] it later, or `.await` it from async
-//!   code. [`wait_for`] runs and waits in one call.
+//! - [`run_in_reactor`](fn@run_in_reactor) returns an [`EventualResult`]:
+//!   [`wait`], with a timeout that leaves it waitable, [`cancel`],
+//!   [`stash`] it for a web session and [`retrieve_result`] it later, or
+//!   `.await` it from async code. [`wait_for`](fn@wait_for) runs and waits
+//!   in one call.
+//! - `#[crochet::run_in_reactor]` and `#[crochet::wait_for(timeout = "5s")]`
+//!   (feature `macros`, on by default) turn an `async fn` into a blocking
+//!   fn that runs its body in the reactor, as Python crochet's decorators
+//!   do.
 //! - [`Error`] says what happened: a timeout, a cancellation, a panic (with
 //!   its message), the operation's own error, a stopped reactor, or a wait
 //!   on a reactor thread that would have deadlocked.
@@ -51,6 +56,10 @@
 //! | `tokio` (default) | `crochet::tokio` | `current_thread` runtime on a `crochet-tokio` thread (`multi_thread` on request) | a `tokio::runtime::Handle` |
 //! | `smol` | `crochet::smol` | an `async_executor::Executor` on `crochet-smol` thread(s) | an `Arc<Executor<'static>>` the application runs |
 //! | `async-std` | `crochet::async_std` | async-std's global executor, plus a `crochet-async-std` thread for `!Send` work | async-std's global executor |
+//!
+//! The `macros` feature, on by default, adds the two attributes; it needs
+//! no backend of its own, and without it crochet builds no proc-macro
+//! crate (no `syn`).
 //!
 //! async-std is deprecated upstream in favour of smol; its backend is still
 //! supported, and off by default.
@@ -74,6 +83,13 @@ pub use crochet_core::{
     run_in_reactor, run_in_reactor_local, set_failure_hook, set_stash_policy, setup_with, shutdown,
     shutdown_guard, spawn, stash_len, try_run_in_reactor, try_spawn, try_wait_for, wait_for,
 };
+
+// Macros live in a namespace of their own, so these sit beside the functions
+// of the same names (as `std::panic` is a module and a macro):
+// `crochet::wait_for(…)` calls the fn, `#[crochet::wait_for(…)]` expands the
+// attribute.
+#[cfg(feature = "macros")]
+pub use crochet_macros::{run_in_reactor, wait_for};
 
 /// The tokio backend: [`tokio::Tokio`] and [`tokio::attach`].
 #[cfg(feature = "tokio")]
@@ -120,7 +136,8 @@ pub fn setup() -> Result<(), Error> {
     return setup_with(crochet_async_std::AsyncStd::builder());
 }
 
-// The README's code is compiled and run as a doctest, so it stays true.
+// The README's code is compiled and run as a doctest, so it stays true. Its
+// decorators section uses the attributes, hence the `macros` feature.
 #[doc = include_str!("../README.md")]
-#[cfg(doctest)]
+#[cfg(all(doctest, feature = "macros"))]
 pub struct ReadmeDoctests;

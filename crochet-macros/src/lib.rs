@@ -1,0 +1,326 @@
+//! Attribute macros that turn an `async fn` into a blocking fn whose body
+//! runs in crochet's reactor: Python crochet's `@run_in_reactor` and
+//! `@wait_for` decorators, for Rust.
+//!
+//! Use them through the `crochet` crate (its `macros` feature, on by
+//! default) as `#[crochet::run_in_reactor]` and
+//! `#[crochet::wait_for(timeout = "5s")]`. Blocking code calls the result
+//! like any fn and gets an `EventualResult` at once, or the value within
+//! the timeout.
+//!
+//! ```
+//! use std::time::Duration;
+//!
+//! /// Runs in the reactor; callers get an `EventualResult` at once.
+//! #[crochet::run_in_reactor]
+//! async fn download(url: String) -> usize {
+//!     tokio::time::sleep(Duration::from_millis(10)).await; // stands for a request
+//!     url.len()
+//! }
+//!
+//! /// Runs in the reactor; callers block for at most 5 seconds.
+//! #[crochet::wait_for(timeout = "5s")]
+//! async fn add(a: u32, b: u32) -> u32 {
+//!     a + b
+//! }
+//!
+//! crochet::setup()?;
+//! let page = download("http://example.com/".to_owned()); // returns at once
+//! assert_eq!(add(40, 2)?, 42);
+//! assert_eq!(page.wait_timeout(Duration::from_secs(5))?, 19);
+//! # Ok::<(), crochet::Error>(())
+//! ```
+//!
+//! The generated code names `::crochet`, so these macros are meant to be
+//! used through the `crochet` crate, not on their own.
+
+#![forbid(unsafe_code)]
+#![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
+
+mod args;
+mod duration;
+mod expand;
+
+use proc_macro::TokenStream;
+
+use crate::args::Kind;
+
+/// Makes an `async fn` a blocking fn that runs its body in the reactor and
+/// returns an `EventualResult` at once, like Python crochet's
+/// `@run_in_reactor`.
+///
+/// The generated fn keeps the name, visibility, generics, where-clause,
+/// parameters, doc comments and other attributes; it is no longer `async`,
+/// and returns `crochet::EventualResult<T>` where the `async fn` returned
+/// `T` (`()` when it names no return type). A call moves every argument
+/// into a closure that is called on a reactor thread, so the body may use
+/// the runtime's context (spawn tasks, timers, IO types), and returns
+/// without waiting. The caller can then wait for the result with a
+/// timeout, cancel it, stash it, or `.await` it.
+///
+/// The body runs on another thread, after the call has returned, so the
+/// arguments and the output must be `Send + 'static`: pass owned values
+/// (`String`, `Arc<…>`), not borrows. Every argument is moved into the
+/// operation, used or not, and lives as long as it, as with an `async fn`.
+/// A panic in the body becomes `Error::Panicked` on the result; submission
+/// problems (`Error::NotSetUp`, `Error::ReactorStopped`) are in the result
+/// too, so the generated fn itself never fails.
+///
+/// # Expansion
+///
+/// ```
+/// #[crochet::run_in_reactor]
+/// pub async fn page(id: u32, (x, y): (u8, u8)) -> String {
+///     format!("page {id} at {x},{y}")
+/// }
+/// # crochet::setup()?;
+/// # assert_eq!(page(7, (1, 2)).wait_timeout(std::time::Duration::from_secs(5))?, "page 7 at 1,2");
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
+/// is the same as the following, give or take a statement that is never
+/// run and pins the future's output type to `String`, so that the body's
+/// values are coerced to it as in an `async fn`. A parameter written as a
+/// pattern gets a fresh name, and is destructured in the future:
+///
+/// ```
+/// pub fn page(id: u32, arg1: (u8, u8)) -> crochet::EventualResult<String> {
+///     crochet::run_in_reactor(move || async move {
+///         let id = id;
+///         let (x, y) = arg1;
+///         {
+///             format!("page {id} at {x},{y}")
+///         }
+///     })
+/// }
+/// # crochet::setup()?;
+/// # assert_eq!(page(7, (1, 2)).wait_timeout(std::time::Duration::from_secs(5))?, "page 7 at 1,2");
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
+/// # Arguments
+///
+/// - `reactor = <expr>`: runs on this reactor instead of the global one.
+///   `<expr>` is a `&crochet::Reactor`, such as a call to a fn returning
+///   `&'static Reactor`, or a `static` that holds (or dereferences to) a
+///   `Reactor`. The call becomes `(<expr>).run_in_reactor(closure)`; the
+///   expression is evaluated at every call, before the arguments are moved
+///   into the closure, so it must not borrow them.
+///
+/// # Methods
+///
+/// A method takes `self: Arc<Self>` (or `self` by value): the operation
+/// owns its `self`, as it owns every argument. `&self` and `&mut self` are
+/// refused, since the operation outlives the call.
+///
+/// # Errors
+///
+/// Compile errors, pointing at the offending tokens, for:
+///
+/// - a fn that is not `async`, or that is `unsafe`, `const` or `extern`;
+/// - `&self` or `&mut self`;
+/// - an argument other than `reactor`, or one given twice;
+/// - a `timeout`: `#[run_in_reactor]` does not wait (use
+///   [`macro@wait_for`], or `wait_timeout` on the result).
+///
+/// # Examples
+///
+/// A service that refreshes an exchange rate in the reactor, and a sync
+/// caller that waits for it:
+///
+/// ```
+/// use std::sync::{Arc, Mutex};
+/// use std::time::Duration;
+///
+/// struct Rates {
+///     latest: Mutex<Option<f64>>,
+/// }
+///
+/// impl Rates {
+///     /// Fetches a fresh rate and keeps it.
+///     #[crochet::run_in_reactor]
+///     async fn refresh(self: Arc<Self>) -> f64 {
+///         tokio::time::sleep(Duration::from_millis(10)).await; // stands for a request
+///         let rate = 1.08;
+///         *self.latest.lock().unwrap() = Some(rate);
+///         rate
+///     }
+/// }
+///
+/// crochet::setup()?;
+/// let rates = Arc::new(Rates { latest: Mutex::new(None) });
+/// let refreshed = Arc::clone(&rates).refresh(); // returns at once
+/// assert_eq!(refreshed.wait_timeout(Duration::from_secs(5))?, 1.08);
+/// assert_eq!(*rates.latest.lock().unwrap(), Some(1.08));
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
+/// On a reactor of its own rather than the global one:
+///
+/// ```
+/// use std::sync::LazyLock;
+/// use std::time::Duration;
+/// use crochet::Reactor;
+///
+/// static BACKGROUND: LazyLock<Reactor> = LazyLock::new(|| {
+///     Reactor::start(crochet::tokio::Tokio::builder()).expect("the reactor starts")
+/// });
+///
+/// #[crochet::run_in_reactor(reactor = &BACKGROUND)]
+/// async fn thread_name() -> Option<String> {
+///     std::thread::current().name().map(str::to_owned)
+/// }
+///
+/// let name = thread_name().wait_timeout(Duration::from_secs(5))?;
+/// assert_eq!(name.as_deref(), Some("crochet-tokio"));
+/// # Ok::<(), crochet::Error>(())
+/// ```
+#[proc_macro_attribute]
+pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Kind::RunInReactor, args.into(), item.into()).into()
+}
+
+/// Makes an `async fn` a blocking fn that runs its body in the reactor and
+/// waits for the result, for at most a timeout, like Python crochet's
+/// `@wait_for(timeout=…)`.
+///
+/// The generated fn keeps the name, visibility, generics, where-clause,
+/// parameters, doc comments and other attributes; it is no longer `async`,
+/// and returns `Result<T, crochet::Error>` where the `async fn` returned
+/// `T` (`()` when it names no return type). A call moves every argument
+/// into a closure that is called on a reactor thread (so the body may use
+/// the runtime's context), then blocks until the future is done or the
+/// timeout runs out. On timeout the operation is cancelled: its future is
+/// dropped, and the call returns `Error::Timeout { cancelled: true, .. }`.
+///
+/// As with [`macro@run_in_reactor`], the arguments and the output must be
+/// `Send + 'static`, every argument lives as long as the operation, and a
+/// panic in the body becomes `Error::Panicked`.
+///
+/// # Expansion
+///
+/// ```
+/// #[crochet::wait_for(timeout = "1.5s")]
+/// pub async fn add(a: u32, b: u32) -> u32 {
+///     a + b
+/// }
+/// # crochet::setup()?;
+/// # assert_eq!(add(40, 2)?, 42);
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
+/// is the same as the following (give or take the statement that pins the
+/// output type, as for [`macro@run_in_reactor`]); the timeout is read at
+/// compile time:
+///
+/// ```
+/// pub fn add(a: u32, b: u32) -> Result<u32, crochet::Error> {
+///     crochet::wait_for(core::time::Duration::from_nanos(1_500_000_000), move || async move {
+///         let a = a;
+///         let b = b;
+///         {
+///             a + b
+///         }
+///     })
+/// }
+/// # crochet::setup()?;
+/// # assert_eq!(add(40, 2)?, 42);
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
+/// # Arguments
+///
+/// - `timeout = "…"` (required): a string literal, a number and a unit:
+///   `"250ms"`, `"5s"`, `"1.5s"`, `"2m"`. The number is an integer or a
+///   decimal; the unit `ms`, `s` or `m`. It must be more than zero, a
+///   whole number of nanoseconds, and at most `u64::MAX` nanoseconds
+///   (about 584 years). Python's `timeout=5.0` is `timeout = "5s"` here.
+/// - `reactor = <expr>`: runs on this reactor instead of the global one.
+///   `<expr>` is a `&crochet::Reactor`, such as a call to a fn returning
+///   `&'static Reactor`, or a `static` that holds (or dereferences to) a
+///   `Reactor`. The call becomes `(<expr>).wait_for(timeout, closure)`;
+///   the expression is evaluated at every call, before the arguments are
+///   moved into the closure, so it must not borrow them.
+///
+/// # Methods
+///
+/// A method takes `self: Arc<Self>` (or `self` by value); `&self` and
+/// `&mut self` are refused, since a cancelled operation may outlive the
+/// call.
+///
+/// # Errors
+///
+/// Compile errors, pointing at the offending tokens, for:
+///
+/// - a missing `timeout`, or one that is not a string literal, has no unit
+///   or an unknown one, is malformed, zero, negative, finer than a
+///   nanosecond or too long;
+/// - a fn that is not `async`, or that is `unsafe`, `const` or `extern`;
+/// - `&self` or `&mut self`;
+/// - an argument other than `timeout` and `reactor`, or one given twice.
+///
+/// At run time, the generated fn returns the errors of
+/// `crochet::wait_for`: `Error::Timeout` (the operation was cancelled),
+/// `Error::Panicked`, `Error::NotSetUp`, `Error::ReactorStopped`,
+/// `Error::WaitInReactor`...
+///
+/// # Blocking
+///
+/// The generated fn blocks its caller for up to the timeout. It is for
+/// blocking code: called on a reactor thread (in async code run by
+/// crochet), it returns `Error::WaitInReactor` at once rather than
+/// deadlock; await an `EventualResult` there instead.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// use crochet::Error;
+///
+/// /// Waits for a reply that takes too long.
+/// #[crochet::wait_for(timeout = "50ms")]
+/// async fn slow_reply() -> &'static str {
+///     tokio::time::sleep(Duration::from_secs(60)).await;
+///     "too late"
+/// }
+///
+/// crochet::setup()?;
+/// match slow_reply() {
+///     Err(Error::Timeout { cancelled, .. }) => assert!(cancelled),
+///     other => panic!("expected a timeout, got {other:?}"),
+/// }
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
+/// A method, on a reactor given by a function:
+///
+/// ```
+/// use std::sync::{Arc, OnceLock};
+/// use crochet::Reactor;
+///
+/// fn reactor() -> &'static Reactor {
+///     static REACTOR: OnceLock<Reactor> = OnceLock::new();
+///     REACTOR.get_or_init(|| {
+///         Reactor::start(crochet::tokio::Tokio::builder()).expect("the reactor starts")
+///     })
+/// }
+///
+/// struct Greeter {
+///     greeting: String,
+/// }
+///
+/// impl Greeter {
+///     #[crochet::wait_for(timeout = "5s", reactor = reactor())]
+///     async fn greet(self: Arc<Self>, name: String) -> String {
+///         format!("{}, {name}!", self.greeting)
+///     }
+/// }
+///
+/// let greeter = Arc::new(Greeter { greeting: "Hello".to_owned() });
+/// assert_eq!(greeter.greet("world".to_owned())?, "Hello, world!");
+/// # Ok::<(), crochet::Error>(())
+/// ```
+#[proc_macro_attribute]
+pub fn wait_for(args: TokenStream, item: TokenStream) -> TokenStream {
+    expand::expand(Kind::WaitFor, args.into(), item.into()).into()
+}

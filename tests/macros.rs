@@ -1,0 +1,447 @@
+//! W7: `#[crochet::run_in_reactor]` and `#[crochet::wait_for]` on free
+//! functions and methods, end to end on the real tokio reactor.
+//!
+//! Every test calls `crochet::setup()` (idempotent) and bounds each
+//! blocking wait with a timeout: the macros' own, or `PROMPTLY`.
+#![cfg(all(feature = "macros", feature = "tokio"))]
+
+use std::error::Error as StdError;
+use std::fmt::Display;
+use std::num::ParseIntError;
+use std::sync::{Arc, LazyLock, Mutex, PoisonError};
+use std::time::{Duration, Instant};
+
+use crochet::tokio::Tokio;
+use crochet::{Error, ErrorKind, EventualResult, Reactor};
+use crochet_conformance::support::{Flag, Gate, Opened, PROMPTLY, SetOnDrop, eventually};
+
+fn setup() {
+    crochet::setup().expect("the global reactor starts");
+}
+
+fn thread_name() -> Option<String> {
+    std::thread::current().name().map(str::to_owned)
+}
+
+/// Runs in the reactor: the caller gets a handle at once.
+#[crochet::run_in_reactor]
+async fn gated_greeting(opened: Opened, name: String) -> String {
+    opened.await;
+    tokio::time::sleep(Duration::from_millis(1)).await;
+    format!("hello {name} from {}", thread_name().unwrap_or_default())
+}
+
+#[test]
+fn w7_run_in_reactor_fn_returns_at_once_and_runs_on_the_reactor_thread() {
+    setup();
+    let gate = Gate::new();
+    let greeting: EventualResult<String> = gated_greeting(gate.opened(), "world".to_owned());
+    assert!(!greeting.is_ready(), "the body waits for the gate");
+    gate.open();
+    assert_eq!(
+        greeting.wait_timeout(PROMPTLY).expect("the greeting"),
+        "hello world from crochet-tokio"
+    );
+}
+
+#[derive(Debug, Clone, PartialEq)]
+struct Point {
+    x: i64,
+    y: i64,
+}
+
+/// Arguments of several types and patterns.
+#[crochet::wait_for(timeout = "10s")]
+async fn describe(
+    label: &'static str,
+    mut words: Vec<String>,
+    (count, scale): (u32, f64),
+    Point { x, y }: Point,
+    shared: Arc<Mutex<Vec<u8>>>,
+    [first, .., last]: [u8; 4],
+) -> String {
+    words.push(label.to_owned());
+    shared
+        .lock()
+        .unwrap_or_else(PoisonError::into_inner)
+        .push(first + last);
+    format!(
+        "{} {} {x},{y} {first}..{last}",
+        words.join("+"),
+        f64::from(count) * scale
+    )
+}
+
+#[test]
+fn w7_arguments_of_several_types_and_patterns_are_moved_in() {
+    setup();
+    let shared = Arc::new(Mutex::new(Vec::new()));
+    let text = describe(
+        "c",
+        vec!["a".to_owned(), "b".to_owned()],
+        (3, 0.5),
+        Point { x: 1, y: -2 },
+        Arc::clone(&shared),
+        [1, 2, 3, 4],
+    )
+    .expect("the description");
+    assert_eq!(text, "a+b+c 1.5 1,-2 1..4");
+    assert_eq!(*shared.lock().unwrap_or_else(PoisonError::into_inner), [5]);
+}
+
+/// Neither guard is used by the body; both must live as long as the
+/// operation, as an `async fn`'s arguments do.
+#[crochet::run_in_reactor]
+async fn hold(_: SetOnDrop, _named: SetOnDrop, opened: Opened) {
+    opened.await;
+}
+
+#[test]
+fn w7_unused_and_wildcard_arguments_live_as_long_as_the_operation() {
+    setup();
+    let (wildcard, named) = (Flag::new(), Flag::new());
+    let gate = Gate::new();
+    let held = hold(wildcard.on_drop(), named.on_drop(), gate.opened());
+    assert!(
+        !wildcard.wait(Duration::from_millis(50)),
+        "dropped while running"
+    );
+    assert!(!named.is_set(), "dropped while running");
+    gate.open();
+    held.wait_timeout(PROMPTLY).expect("the operation ends");
+    assert!(wildcard.wait(PROMPTLY) && named.wait(PROMPTLY));
+}
+
+#[crochet::wait_for(timeout = "50ms")]
+async fn never_done(_dropped: SetOnDrop, opened: Opened) -> &'static str {
+    opened.await;
+    "too late"
+}
+
+#[test]
+fn w7_wait_for_fn_times_out_cancels_and_drops_the_future() {
+    setup();
+    let dropped = Flag::new();
+    let gate = Gate::new();
+    let started = Instant::now();
+    let outcome = never_done(dropped.on_drop(), gate.opened());
+    assert!(
+        matches!(
+            outcome,
+            Err(Error::Timeout { after, cancelled: true }) if after == Duration::from_millis(50)
+        ),
+        "{outcome:?}"
+    );
+    assert!(started.elapsed() < PROMPTLY);
+    assert!(
+        dropped.wait(PROMPTLY),
+        "the timed-out future was not dropped"
+    );
+    gate.open();
+}
+
+#[crochet::wait_for(timeout = "10s")]
+async fn no_return_type(done: Arc<Flag>) {
+    done.set();
+}
+
+#[test]
+fn w7_a_missing_return_type_means_unit() {
+    setup();
+    let done = Arc::new(Flag::new());
+    let unit: Result<(), Error> = no_return_type(Arc::clone(&done));
+    assert_eq!(unit.map_err(|error| error.kind()), Ok(()));
+    assert!(done.is_set());
+}
+
+/// The exchange-rate service of the seed's example.
+struct Rates {
+    latest: Mutex<Option<f64>>,
+}
+
+impl Rates {
+    #[crochet::run_in_reactor]
+    async fn refresh(self: Arc<Self>, rate: f64) -> f64 {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        *self.latest.lock().unwrap_or_else(PoisonError::into_inner) = Some(rate);
+        rate
+    }
+
+    #[crochet::wait_for(timeout = "10s")]
+    async fn latest(self: Arc<Self>) -> Option<f64> {
+        *self.latest.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+#[test]
+fn w7_methods_on_self_arc_run_in_the_reactor() {
+    setup();
+    let rates = Arc::new(Rates {
+        latest: Mutex::new(None),
+    });
+    assert_eq!(Arc::clone(&rates).latest().expect("no rate yet"), None);
+    let refreshed = Arc::clone(&rates).refresh(1.08);
+    assert_eq!(refreshed.wait_timeout(PROMPTLY).expect("the rate"), 1.08);
+    assert_eq!(Arc::clone(&rates).latest().expect("the rate"), Some(1.08));
+}
+
+#[derive(Clone)]
+struct Counter {
+    count: u32,
+}
+
+impl Counter {
+    #[crochet::wait_for(timeout = "10s")]
+    async fn bumped(mut self, by: u32) -> u32 {
+        self.count += by;
+        self.count
+    }
+
+    #[crochet::run_in_reactor]
+    async fn kept_alive(self, opened: Opened, dropped: Arc<Flag>) {
+        let _ = self.count;
+        opened.await;
+        dropped.set();
+    }
+}
+
+#[test]
+fn w7_methods_on_self_by_value_own_it() {
+    setup();
+    let counter = Counter { count: 40 };
+    assert_eq!(counter.clone().bumped(2).expect("bumped"), 42);
+    assert_eq!(counter.count, 40, "the method had its own copy");
+    let (gate, done) = (Gate::new(), Arc::new(Flag::new()));
+    let kept = counter.kept_alive(gate.opened(), Arc::clone(&done));
+    gate.open();
+    kept.wait_timeout(PROMPTLY).expect("done");
+    assert!(done.is_set());
+}
+
+static NAMED: LazyLock<Reactor> = LazyLock::new(|| {
+    Reactor::start(Tokio::builder().thread_name("crochet-named")).expect("the reactor starts")
+});
+
+/// Never set up: work sent to it fails with `NotSetUp`, whatever the
+/// global reactor does.
+fn idle() -> &'static Reactor {
+    static IDLE: LazyLock<Reactor> = LazyLock::new(Reactor::new);
+    &IDLE
+}
+
+#[crochet::run_in_reactor(reactor = &NAMED)]
+async fn name_on_named() -> Option<String> {
+    thread_name()
+}
+
+#[crochet::wait_for(reactor = NAMED, timeout = "10s")]
+async fn name_on_named_waited() -> Option<String> {
+    thread_name()
+}
+
+#[crochet::run_in_reactor(reactor = idle())]
+async fn on_idle() -> u8 {
+    1
+}
+
+#[crochet::wait_for(timeout = "10s", reactor = idle())]
+async fn on_idle_waited() -> u8 {
+    1
+}
+
+#[test]
+fn w7_reactor_argument_targets_an_explicit_reactor() {
+    setup();
+    let named = Some("crochet-named".to_owned());
+    assert_eq!(
+        name_on_named().wait_timeout(PROMPTLY).expect("the name"),
+        named
+    );
+    assert_eq!(name_on_named_waited().expect("the name"), named);
+    assert_eq!(
+        on_idle().wait_timeout(PROMPTLY).map_err(|e| e.kind()),
+        Err(ErrorKind::NotSetUp)
+    );
+    assert_eq!(
+        on_idle_waited().map_err(|e| e.kind()),
+        Err(ErrorKind::NotSetUp)
+    );
+}
+
+/// A generic fn with a where-clause.
+#[crochet::wait_for(timeout = "10s")]
+async fn largest<T>(items: Vec<T>) -> Option<T>
+where
+    T: Ord + Send + 'static,
+{
+    items.into_iter().max()
+}
+
+#[crochet::run_in_reactor]
+async fn shown<D: Display + Send + 'static>(value: D) -> String {
+    value.to_string()
+}
+
+#[test]
+fn w7_generic_fns_work() {
+    setup();
+    assert_eq!(largest(vec![3, 9, 4]).expect("the max"), Some(9));
+    assert_eq!(largest(vec!["b", "a"]).expect("the max"), Some("b"));
+    assert_eq!(largest(Vec::<u8>::new()).expect("no max"), None);
+    assert_eq!(shown(1.5).wait_timeout(PROMPTLY).expect("shown"), "1.5");
+}
+
+mod service {
+    use std::sync::Arc;
+
+    /// Visible to the parent module only: the visibility is kept.
+    #[crochet::wait_for(timeout = "10s")]
+    #[inline]
+    #[must_use = "the sum is the point"]
+    #[allow(clippy::needless_return)] // kept on the generated fn
+    pub(super) async fn sum(values: Arc<[u32]>) -> u32 {
+        return values.iter().sum();
+    }
+
+    // Only one of these two definitions exists: the `cfg` is kept.
+    #[cfg(any())]
+    #[crochet::wait_for(timeout = "10s")]
+    pub(super) async fn configured() -> &'static str {
+        "compiled out"
+    }
+
+    #[cfg(not(any()))]
+    #[crochet::wait_for(timeout = "10s")]
+    pub(super) async fn configured() -> &'static str {
+        "compiled in"
+    }
+
+    #[deprecated = "kept on the generated fn"]
+    #[crochet::run_in_reactor]
+    pub(super) async fn old() {}
+
+    /// The body's inner attributes still apply to it.
+    #[crochet::wait_for(timeout = "10s")]
+    pub(super) async fn with_inner_attribute() -> u8 {
+        #![expect(unused_variables, reason = "the point: the expectation is met")]
+        let unused = 1;
+        2
+    }
+}
+
+#[test]
+fn w7_visibility_and_attributes_are_kept() {
+    setup();
+    assert_eq!(service::sum(Arc::from([1, 2, 3])).expect("the sum"), 6);
+    assert_eq!(service::configured().expect("configured"), "compiled in");
+    // An unmet expectation is a warning: `old` must still be deprecated.
+    #[expect(deprecated, reason = "the point: the generated fn is deprecated")]
+    let old = service::old();
+    old.wait_timeout(PROMPTLY).expect("done");
+    assert_eq!(service::with_inner_attribute().expect("run"), 2);
+}
+
+/// `?` in the body converts errors into the declared type, as in an
+/// `async fn`.
+#[crochet::wait_for(timeout = "10s")]
+async fn parse_sum(a: String, b: String) -> Result<u32, Box<dyn StdError + Send + Sync>> {
+    let a: u32 = a.parse()?;
+    let b: u32 = b.trim().parse::<u32>()?;
+    if b == 0 {
+        return Err("b is zero".into());
+    }
+    Ok(a + b)
+}
+
+#[crochet::run_in_reactor]
+async fn parse_one(text: String) -> Result<u8, ParseIntError> {
+    Ok(text.parse::<u8>()? + 1)
+}
+
+#[test]
+fn w7_question_mark_and_early_return_work_in_the_body() {
+    setup();
+    assert_eq!(
+        parse_sum("40".into(), " 2".into())
+            .expect("no crochet error")
+            .ok(),
+        Some(42)
+    );
+    let zero = parse_sum("1".into(), "0".into()).expect("no crochet error");
+    assert_eq!(zero.map_err(|e| e.to_string()), Err("b is zero".to_owned()));
+    assert!(
+        parse_sum("x".into(), "1".into())
+            .expect("no crochet error")
+            .is_err()
+    );
+    let parsed = parse_one("41".to_owned()).wait_timeout(PROMPTLY);
+    assert_eq!(parsed.expect("no crochet error"), Ok(42));
+}
+
+/// The tail is coerced to the declared type, as in an `async fn`.
+#[crochet::wait_for(timeout = "10s")]
+async fn boxed() -> Box<dyn Display + Send> {
+    Box::new(42)
+}
+
+#[test]
+fn w7_the_body_is_coerced_to_the_declared_type() {
+    setup();
+    assert_eq!(boxed().expect("boxed").to_string(), "42");
+}
+
+#[crochet::run_in_reactor]
+async fn panics(message: &'static str) -> u8 {
+    panic!("{message}");
+}
+
+#[test]
+fn w7_a_panic_in_the_body_is_an_error_on_the_result() {
+    setup();
+    match panics("boom").wait_timeout(PROMPTLY) {
+        Err(Error::Panicked(panic)) => assert_eq!(panic.message(), "boom"),
+        other => panic!("expected a panic, got {other:?}"),
+    }
+}
+
+#[crochet::wait_for(timeout = "10s")]
+async fn blocks() -> u8 {
+    1
+}
+
+#[crochet::run_in_reactor]
+async fn calls_a_blocking_fn_in_the_reactor() -> Result<u8, Error> {
+    blocks()
+}
+
+#[test]
+fn w7_a_wait_for_fn_called_in_the_reactor_is_refused() {
+    setup();
+    let outcome = calls_a_blocking_fn_in_the_reactor()
+        .wait_timeout(PROMPTLY)
+        .expect("the operation ends");
+    assert_eq!(outcome.map_err(|e| e.kind()), Err(ErrorKind::WaitInReactor));
+    assert!(eventually(PROMPTLY, || crochet::global()
+        .pending_operations()
+        == 0));
+}
+
+/// An `impl Trait` output cannot be named inside the body; it is inferred.
+#[crochet::run_in_reactor]
+async fn doubled(n: u8) -> impl Display + Send + 'static {
+    n * 2
+}
+
+/// A body that is not written yet compiles without warnings.
+#[crochet::wait_for(timeout = "10s")]
+#[allow(dead_code)] // never called: it would panic
+async fn unfinished(n: u8) -> u8 {
+    todo!("use {n}")
+}
+
+#[test]
+fn w7_impl_trait_outputs_work() {
+    setup();
+    let shown = doubled(21).wait_timeout(PROMPTLY).expect("doubled");
+    assert_eq!(shown.to_string(), "42");
+}

@@ -1,0 +1,7 @@
+#[crochet::wait_for(timeout)]
+async fn no_timeout_value() {}
+
+#[crochet::run_in_reactor(reactor)]
+async fn no_reactor_value() {}
+
+fn main() {}

@@ -1,0 +1,7 @@
+#[crochet::wait_for(timeout = "5s", timeout = "10s")]
+async fn two_timeouts() {}
+
+#[crochet::run_in_reactor(reactor = crochet::global(), reactor = crochet::global())]
+async fn two_reactors() {}
+
+fn main() {}
