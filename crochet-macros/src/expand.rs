@@ -8,7 +8,8 @@ use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::token::Comma;
 use syn::{
-    AttrStyle, Attribute, FnArg, ItemFn, Pat, PatIdent, Receiver, ReturnType, Signature, Type,
+    AttrStyle, Attribute, FnArg, ItemFn, Pat, PatIdent, Receiver, ReceiverKind, ReturnType, Safety,
+    Signature, Type,
 };
 
 use crate::args::{self, Args, Kind};
@@ -81,7 +82,7 @@ fn check_signature(kind: Kind, sig: &Signature, errors: &mut Errors) {
             format!("{kind} cannot make a `const fn`"),
         ));
     }
-    if let Some(unsafety) = &sig.unsafety {
+    if let Safety::Unsafe(unsafety) = &sig.safety {
         errors.push(syn::Error::new(
             unsafety.span,
             format!(
@@ -178,21 +179,21 @@ fn move_arguments(kind: Kind, inputs: &Punctuated<FnArg, Comma>, errors: &mut Er
 /// The message for a receiver the `'static` closure cannot hold: `&self`,
 /// `&mut self`, `self: &Self` (unless the borrow is `'static`).
 fn borrowed_receiver(kind: Kind, receiver: &Receiver) -> Option<String> {
-    let Type::Reference(reference) = &*receiver.ty else {
-        return None;
+    let (lifetime, mutable) = match &receiver.kind {
+        ReceiverKind::Reference(_, lifetime, mutability) => (lifetime, mutability.is_some()),
+        ReceiverKind::Typed(_, ty) => match &**ty {
+            Type::Reference(reference) => (&reference.lifetime, reference.mutability.is_some()),
+            _ => return None,
+        },
+        _ => return None,
     };
-    if reference
-        .lifetime
+    if lifetime
         .as_ref()
         .is_some_and(|lifetime| lifetime.ident == "static")
     {
         return None;
     }
-    let written = if reference.mutability.is_some() {
-        "&mut self"
-    } else {
-        "&self"
-    };
+    let written = if mutable { "&mut self" } else { "&self" };
     Some(format!(
         "{kind} cannot take `{written}`: the body runs on the reactor thread in a `'static` closure, \
          which cannot borrow from the caller; take `self: Arc<Self>` (or `self` by value) instead"
@@ -205,6 +206,7 @@ fn generate(kind: Kind, args: &Args, function: ItemFn, arguments: Arguments) -> 
         vis,
         sig,
         block,
+        ..
     } = function;
     // syn keeps the body's inner attributes (`#![allow(…)]`) with the
     // outer ones; they go back at the top of the new body.
