@@ -77,11 +77,12 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub use crochet_core::{
-    Backend, Error, ErrorKind, EventualResult, Failure, MIN_PERIOD, Panic, Periodic, Reactor,
-    Result, SharedResult, ShutdownGuard, Spawner, StashFull, StashId, StashPolicy, TickOutcome,
-    UnobservedFailure, attach, every, global, no_setup, reset_failure_hook, retrieve_result,
-    run_in_reactor, run_in_reactor_local, set_failure_hook, set_stash_policy, setup_with, shutdown,
-    shutdown_guard, spawn, stash_len, try_run_in_reactor, try_spawn, try_wait_for, wait_for,
+    Backend, DEFAULT_STREAM_BUFFER, Error, ErrorKind, EventualResult, EventualStream, Failure,
+    MIN_PERIOD, Panic, Periodic, Reactor, Result, SharedResult, ShutdownGuard, Spawner, StashFull,
+    StashId, StashPolicy, Stats, TickOutcome, UnobservedFailure, attach, every, global, no_setup,
+    reset_failure_hook, retrieve_result, run_in_reactor, run_in_reactor_local, set_failure_hook,
+    set_stash_policy, setup_with, shutdown, shutdown_guard, spawn, stash_len, stream_in_reactor,
+    try_run_in_reactor, try_spawn, try_wait_for, wait_all, wait_any, wait_for,
 };
 
 // Macros live in a namespace of their own, so these sit beside the functions
@@ -128,12 +129,39 @@ pub const DEFAULT_BACKEND: &str = "async-std";
 /// created; [`Error::ReactorStopped`] after [`shutdown`].
 #[cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
 pub fn setup() -> Result<(), Error> {
+    setup_with(default_backend())
+}
+
+/// The builder of the default backend ([`DEFAULT_BACKEND`]), with its
+/// default settings: for a [`Reactor`] of one's own on the application's
+/// chosen runtime, such as a library that keeps its work apart from the
+/// global reactor.
+///
+/// # Examples
+///
+/// ```
+/// use std::sync::LazyLock;
+/// use std::time::Duration;
+///
+/// // A library's own reactor: shutting it down, or its failure hook,
+/// // touches nothing of the application's.
+/// static MY_LIBRARY: LazyLock<crochet::Reactor> = LazyLock::new(|| {
+///     crochet::Reactor::start(crochet::default_backend()).expect("start the library's reactor")
+/// });
+///
+/// let answer = MY_LIBRARY.wait_for(Duration::from_secs(5), || async { 42 })?;
+/// assert_eq!(answer, 42);
+/// assert!(!crochet::global().is_running());
+/// # Ok::<(), crochet::Error>(())
+/// ```
+#[cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+pub fn default_backend() -> impl Backend {
     #[cfg(feature = "tokio")]
-    return setup_with(crochet_tokio::Tokio::builder());
+    return crochet_tokio::Tokio::builder();
     #[cfg(all(not(feature = "tokio"), feature = "smol"))]
-    return setup_with(crochet_smol::Smol::builder());
+    return crochet_smol::Smol::builder();
     #[cfg(all(not(feature = "tokio"), not(feature = "smol"), feature = "async-std"))]
-    return setup_with(crochet_async_std::AsyncStd::builder());
+    return crochet_async_std::AsyncStd::builder();
 }
 
 // The README's code is compiled and run as a doctest, so it stays true. Its

@@ -8,7 +8,7 @@
 //! `Debug`, which must never block).
 
 use std::mem;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -45,6 +45,14 @@ impl Status {
             Err(Error::ReactorStopped) => Status::Stopped,
             Err(Error::Panicked(_)) => Status::Panicked,
             Err(_) => Status::Failed,
+        }
+    }
+
+    fn of_outcome<T>(outcome: &Outcome<T>) -> Status {
+        match outcome {
+            Outcome::Ready(result) => Status::of(result),
+            Outcome::Pending => Status::Pending,
+            Outcome::Taken => Status::Taken,
         }
     }
 
@@ -123,6 +131,9 @@ pub(crate) struct Completion<T> {
     /// The reactor shard this operation belongs to, for its counters and
     /// settings (`None` when it was never admitted).
     shard: Option<Arc<Shard>>,
+    /// The operation's entry in that shard, once registered (read and
+    /// written under the shard's lock).
+    key: AtomicUsize,
 }
 
 impl<T> Completion<T> {
@@ -139,16 +150,17 @@ impl<T> Completion<T> {
             status: AtomicU8::new(Status::Pending as u8),
             origin,
             shard,
+            key: AtomicUsize::new(usize::MAX),
         })
+    }
+
+    /// Where the operation's registry entry is kept.
+    pub(crate) fn key_slot(&self) -> &AtomicUsize {
+        &self.key
     }
 
     pub(crate) fn shard(&self) -> Option<&Arc<Shard>> {
         self.shard.as_ref()
-    }
-
-    /// How the operation ended, even after its value was taken.
-    pub(crate) fn settled(&self) -> Status {
-        Status::from_u8(self.status.load(Ordering::Acquire) & !TAKEN)
     }
 
     /// Counts a timed-out wait on this result.
@@ -218,8 +230,14 @@ impl<T> Completion<T> {
         state.outcome = Outcome::Ready(result);
         let waiters = state.waiters.take();
         let task = state.task.take();
+        let settled = Status::of_outcome(&state.outcome);
         drop(state);
 
+        // Off the reactor's books before anyone is woken: a waiter that
+        // sees the outcome sees it counted.
+        if let Some(shard) = &self.shard {
+            shard.unregister(&self.key, settled, &self.origin);
+        }
         waiters.wake();
         if let Some(task) = task.filter(|_| wake_task) {
             task.wake();
@@ -309,6 +327,22 @@ impl<T> Completion<T> {
             // A spurious wake-up, or an unpark meant for other code on this
             // thread: still registered, park again.
         }
+    }
+
+    /// Registers the calling thread to be unparked when the outcome is
+    /// decided; `None` (nothing registered) when it already is.
+    pub(crate) fn register_thread(&self) -> Option<u64> {
+        let mut state = self.lock();
+        match state.outcome {
+            Outcome::Pending => Some(state.waiters.insert(Waiter::Thread(sync::current()))),
+            _ => None,
+        }
+    }
+
+    /// Removes a registration made by [`Completion::register_thread`]
+    /// (a no-op once the outcome is decided, which removes them all).
+    pub(crate) fn unregister_thread(&self, key: u64) {
+        self.lock().waiters.remove(key);
     }
 
     /// The async side of a wait. `key` is the handle's waiter slot, kept

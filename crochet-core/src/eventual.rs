@@ -105,6 +105,10 @@ impl<T> EventualResult<T> {
         self.wait_inner(Some(deadline), timeout)
     }
 
+    pub(crate) fn cell(&self) -> &Completion<T> {
+        &self.cell
+    }
+
     fn wait_inner(&self, deadline: Option<Instant>, timeout: Duration) -> Result<T, Error> {
         blocking_wait(&self.cell, deadline, timeout, completion::take)
     }
@@ -182,17 +186,22 @@ impl<T: Send + 'static> EventualResult<T> {
 
 /// The blocking wait shared by both handle types: refuse on reactor
 /// threads, then park until the deadline.
+pub(crate) fn refuse_in_reactor() -> Result<(), Error> {
+    if context::is_reactor_thread() {
+        return Err(Error::WaitInReactor {
+            thread: context::thread_label(),
+        });
+    }
+    Ok(())
+}
+
 pub(crate) fn blocking_wait<T>(
     cell: &Completion<T>,
     deadline: Option<Instant>,
     timeout: Duration,
     extract: completion::Extract<T>,
 ) -> Result<T, Error> {
-    if context::is_reactor_thread() {
-        return Err(Error::WaitInReactor {
-            thread: context::thread_label(),
-        });
-    }
+    refuse_in_reactor()?;
     cell.wait_until(deadline, extract).unwrap_or_else(|| {
         cell.note_timed_out_wait();
         Err(Error::Timeout {

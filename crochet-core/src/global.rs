@@ -12,6 +12,7 @@ use crate::eventual::EventualResult;
 use crate::periodic::{Periodic, TickOutcome};
 use crate::reactor::{Reactor, ShutdownGuard};
 use crate::spawner::Spawner;
+use crate::stream::EventualStream;
 
 static GLOBAL: LazyLock<Reactor> = LazyLock::new(|| Reactor::with_stash_drain(true));
 
@@ -160,6 +161,18 @@ where
     Fut::Output: TickOutcome,
 {
     GLOBAL.every(period, tick)
+}
+
+/// Runs the stream that `f` builds in the global reactor; see
+/// [`Reactor::stream_in_reactor`].
+#[track_caller]
+pub fn stream_in_reactor<F, S>(f: F) -> EventualStream<S::Item>
+where
+    F: FnOnce() -> S + Send + 'static,
+    S: futures_core::Stream + Send + 'static,
+    S::Item: Send + 'static,
+{
+    GLOBAL.stream_in_reactor(f)
 }
 
 /// Shuts the global reactor down and empties the stash; see

@@ -55,10 +55,12 @@ mod periodic;
 mod reactor;
 mod registry;
 mod report;
+mod select;
 mod shared;
 mod spawner;
 mod stash;
 mod stats;
+mod stream;
 mod submit;
 mod sync;
 mod task;
@@ -73,15 +75,18 @@ pub use error::{Error, ErrorKind, Failure, Result};
 pub use eventual::EventualResult;
 pub use global::{
     attach, every, global, no_setup, run_in_reactor, run_in_reactor_local, setup_with, shutdown,
-    shutdown_guard, spawn, try_run_in_reactor, try_spawn, try_wait_for, wait_for,
+    shutdown_guard, spawn, stream_in_reactor, try_run_in_reactor, try_spawn, try_wait_for,
+    wait_for,
 };
 pub use local::{LocalHandle, LocalThread};
 pub use panic::Panic;
 pub use periodic::{MIN_PERIOD, Periodic, TickOutcome};
 pub use reactor::{Reactor, ShutdownGuard};
 pub use report::{UnobservedFailure, reset_failure_hook, set_failure_hook};
+pub use select::{wait_all, wait_any};
 pub use shared::SharedResult;
 pub use spawner::{BoxFuture, LocalBoxFuture, LocalTask, Spawner, Unsupported};
 pub use stash::{StashFull, StashId, StashPolicy, retrieve_result, set_stash_policy, stash_len};
 pub use stats::Stats;
+pub use stream::{DEFAULT_STREAM_BUFFER, EventualStream};
 pub use threads::ReactorThreads;

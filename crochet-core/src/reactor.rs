@@ -227,10 +227,7 @@ impl Reactor {
     }
 
     /// Checks that work can be taken, and registers it for shutdown.
-    pub(crate) fn admit<T: Send + 'static>(
-        &self,
-        cell: &Arc<Completion<T>>,
-    ) -> Result<usize, Error> {
+    pub(crate) fn admit<T: Send + 'static>(&self, cell: &Arc<Completion<T>>) -> Result<(), Error> {
         if let Some(forked) = self.inner.forked() {
             return Err(forked);
         }
@@ -239,7 +236,11 @@ impl Reactor {
         }
         let shard = cell.shard().ok_or(Error::ReactorStopped)?;
         let entry: Arc<dyn Interrupt> = Arc::clone(cell) as Arc<dyn Interrupt>;
-        Registry::register(shard, entry).ok_or(Error::ReactorStopped)
+        if Registry::register(shard, entry, cell.key_slot()) {
+            Ok(())
+        } else {
+            Err(Error::ReactorStopped)
+        }
     }
 
     /// Hands admitted work to the runtime, or queues it until attach.

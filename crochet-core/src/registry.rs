@@ -103,10 +103,13 @@ impl Shard {
 
     /// Removes a finished operation, counts how it ended, and logs it if
     /// it was slow.
-    pub(crate) fn unregister(&self, key: usize, status: Status, origin: &Origin) {
+    pub(crate) fn unregister(&self, key: &AtomicUsize, status: Status, origin: &Origin) {
         let removed = {
             let mut entries = self.lock();
-            let removed = entries.live.try_remove(key);
+            let key = key.swap(usize::MAX, Ordering::Relaxed);
+            let removed = (key != usize::MAX)
+                .then(|| entries.live.try_remove(key))
+                .flatten();
             if removed.is_some() {
                 let counts = &mut entries.counts;
                 match status {
@@ -192,18 +195,22 @@ impl Registry {
         Arc::clone(&self.shards[shard_index()])
     }
 
-    /// Records a pending operation in `shard`; `None` once
-    /// [`Registry::stop_all`] ran.
-    pub(crate) fn register(shard: &Shard, cell: Arc<dyn Interrupt>) -> Option<usize> {
+    /// Records a pending operation in `shard`, its key in `key`; `false`
+    /// once [`Registry::stop_all`] ran.
+    pub(crate) fn register(shard: &Shard, cell: Arc<dyn Interrupt>, key: &AtomicUsize) -> bool {
         let mut entries = shard.lock();
         if entries.stopped {
-            return None;
+            return false;
         }
         entries.counts.submitted += 1;
-        Some(entries.live.insert(Entry {
+        let inserted = entries.live.insert(Entry {
             cell,
             submitted_at: Instant::now(),
-        }))
+        });
+        // Under the shard lock, like `unregister`'s read: a cancel racing
+        // with this registration finds the key.
+        key.store(inserted, Ordering::Relaxed);
+        true
     }
 
     /// Refuses new registrations and stops every pending operation.

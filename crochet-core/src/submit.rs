@@ -112,9 +112,9 @@ impl Reactor {
         let cell = self.new_cell(origin);
         let result = EventualResult::new(Arc::clone(&cell));
         match self.admit(&cell) {
-            Ok(registration) => {
+            Ok(()) => {
                 let start = LocalStart {
-                    completer: Completer::new(cell, registration),
+                    completer: Completer::new(cell),
                     start: f,
                     span: Span::current(),
                     finish: Ok,
@@ -214,8 +214,8 @@ impl Reactor {
         let cell = self.new_cell(origin);
         let result = EventualResult::new(Arc::clone(&cell));
         match self.admit(&cell) {
-            Ok(registration) => {
-                let completer = Completer::new(cell, registration);
+            Ok(()) => {
+                let completer = Completer::new(cell);
                 let operation = Operation::new(completer, f, Span::current(), finish);
                 self.dispatch(Job::Send(Box::pin(operation)));
             }

@@ -22,18 +22,15 @@ use crate::panic;
 use crate::spawner::{LocalBoxFuture, StartLocal};
 
 /// The producing half of a completion cell. Dropping it before the outcome
-/// is decided completes the result with `ReactorStopped` (the runtime
-/// dropped the task, or never ran it); dropping it at all takes the
-/// operation off its reactor's books.
+/// is decided completes the result with `ReactorStopped`: the runtime
+/// dropped the task, or never ran it.
 pub(crate) struct Completer<T> {
     cell: Arc<Completion<T>>,
-    /// The operation's entry in its shard of the reactor's registry.
-    key: usize,
 }
 
 impl<T> Completer<T> {
-    pub(crate) fn new(cell: Arc<Completion<T>>, key: usize) -> Self {
-        Completer { cell, key }
+    pub(crate) fn new(cell: Arc<Completion<T>>) -> Self {
+        Completer { cell }
     }
 }
 
@@ -41,9 +38,6 @@ impl<T> Drop for Completer<T> {
     fn drop(&mut self) {
         if !self.cell.is_done() {
             self.cell.interrupt(Error::ReactorStopped);
-        }
-        if let Some(shard) = self.cell.shard() {
-            shard.unregister(self.key, self.cell.settled(), self.cell.origin());
         }
     }
 }

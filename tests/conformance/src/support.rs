@@ -135,6 +135,22 @@ pub fn crochet_threads() -> Vec<String> {
     names
 }
 
+/// [`crochet_threads`] once it stops changing. A thread starts with its
+/// creator's name and renames itself when it runs, so a runtime's helper
+/// thread (async-io's, a blocking pool's) is briefly named `crochet-…`.
+pub fn settled_crochet_threads() -> Vec<String> {
+    let until = Instant::now() + PROMPTLY;
+    let mut last = crochet_threads();
+    loop {
+        thread::sleep(Duration::from_millis(20));
+        let now = crochet_threads();
+        if now == last || Instant::now() >= until {
+            return now;
+        }
+        last = now;
+    }
+}
+
 /// Waits until `condition` holds, for at most `deadline`.
 pub fn eventually(deadline: Duration, mut condition: impl FnMut() -> bool) -> bool {
     let until = Instant::now() + deadline;

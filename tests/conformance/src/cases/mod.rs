@@ -8,9 +8,12 @@ pub mod logs;
 pub mod periodic;
 pub mod process;
 pub mod reactor_thread;
+pub mod select;
 pub mod setup;
 pub mod shutdown;
 pub mod stash;
+pub mod stats;
+pub mod stream;
 pub mod submit;
 pub mod wait;
 
@@ -339,5 +342,41 @@ macro_rules! for_each_case {
             periodic_stops_when_dropped_and_at_shutdown,
             $fixture
         );
+        $crate::__suite_case!(
+            inline,
+            stream,
+            stream_items_arrive_in_order_and_end,
+            $fixture
+        );
+        $crate::__suite_case!(inline, stream, stream_timeout_loses_no_item, $fixture);
+        $crate::__suite_case!(inline, stream, stream_buffer_applies_backpressure, $fixture);
+        $crate::__suite_case!(
+            inline,
+            stream,
+            stream_cancel_and_drop_drop_the_stream,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            stream,
+            stream_panic_and_shutdown_end_it_with_an_error,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            stream,
+            stream_read_on_reactor_thread_is_refused,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            select,
+            wait_any_returns_the_first_to_finish,
+            $fixture
+        );
+        $crate::__suite_case!(inline, select, wait_all_takes_all_or_nothing, $fixture);
+        $crate::__suite_case!(inline, stats, stats_count_every_outcome, $fixture);
+        $crate::__suite_case!(isolated, stats, slow_operations_are_logged, $fixture);
+        $crate::__suite_case!(isolated, stats, library_reactors_never_interfere, $fixture);
     };
 }

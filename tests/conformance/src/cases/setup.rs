@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crochet_core::{Error, ErrorKind, Reactor};
 
-use crate::support::{Gate, PROMPTLY, crochet_threads, eventually};
+use crate::support::{Gate, PROMPTLY, crochet_threads, eventually, settled_crochet_threads};
 use crate::{Fixture, Running};
 
 fn thread_name() -> String {
@@ -72,7 +72,7 @@ pub fn r2_setup_is_idempotent_across_threads(fixture: &'static dyn Fixture) {
         caller.join().expect("setup thread").expect("setup");
     }
     assert!(eventually(PROMPTLY, || !crochet_threads().is_empty()));
-    let threads = crochet_threads();
+    let threads = settled_crochet_threads();
     let first = crochet_core::wait_for(PROMPTLY, || async { thread::current().id() }).unwrap();
 
     for _ in 0..10 {
@@ -80,7 +80,11 @@ pub fn r2_setup_is_idempotent_across_threads(fixture: &'static dyn Fixture) {
             .start_managed(crochet_core::global())
             .expect("setup again");
     }
-    assert_eq!(crochet_threads(), threads, "a later setup started threads");
+    assert_eq!(
+        settled_crochet_threads(),
+        threads,
+        "a later setup started threads"
+    );
     let again = crochet_core::wait_for(PROMPTLY, || async { thread::current().id() }).unwrap();
     let single_threaded = threads.len() == 1 && fixture.runs_work_on_own_threads();
     if single_threaded {

@@ -1,0 +1,335 @@
+//! `EventualStream`: an async stream running in the reactor, consumed by a
+//! blocking thread as an iterator.
+//!
+//! The reactor side polls the stream into a bounded buffer and stops
+//! polling while it is full (backpressure); the blocking side takes items
+//! out, waking the reactor side when it makes room. A timeout loses
+//! nothing: the item that arrives later is the next one taken.
+
+use std::collections::VecDeque;
+use std::fmt;
+use std::future::poll_fn;
+use std::pin::pin;
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::task::{Poll, Waker};
+use std::time::{Duration, Instant};
+
+use futures_core::Stream;
+
+use crate::context;
+use crate::error::Error;
+use crate::eventual::EventualResult;
+use crate::reactor::Reactor;
+use crate::report::Origin;
+
+/// How long a reader waits for the reactor side's outcome once it closed.
+const ENDING_GRACE: Duration = Duration::from_secs(5);
+
+/// How many items a stream buffers by default before it stops polling.
+pub const DEFAULT_STREAM_BUFFER: usize = 16;
+
+struct State<T> {
+    buffer: VecDeque<T>,
+    capacity: usize,
+    /// The stream returned `None`.
+    finished: bool,
+    /// The reactor side is gone (finished, failed, cancelled or stopped).
+    closed: bool,
+    /// The handle is gone, or cancelled: stop polling.
+    abandoned: bool,
+    /// The reactor side, waiting for room in the buffer.
+    producer: Option<Waker>,
+}
+
+struct Shared<T> {
+    state: Mutex<State<T>>,
+    /// Signalled when an item arrives or the reactor side closes.
+    changed: Condvar,
+}
+
+impl<T> Shared<T> {
+    fn lock(&self) -> MutexGuard<'_, State<T>> {
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+/// Marks the reactor side closed when dropped: when the stream ends, and
+/// equally when its future is dropped by a panic, a cancel or shutdown.
+struct CloseOnDrop<T>(Arc<Shared<T>>);
+
+impl<T> Drop for CloseOnDrop<T> {
+    fn drop(&mut self) {
+        self.0.lock().closed = true;
+        self.0.changed.notify_all();
+    }
+}
+
+/// A stream running in the reactor, read from a blocking thread: an
+/// [`Iterator`] of `Result<T, Error>`, with [`EventualStream::next_timeout`]
+/// for a bounded wait.
+///
+/// Made by [`Reactor::stream_in_reactor`]. The stream is polled on a
+/// reactor thread into a bounded buffer, and not polled while the buffer is
+/// full. The iterator yields each item as `Ok`; if the stream panics, or is
+/// cancelled or stopped, it yields that error once and then ends. Dropping
+/// the handle drops the stream, on the reactor. Blocking reads on a reactor
+/// thread are refused with [`Error::WaitInReactor`], as waits are.
+///
+/// # Examples
+///
+/// ```
+/// use std::time::Duration;
+/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+///
+/// let numbers = reactor.stream_in_reactor(|| futures_lite::stream::iter(1..=3));
+/// let collected: Vec<u32> = numbers.collect::<Result<_, _>>()?;
+/// assert_eq!(collected, [1, 2, 3]);
+/// # reactor.shutdown(Duration::from_secs(5))?;
+/// # Ok::<(), crochet_core::Error>(())
+/// ```
+#[must_use = "a stream runs until its handle is dropped; read it or drop it"]
+pub struct EventualStream<T> {
+    shared: Arc<Shared<T>>,
+    producer: EventualResult<()>,
+    /// The end (or error) was already yielded.
+    done: bool,
+}
+
+impl Reactor {
+    /// Runs the stream that `f` builds in the reactor, buffering up to
+    /// [`DEFAULT_STREAM_BUFFER`] items, and returns a blocking handle to
+    /// it at once. See [`EventualStream`].
+    #[track_caller]
+    pub fn stream_in_reactor<F, S>(&self, f: F) -> EventualStream<S::Item>
+    where
+        F: FnOnce() -> S + Send + 'static,
+        S: Stream + Send + 'static,
+        S::Item: Send + 'static,
+    {
+        self.stream_in_reactor_buffered(DEFAULT_STREAM_BUFFER, f)
+    }
+
+    /// As [`Reactor::stream_in_reactor`], with a buffer of `capacity`
+    /// items (at least one).
+    #[track_caller]
+    pub fn stream_in_reactor_buffered<F, S>(&self, capacity: usize, f: F) -> EventualStream<S::Item>
+    where
+        F: FnOnce() -> S + Send + 'static,
+        S: Stream + Send + 'static,
+        S::Item: Send + 'static,
+    {
+        let capacity = capacity.max(1);
+        let shared = Arc::new(Shared {
+            state: Mutex::new(State {
+                buffer: VecDeque::with_capacity(capacity.min(1024)),
+                capacity,
+                finished: false,
+                closed: false,
+                abandoned: false,
+                producer: None,
+            }),
+            changed: Condvar::new(),
+        });
+        // Made here, so that the reactor side closes even if `f` is never
+        // called (shutdown) or panics.
+        let closing = CloseOnDrop(Arc::clone(&shared));
+        let producer = self.submit(
+            move || {
+                let stream = f();
+                async move {
+                    let shared = Arc::clone(&closing.0);
+                    drive(stream, &shared).await;
+                    drop(closing);
+                    Ok(())
+                }
+            },
+            std::convert::identity,
+            Origin::of::<F>(),
+        );
+        EventualStream {
+            shared,
+            producer,
+            done: false,
+        }
+    }
+}
+
+/// The reactor side: poll the stream while there is room, park while the
+/// buffer is full, stop when the stream ends or the handle is abandoned.
+async fn drive<S: Stream>(stream: S, shared: &Shared<S::Item>) {
+    let mut stream = pin!(stream);
+    poll_fn(|cx| {
+        loop {
+            {
+                let mut state = shared.lock();
+                if state.abandoned {
+                    return Poll::Ready(());
+                }
+                if state.buffer.len() >= state.capacity {
+                    state.producer = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+            }
+            // Polled outside the lock; only this side adds items, so the room
+            // seen above is still there.
+            match stream.as_mut().poll_next(cx) {
+                Poll::Ready(Some(item)) => {
+                    shared.lock().buffer.push_back(item);
+                    shared.changed.notify_one();
+                }
+                Poll::Ready(None) => {
+                    shared.lock().finished = true;
+                    return Poll::Ready(());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    })
+    .await;
+}
+
+impl<T> EventualStream<T> {
+    /// The next item, waiting for at most `timeout`: `Ok(Some(item))`,
+    /// `Ok(None)` once the stream has ended.
+    ///
+    /// A zero timeout checks once; a timeout too large to represent waits
+    /// forever.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Timeout`] when no item arrived in time (nothing is lost:
+    /// the next call gets it); the error that ended the stream
+    /// ([`Error::Panicked`], [`Error::Cancelled`],
+    /// [`Error::ReactorStopped`]), once; [`Error::WaitInReactor`] on a
+    /// reactor thread.
+    ///
+    /// # Blocking
+    ///
+    /// Blocks the calling thread for up to `timeout`; never call it from
+    /// async code.
+    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<T>, Error> {
+        let deadline = Instant::now().checked_add(timeout);
+        self.next_until(deadline, timeout)
+    }
+
+    fn next_until(
+        &mut self,
+        deadline: Option<Instant>,
+        timeout: Duration,
+    ) -> Result<Option<T>, Error> {
+        if self.done {
+            return Ok(None);
+        }
+        if context::is_reactor_thread() {
+            return Err(Error::WaitInReactor {
+                thread: context::thread_label(),
+            });
+        }
+        let mut state = self.shared.lock();
+        loop {
+            if let Some(item) = state.buffer.pop_front() {
+                let producer = state.producer.take();
+                drop(state);
+                if let Some(producer) = producer {
+                    producer.wake();
+                }
+                return Ok(Some(item));
+            }
+            if state.closed {
+                let finished = state.finished;
+                drop(state);
+                self.done = true;
+                return self.ending(finished);
+            }
+            state = match deadline {
+                None => self
+                    .shared
+                    .changed
+                    .wait(state)
+                    .unwrap_or_else(PoisonError::into_inner),
+                Some(deadline) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        return Err(Error::Timeout {
+                            after: timeout,
+                            cancelled: false,
+                        });
+                    }
+                    self.shared
+                        .changed
+                        .wait_timeout(state, deadline - now)
+                        .unwrap_or_else(PoisonError::into_inner)
+                        .0
+                }
+            };
+        }
+    }
+
+    /// How the reactor side ended, once its buffer is drained.
+    fn ending(&self, finished: bool) -> Result<Option<T>, Error> {
+        if finished {
+            return Ok(None);
+        }
+        // The reactor side closes as its future is dropped, which can come
+        // just before its result is decided: a panic unwinding through the
+        // stream drops it first, and so does a runtime dropping the task.
+        // The decision follows at once; the bound is only a safeguard.
+        match self.producer.wait_timeout(ENDING_GRACE) {
+            Ok(()) => Ok(None),
+            Err(Error::Timeout { .. }) => Err(Error::ReactorStopped),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Stops the stream: it is dropped on the reactor, items not yet read
+    /// are discarded, and the next read returns [`Error::Cancelled`].
+    /// Idempotent; callable from any thread.
+    pub fn cancel(&self) {
+        let discarded = {
+            let mut state = self.shared.lock();
+            state.abandoned = true;
+            std::mem::take(&mut state.buffer)
+        };
+        // Dropped outside the lock: user destructors.
+        drop(discarded);
+        self.producer.cancel();
+    }
+
+    /// How many items are buffered, ready to be read without waiting.
+    pub fn buffered(&self) -> usize {
+        self.shared.lock().buffer.len()
+    }
+}
+
+impl<T> Iterator for EventualStream<T> {
+    type Item = Result<T, Error>;
+
+    /// The next item, waiting as long as it takes.
+    ///
+    /// # Blocking
+    ///
+    /// Blocks without a bound: use [`EventualStream::next_timeout`] where
+    /// a hang would hurt.
+    fn next(&mut self) -> Option<Self::Item> {
+        self.next_until(None, Duration::MAX).transpose()
+    }
+}
+
+impl<T> Drop for EventualStream<T> {
+    fn drop(&mut self) {
+        self.cancel();
+    }
+}
+
+impl<T> fmt::Debug for EventualStream<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.shared.lock();
+        f.debug_struct("EventualStream")
+            .field("buffered", &state.buffer.len())
+            .field("capacity", &state.capacity)
+            .field("finished", &state.finished)
+            .field("closed", &state.closed)
+            .field("producer", &self.producer)
+            .finish()
+    }
+}
