@@ -46,6 +46,20 @@
 //! - [`shutdown`] (or a [`shutdown_guard`] held by `main`) stops it all and
 //!   wakes every waiter.
 //!
+//! Beyond Python crochet:
+//!
+//! - [`every`] runs a periodic task in the reactor (Twisted's
+//!   `LoopingCall`), on whichever backend runs.
+//! - [`stream_in_reactor`] runs an async stream in the reactor and hands
+//!   blocking code an [`EventualStream`]: an iterator with bounded
+//!   buffering, timeouts that lose no item, and cancellation.
+//! - [`wait_any`] and [`wait_all`] wait on many results at once, without a
+//!   thread per result.
+//! - [`Reactor::stats`] is a cheap snapshot for a health page, and
+//!   [`Reactor::set_slow_threshold`] logs slow operations.
+//! - [`default_backend`] gives a library a [`Reactor`] of its own on the
+//!   application's runtime choice, with its own failure hook and shutdown.
+//!
 //! # Backends
 //!
 //! Cargo features pick the runtime; they are additive, and any set of them
