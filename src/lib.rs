@@ -26,7 +26,7 @@
 //! # The pieces
 //!
 //! - [`setup`] starts the managed reactor; [`no_setup`] and an attach
-//!   ([`tokio::attach`]) let an application that runs its own runtime keep
+//!   (`crochet::tokio::attach`, ...) let an application that runs its own runtime keep
 //!   it. [`Reactor`] is the same thing as a value, for code that must not
 //!   touch globals.
 //! - [`run_in_reactor`](fn@run_in_reactor) returns an [`EventualResult`]:
