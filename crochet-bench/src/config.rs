@@ -1,0 +1,232 @@
+//! The command line, and how long each workload runs in each mode.
+
+use std::fmt;
+use std::time::Duration;
+
+/// A crochet backend, and the runtime its raw baseline uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub(crate) enum Backend {
+    Tokio,
+    Smol,
+    AsyncStd,
+}
+
+impl Backend {
+    pub(crate) const ALL: [Backend; 3] = [Backend::Tokio, Backend::Smol, Backend::AsyncStd];
+
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Backend::Tokio => "tokio",
+            Backend::Smol => "smol",
+            Backend::AsyncStd => "async-std",
+        }
+    }
+
+    fn parse(name: &str) -> Option<Backend> {
+        Backend::ALL
+            .into_iter()
+            .find(|backend| backend.name() == name)
+    }
+
+    /// The implementation id of crochet on this backend.
+    pub(crate) fn crochet_id(self) -> String {
+        format!("crochet-{}", self.name())
+    }
+
+    /// The implementation id of the hand-written baseline on this runtime.
+    pub(crate) fn raw_id(self) -> String {
+        format!("raw-{}", self.name())
+    }
+}
+
+impl fmt::Display for Backend {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// What the command line asked for.
+#[derive(Debug)]
+pub(crate) enum Command {
+    /// The benchmark itself.
+    Run(Settings),
+    /// A child process measuring the memory of one implementation.
+    MemoryChild {
+        id: String,
+        count: usize,
+    },
+    Help,
+}
+
+pub(crate) const USAGE: &str = "\
+usage: cargo run --release -p crochet-bench -- [--quick] [--backend tokio|smol|async-std] [--no-python]
+
+  --quick        a smoke run (under two minutes): one repetition, short windows
+  --backend B    measure only backend B (repeatable; default: all three)
+  --no-python    skip the Python crochet comparison
+
+Results: a table per workload on stdout, target/crochet-bench/results.json
+and target/crochet-bench/throughput.svg.";
+
+pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, String> {
+    let mut args = args.into_iter();
+    let mut quick = false;
+    let mut python = true;
+    let mut backends = Vec::new();
+    let mut child = None;
+    let mut count = None;
+    while let Some(arg) = args.next() {
+        match arg.as_str() {
+            "--quick" => quick = true,
+            "--no-python" => python = false,
+            "--backend" => {
+                let name = args.next().ok_or("--backend needs a value")?;
+                let backend = Backend::parse(&name).ok_or_else(|| {
+                    format!("unknown backend {name:?}: expected tokio, smol or async-std")
+                })?;
+                if !backends.contains(&backend) {
+                    backends.push(backend);
+                }
+            }
+            "--memory-child" => child = Some(args.next().ok_or("--memory-child needs a value")?),
+            "--count" => {
+                let value = args.next().ok_or("--count needs a value")?;
+                count = Some(
+                    value
+                        .parse()
+                        .map_err(|_| format!("bad --count {value:?}"))?,
+                );
+            }
+            "-h" | "--help" => return Ok(Command::Help),
+            // `cargo bench` passes `--bench`; accept it so both ways work.
+            "--bench" => {}
+            other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
+        }
+    }
+    if let Some(id) = child {
+        return Ok(Command::MemoryChild {
+            id,
+            count: count.unwrap_or(PENDING),
+        });
+    }
+    backends.sort();
+    if backends.is_empty() {
+        backends = Backend::ALL.to_vec();
+    }
+    Ok(Command::Run(Settings::new(quick, backends, python)))
+}
+
+/// Pending results held at once in the memory workload.
+pub(crate) const PENDING: usize = 100_000;
+
+/// Submitting threads in the throughput workload.
+pub(crate) const THREAD_COUNTS: [usize; 3] = [1, 4, 32];
+
+/// Threads stashing and retrieving at once.
+pub(crate) const STASH_THREADS: usize = 8;
+
+/// How much of everything to do.
+#[derive(Debug)]
+pub(crate) struct Settings {
+    pub(crate) quick: bool,
+    pub(crate) backends: Vec<Backend>,
+    pub(crate) python: bool,
+    /// Each measurement is repeated this many times; the median is kept.
+    pub(crate) repeats: usize,
+    pub(crate) latency_warmup: usize,
+    pub(crate) latency_calls: usize,
+    pub(crate) throughput_warmup: Duration,
+    pub(crate) throughput_window: Duration,
+    pub(crate) cancel_warmup: usize,
+    pub(crate) cancel_iterations: usize,
+    /// How long the canceller sleeps before cancelling, so that the waiter
+    /// is parked by then.
+    pub(crate) cancel_settle: Duration,
+    pub(crate) stash_window: Duration,
+    pub(crate) python_calls: usize,
+    pub(crate) python_seconds: f64,
+    pub(crate) python_repeats: usize,
+    pub(crate) python_timeout: Duration,
+}
+
+impl Settings {
+    fn new(quick: bool, backends: Vec<Backend>, python: bool) -> Settings {
+        if quick {
+            Settings {
+                quick,
+                backends,
+                python,
+                repeats: 1,
+                latency_warmup: 200,
+                latency_calls: 2_000,
+                throughput_warmup: Duration::from_millis(50),
+                throughput_window: Duration::from_millis(250),
+                cancel_warmup: 20,
+                cancel_iterations: 200,
+                cancel_settle: Duration::from_micros(300),
+                stash_window: Duration::from_millis(250),
+                python_calls: 1_000,
+                python_seconds: 0.25,
+                python_repeats: 1,
+                python_timeout: Duration::from_secs(60),
+            }
+        } else {
+            Settings {
+                quick,
+                backends,
+                python,
+                repeats: 5,
+                latency_warmup: 2_000,
+                latency_calls: 20_000,
+                throughput_warmup: Duration::from_millis(200),
+                throughput_window: Duration::from_secs(1),
+                cancel_warmup: 50,
+                cancel_iterations: 1_000,
+                cancel_settle: Duration::from_micros(300),
+                stash_window: Duration::from_secs(1),
+                python_calls: 5_000,
+                python_seconds: 1.0,
+                python_repeats: 5,
+                python_timeout: Duration::from_secs(600),
+            }
+        }
+    }
+
+    pub(crate) fn mode_name(&self) -> &'static str {
+        if self.quick { "quick" } else { "full" }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn run(args: &[&str]) -> Settings {
+        match parse(args.iter().map(|arg| (*arg).to_owned())) {
+            Ok(Command::Run(settings)) => settings,
+            other => panic!("expected a run, got {other:?}"),
+        }
+    }
+
+    #[test]
+    fn defaults_to_every_backend_in_full_mode() {
+        let settings = run(&[]);
+        assert!(!settings.quick);
+        assert_eq!(settings.backends, Backend::ALL);
+        assert_eq!(settings.repeats, 5);
+    }
+
+    #[test]
+    fn backend_restricts_and_quick_shortens() {
+        let settings = run(&["--quick", "--backend", "async-std", "--no-python"]);
+        assert!(settings.quick && !settings.python);
+        assert_eq!(settings.backends, [Backend::AsyncStd]);
+        assert_eq!(settings.repeats, 1);
+    }
+
+    #[test]
+    fn unknown_arguments_are_refused() {
+        assert!(parse(["--backend".to_owned(), "glommio".to_owned()]).is_err());
+        assert!(parse(["--fast".to_owned()]).is_err());
+    }
+}

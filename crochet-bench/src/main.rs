@@ -1,0 +1,358 @@
+//! crochet-bench: measures crochet against what it replaces, in one run,
+//! and prints ratios.
+//!
+//! For each backend (tokio, smol, async-std) it measures crochet and the
+//! same work written by hand on the same runtime ("raw"), plus a floor
+//! with no runtime at all (a std thread fed boxed closures over
+//! `std::sync::mpsc`) and Python crochet on Twisted:
+//!
+//! 1. round-trip latency, one thread, median and p99 per call;
+//! 2. throughput from 1, 4 and 32 submitting threads;
+//! 3. memory per pending result, with 100,000 pending, and after cancel;
+//! 4. cancel latency, from `cancel()` to the blocked waiter waking;
+//! 5. stash-and-retrieve pairs per second from 8 threads.
+//!
+//! Latency is measured with the whole process pinned to one CPU (what the
+//! figures are judged on: a cross-CPU wake-up costs tens of microseconds
+//! on small VMs) and unpinned; throughput unpinned (and pinned, for
+//! reference). Tables go to stdout, `results.json` and `throughput.svg` to
+//! `target/crochet-bench/`.
+//!
+//! ```text
+//! cargo run --release -p crochet-bench -- --quick   # smoke run, under two minutes
+//! cargo run --release -p crochet-bench              # five repeats, medians
+//! ```
+
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::Instant;
+
+mod affinity;
+mod chart;
+mod config;
+mod python;
+mod report;
+mod results;
+mod stats;
+mod subjects;
+mod workloads;
+
+use affinity::{Affinity, Mode};
+use config::{Backend, Command, PENDING, STASH_THREADS, Settings, THREAD_COUNTS};
+use python::Python;
+use results::{FLOOR, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
+use subjects::{Crochet, Floor, Gate, Pending, RawAsyncStd, RawSmol, RawTokio, RoundTrip};
+use workloads::{cancel, latency, memory, stash, throughput};
+
+fn main() -> ExitCode {
+    let command = match config::parse(std::env::args().skip(1)) {
+        Ok(command) => command,
+        Err(message) => {
+            eprintln!("{message}");
+            return ExitCode::from(2);
+        }
+    };
+    let outcome = match command {
+        Command::Help => {
+            println!("{}", config::USAGE);
+            Ok(())
+        }
+        Command::MemoryChild { id, count } => memory::child(&id, count),
+        Command::Run(settings) => run(&settings),
+    };
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("crochet-bench: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Where results go: `CARGO_TARGET_DIR`, else the workspace's `target/`.
+fn output_dir() -> PathBuf {
+    let target = std::env::var_os("CARGO_TARGET_DIR").map_or_else(
+        || {
+            Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join("..")
+                .join("target")
+        },
+        PathBuf::from,
+    );
+    target.join("crochet-bench")
+}
+
+fn run(settings: &Settings) -> Result<(), String> {
+    let started = Instant::now();
+    let affinity =
+        Affinity::current().map_err(|error| format!("cannot read the CPU affinity: {error}"))?;
+    let out = output_dir();
+    fs::create_dir_all(&out)
+        .map_err(|error| format!("cannot create {}: {error}", out.display()))?;
+    // `crochet-bench/../target` reads better without the `..`.
+    let out = fs::canonicalize(&out).unwrap_or(out);
+    let backends: Vec<&str> = settings.backends.iter().map(|b| b.name()).collect();
+    println!(
+        "crochet-bench, {} mode: {} repeat(s), medians kept; backends {}; CPUs {:?}, pinned mode on CPU {}",
+        settings.mode_name(),
+        settings.repeats,
+        backends.join(", "),
+        affinity.all_cpus(),
+        affinity.pinned_cpu(),
+    );
+    if affinity.all_cpus().len() < 2 {
+        println!("note: only one CPU is allowed, so unpinned figures are pinned ones too");
+    }
+
+    let mut record = Record::new();
+    // Installing Python crochet is slow and busy: done before anything is
+    // timed.
+    let python = if settings.python {
+        progress("python: preparing the virtualenv");
+        match Python::prepare(&out.join("python-venv")) {
+            Ok(python) => Some(python),
+            Err(reason) => {
+                println!("Python crochet unavailable: {reason}; carrying on without it");
+                record.python = PythonStatus::Unavailable(reason);
+                None
+            }
+        }
+    } else {
+        None
+    };
+
+    bench_floor(settings, &affinity, &mut record)?;
+    for &backend in &settings.backends {
+        bench_backend(backend, settings, &affinity, &mut record)?;
+    }
+    if let Some(python) = &python {
+        bench_python(python, settings, &affinity, &mut record);
+    }
+
+    let ratios = Ratios::of(&record, &settings.backends);
+    report::print(&record, &ratios, &settings.backends, affinity.pinned_cpu());
+
+    let json = results::to_json(
+        &record,
+        &ratios,
+        settings,
+        affinity.all_cpus(),
+        affinity.pinned_cpu(),
+    );
+    let json_path = out.join("results.json");
+    let text = serde_json::to_string_pretty(&json).map_err(|error| error.to_string())?;
+    fs::write(&json_path, text + "\n")
+        .map_err(|error| format!("cannot write {}: {error}", json_path.display()))?;
+    let svg_path = out.join("throughput.svg");
+    chart::draw(&record, &settings.backends, &svg_path)?;
+    println!(
+        "\nwrote {} and {} in {:.1}s",
+        json_path.display(),
+        svg_path.display(),
+        started.elapsed().as_secs_f64()
+    );
+    Ok(())
+}
+
+fn progress(message: &str) {
+    eprintln!("[crochet-bench] {message}");
+}
+
+fn apply(affinity: &Affinity, mode: Mode) -> Result<(), String> {
+    affinity
+        .apply(mode)
+        .map_err(|error| format!("cannot set the CPU affinity ({mode}): {error}"))
+}
+
+fn bench_floor(
+    settings: &Settings,
+    affinity: &Affinity,
+    record: &mut Record,
+) -> Result<(), String> {
+    let floor =
+        Floor::start().map_err(|error| format!("cannot start the floor thread: {error}"))?;
+    for repeat in 0..settings.repeats {
+        for mode in Mode::ALL {
+            progress(&format!(
+                "floor, {mode}, repeat {}/{}",
+                repeat + 1,
+                settings.repeats
+            ));
+            apply(affinity, mode)?;
+            round_trips(FLOOR, &floor, mode, settings, record);
+        }
+    }
+    apply(affinity, Mode::Unpinned)
+}
+
+/// Latency and throughput of one subject in one mode.
+fn round_trips(
+    id: &str,
+    subject: &impl RoundTrip,
+    mode: Mode,
+    settings: &Settings,
+    record: &mut Record,
+) {
+    let run = latency::run(subject, settings.latency_warmup, settings.latency_calls);
+    record.push_latency(mode, id, run);
+    for threads in THREAD_COUNTS {
+        let (warmup, window) = (settings.throughput_warmup, settings.throughput_window);
+        let rate = throughput::run(subject, threads, warmup, window);
+        record.push_throughput(mode, id, threads, rate);
+    }
+}
+
+/// Runs `$body` for crochet and for its raw baseline, one right after the
+/// other, in the order asked, with `$id` and `$subject` bound to each in
+/// turn. A macro rather than a closure: the two subjects differ in type.
+macro_rules! for_both {
+    ($crochet_first:expr, $crochet:expr, $raw:expr, |$id:ident, $subject:ident| $body:block) => {
+        if $crochet_first {
+            let ($id, $subject) = $crochet;
+            $body
+            let ($id, $subject) = $raw;
+            $body
+        } else {
+            let ($id, $subject) = $raw;
+            $body
+            let ($id, $subject) = $crochet;
+            $body
+        }
+    };
+}
+
+fn bench_backend(
+    backend: Backend,
+    settings: &Settings,
+    affinity: &Affinity,
+    record: &mut Record,
+) -> Result<(), String> {
+    let crochet = Crochet::start(backend)
+        .map_err(|error| format!("cannot start crochet on {backend}: {error}"))?;
+    let cannot_start = |error: std::io::Error| format!("cannot start raw {backend}: {error}");
+    match backend {
+        Backend::Tokio => {
+            let raw = RawTokio::start().map_err(cannot_start)?;
+            bench_pair(backend, &crochet, &raw, settings, affinity, record)?;
+            raw.shutdown();
+        }
+        Backend::Smol => {
+            let raw = RawSmol::start().map_err(cannot_start)?;
+            bench_pair(backend, &crochet, &raw, settings, affinity, record)?;
+            raw.shutdown();
+        }
+        Backend::AsyncStd => {
+            bench_pair(backend, &crochet, &RawAsyncStd, settings, affinity, record)?;
+        }
+    }
+    crochet
+        .shutdown()
+        .map_err(|error| format!("crochet on {backend} did not shut down: {error}"))
+}
+
+/// crochet and its raw baseline on one backend, side by side.
+fn bench_pair<R: RoundTrip + Pending>(
+    backend: Backend,
+    crochet: &Crochet,
+    raw: &R,
+    settings: &Settings,
+    affinity: &Affinity,
+    record: &mut Record,
+) -> Result<(), String> {
+    let (crochet_id, raw_id) = (backend.crochet_id(), backend.raw_id());
+    let (key, gate) = Gate::new();
+    let pair = ((crochet_id.as_str(), crochet), (raw_id.as_str(), raw));
+    for repeat in 0..settings.repeats {
+        // Each workload runs for both right after the other, and who goes
+        // first alternates, so that neither always meets a warmer (or
+        // busier) machine.
+        let crochet_first = repeat % 2 == 0;
+        for mode in Mode::ALL {
+            progress(&format!(
+                "{backend}, {mode}, repeat {}/{}",
+                repeat + 1,
+                settings.repeats
+            ));
+            apply(affinity, mode)?;
+            for_both!(crochet_first, pair.0, pair.1, |id, subject| {
+                let run = latency::run(subject, settings.latency_warmup, settings.latency_calls);
+                record.push_latency(mode, id, run);
+            });
+            for threads in THREAD_COUNTS {
+                let (warmup, window) = (settings.throughput_warmup, settings.throughput_window);
+                for_both!(crochet_first, pair.0, pair.1, |id, subject| {
+                    let rate = throughput::run(subject, threads, warmup, window);
+                    record.push_throughput(mode, id, threads, rate);
+                });
+            }
+            for_both!(crochet_first, pair.0, pair.1, |id, subject| {
+                let run = cancel::run(
+                    subject,
+                    &gate,
+                    settings.cancel_warmup,
+                    settings.cancel_iterations,
+                    settings.cancel_settle,
+                );
+                record.push_cancel(mode, id, run);
+            });
+        }
+    }
+    key.release();
+    apply(affinity, Mode::Unpinned)?;
+
+    for repeat in 0..settings.repeats {
+        progress(&format!(
+            "{backend}, memory with {PENDING} pending, repeat {}/{}",
+            repeat + 1,
+            settings.repeats
+        ));
+        for id in [&crochet_id, &raw_id] {
+            match memory::measure(id, PENDING) {
+                Ok(run) => record.memory.entry(id.clone()).or_default().push(run),
+                Err(error) => record.failures.push(error),
+            }
+        }
+        progress(&format!("{backend}, stash from {STASH_THREADS} threads"));
+        let reactor = crochet.reactor();
+        let (warmup, window) = (settings.throughput_warmup, settings.stash_window);
+        let rate = stash::run(&stash::CrochetStash, reactor, STASH_THREADS, warmup, window);
+        record
+            .stash
+            .entry(crochet_id.clone())
+            .or_default()
+            .push(rate);
+        let map = stash::MapStash::default();
+        let rate = stash::run(&map, reactor, STASH_THREADS, warmup, window);
+        record
+            .stash
+            .entry(MAP_STASH.to_owned())
+            .or_default()
+            .push(rate);
+    }
+    Ok(())
+}
+
+fn bench_python(python: &Python, settings: &Settings, affinity: &Affinity, record: &mut Record) {
+    for mode in Mode::ALL {
+        progress(&format!("python crochet, {mode}"));
+        match python.measure(settings, &affinity.cpus(mode)) {
+            Ok(run) => {
+                for latency in run.latency {
+                    record.push_latency(mode, PYTHON, latency);
+                }
+                for (threads, rates) in run.throughput {
+                    for rate in rates {
+                        record.push_throughput(mode, PYTHON, threads, rate);
+                    }
+                }
+                record.python = PythonStatus::Measured(run.versions);
+            }
+            Err(reason) => {
+                println!("Python crochet ({mode}) failed: {reason}; carrying on without it");
+                record.python = PythonStatus::Unavailable(reason);
+                return;
+            }
+        }
+    }
+}

@@ -1,0 +1,359 @@
+//! Everything measured in one run, the ratios drawn from it, and
+//! `results.json`.
+
+use std::collections::BTreeMap;
+
+use serde_json::{Map, Value, json};
+
+use crate::affinity::Mode;
+use crate::config::{Backend, Settings, THREAD_COUNTS};
+use crate::stats::{LatencyRun, median, ratio};
+use crate::workloads::memory::MemoryRun;
+
+/// The implementation id of the floor (std thread + mpsc).
+pub(crate) const FLOOR: &str = "floor";
+/// The implementation id of Python crochet.
+pub(crate) const PYTHON: &str = "python-crochet";
+/// The implementation id of the hand-written stash.
+pub(crate) const MAP_STASH: &str = "mutex-hashmap";
+
+/// Whether Python crochet took part.
+#[derive(Debug)]
+pub(crate) enum PythonStatus {
+    Skipped,
+    Unavailable(String),
+    Measured(String),
+}
+
+/// Every run of every workload, by mode and implementation id.
+#[derive(Debug)]
+pub(crate) struct Record {
+    pub(crate) latency: BTreeMap<(Mode, String), Vec<LatencyRun>>,
+    pub(crate) cancel: BTreeMap<(Mode, String), Vec<LatencyRun>>,
+    pub(crate) throughput: BTreeMap<(Mode, String, usize), Vec<f64>>,
+    pub(crate) memory: BTreeMap<String, Vec<MemoryRun>>,
+    pub(crate) stash: BTreeMap<String, Vec<f64>>,
+    pub(crate) python: PythonStatus,
+    /// Measurements that failed, and why.
+    pub(crate) failures: Vec<String>,
+}
+
+impl Record {
+    pub(crate) fn new() -> Record {
+        Record {
+            latency: BTreeMap::new(),
+            cancel: BTreeMap::new(),
+            throughput: BTreeMap::new(),
+            memory: BTreeMap::new(),
+            stash: BTreeMap::new(),
+            python: PythonStatus::Skipped,
+            failures: Vec::new(),
+        }
+    }
+
+    pub(crate) fn push_latency(&mut self, mode: Mode, id: &str, run: LatencyRun) {
+        self.latency
+            .entry((mode, id.to_owned()))
+            .or_default()
+            .push(run);
+    }
+
+    pub(crate) fn push_cancel(&mut self, mode: Mode, id: &str, run: LatencyRun) {
+        self.cancel
+            .entry((mode, id.to_owned()))
+            .or_default()
+            .push(run);
+    }
+
+    pub(crate) fn push_throughput(&mut self, mode: Mode, id: &str, threads: usize, rate: f64) {
+        let key = (mode, id.to_owned(), threads);
+        self.throughput.entry(key).or_default().push(rate);
+    }
+
+    /// The median over repeats of each run's median latency.
+    pub(crate) fn latency_median(&self, mode: Mode, id: &str) -> Option<f64> {
+        median_of(self.latency.get(&(mode, id.to_owned())), |run| {
+            run.median_ns
+        })
+    }
+
+    /// The median over repeats of each run's 99th percentile.
+    pub(crate) fn latency_p99(&self, mode: Mode, id: &str) -> Option<f64> {
+        median_of(self.latency.get(&(mode, id.to_owned())), |run| run.p99_ns)
+    }
+
+    pub(crate) fn cancel_median(&self, mode: Mode, id: &str) -> Option<f64> {
+        median_of(self.cancel.get(&(mode, id.to_owned())), |run| run.median_ns)
+    }
+
+    pub(crate) fn cancel_p99(&self, mode: Mode, id: &str) -> Option<f64> {
+        median_of(self.cancel.get(&(mode, id.to_owned())), |run| run.p99_ns)
+    }
+
+    /// Calls per second.
+    pub(crate) fn throughput(&self, mode: Mode, id: &str, threads: usize) -> Option<f64> {
+        median_of(
+            self.throughput.get(&(mode, id.to_owned(), threads)),
+            |rate| *rate,
+        )
+    }
+
+    pub(crate) fn bytes_per_pending(&self, id: &str) -> Option<f64> {
+        median_of(self.memory.get(id), MemoryRun::bytes_per_pending)
+    }
+
+    pub(crate) fn retained_kib(&self, id: &str) -> Option<f64> {
+        median_of(self.memory.get(id), MemoryRun::retained_kib)
+    }
+
+    /// Stash-and-retrieve pairs per second.
+    pub(crate) fn stash_rate(&self, id: &str) -> Option<f64> {
+        median_of(self.stash.get(id), |rate| *rate)
+    }
+
+    /// The crochet backend Python crochet is compared with: the default
+    /// backend (tokio) when it was measured, else the first measured.
+    pub(crate) fn python_reference(&self, backends: &[Backend]) -> Option<Backend> {
+        backends
+            .iter()
+            .copied()
+            .find(|backend| *backend == Backend::Tokio)
+            .or_else(|| backends.first().copied())
+    }
+}
+
+fn median_of<T>(runs: Option<&Vec<T>>, value: impl Fn(&T) -> f64) -> Option<f64> {
+    median(&runs?.iter().map(value).collect::<Vec<_>>())
+}
+
+/// crochet ÷ baseline (Python ÷ crochet for Python), as the JSON reports
+/// them.
+pub(crate) struct Ratios {
+    pub(crate) latency_vs_raw: BTreeMap<Backend, Option<f64>>,
+    pub(crate) latency_vs_floor: BTreeMap<Backend, Option<f64>>,
+    pub(crate) latency_unpinned_vs_raw: BTreeMap<Backend, Option<f64>>,
+    pub(crate) throughput_vs_raw: BTreeMap<(Backend, usize), Option<f64>>,
+    pub(crate) memory_vs_raw: BTreeMap<Backend, Option<f64>>,
+    pub(crate) cancel_vs_raw: BTreeMap<Backend, Option<f64>>,
+    pub(crate) stash_vs_map: BTreeMap<Backend, Option<f64>>,
+    pub(crate) python_reference: Option<Backend>,
+    pub(crate) python_latency: Option<f64>,
+    pub(crate) python_throughput32: Option<f64>,
+}
+
+impl Ratios {
+    pub(crate) fn of(record: &Record, backends: &[Backend]) -> Ratios {
+        let per_backend = |f: &dyn Fn(Backend) -> Option<f64>| {
+            backends
+                .iter()
+                .map(|&backend| (backend, f(backend)))
+                .collect()
+        };
+        let crochet = |backend: Backend| backend.crochet_id();
+        let raw = |backend: Backend| backend.raw_id();
+        let latency = |mode, id: String| record.latency_median(mode, &id);
+        let mut throughput_vs_raw = BTreeMap::new();
+        for &backend in backends {
+            for threads in THREAD_COUNTS {
+                let of = |id: String| record.throughput(Mode::Unpinned, &id, threads);
+                throughput_vs_raw.insert(
+                    (backend, threads),
+                    ratio(of(crochet(backend)), of(raw(backend))),
+                );
+            }
+        }
+        let python_reference = record
+            .python_reference(backends)
+            .filter(|_| matches!(record.python, PythonStatus::Measured(_)));
+        let reference = python_reference.map(crochet);
+        let reference = reference.as_deref().unwrap_or("");
+        Ratios {
+            latency_vs_raw: per_backend(&|b| {
+                ratio(
+                    latency(Mode::Pinned, crochet(b)),
+                    latency(Mode::Pinned, raw(b)),
+                )
+            }),
+            latency_vs_floor: per_backend(&|b| {
+                ratio(
+                    latency(Mode::Pinned, crochet(b)),
+                    latency(Mode::Pinned, FLOOR.to_owned()),
+                )
+            }),
+            latency_unpinned_vs_raw: per_backend(&|b| {
+                ratio(
+                    latency(Mode::Unpinned, crochet(b)),
+                    latency(Mode::Unpinned, raw(b)),
+                )
+            }),
+            throughput_vs_raw,
+            memory_vs_raw: per_backend(&|b| {
+                ratio(
+                    record.bytes_per_pending(&crochet(b)),
+                    record.bytes_per_pending(&raw(b)),
+                )
+            }),
+            cancel_vs_raw: per_backend(&|b| {
+                ratio(
+                    record.cancel_median(Mode::Pinned, &crochet(b)),
+                    record.cancel_median(Mode::Pinned, &raw(b)),
+                )
+            }),
+            stash_vs_map: per_backend(&|b| {
+                ratio(record.stash_rate(&crochet(b)), record.stash_rate(MAP_STASH))
+            }),
+            python_reference,
+            python_latency: ratio(
+                record.latency_median(Mode::Pinned, PYTHON),
+                record.latency_median(Mode::Pinned, reference),
+            ),
+            python_throughput32: ratio(
+                record.throughput(Mode::Unpinned, PYTHON, 32),
+                record.throughput(Mode::Unpinned, reference, 32),
+            ),
+        }
+    }
+
+    fn to_json(&self) -> Value {
+        let by_backend = |map: &BTreeMap<Backend, Option<f64>>| -> Value {
+            map.iter()
+                .map(|(backend, value)| (backend.name().to_owned(), json!(value)))
+                .collect::<Map<_, _>>()
+                .into()
+        };
+        let throughput = |threads: usize| -> Value {
+            self.throughput_vs_raw
+                .iter()
+                .filter(|((_, n), _)| *n == threads)
+                .map(|((backend, _), value)| (backend.name().to_owned(), json!(value)))
+                .collect::<Map<_, _>>()
+                .into()
+        };
+        json!({
+            "latency_vs_raw": by_backend(&self.latency_vs_raw),
+            "latency_vs_floor": by_backend(&self.latency_vs_floor),
+            "throughput32_vs_raw": throughput(32),
+            "memory_per_pending_vs_raw": by_backend(&self.memory_vs_raw),
+            "python_latency_vs_crochet": self.python_latency,
+            "python_throughput32_vs_crochet": self.python_throughput32,
+            "python_compared_with": self.python_reference.map(Backend::crochet_id),
+            "latency_unpinned_vs_raw": by_backend(&self.latency_unpinned_vs_raw),
+            "throughput1_vs_raw": throughput(1),
+            "throughput4_vs_raw": throughput(4),
+            "cancel_latency_vs_raw": by_backend(&self.cancel_vs_raw),
+            "stash_vs_mutex_hashmap": by_backend(&self.stash_vs_map),
+        })
+    }
+}
+
+/// The whole `results.json`.
+pub(crate) fn to_json(
+    record: &Record,
+    ratios: &Ratios,
+    settings: &Settings,
+    cpus: &[usize],
+    pinned_cpu: usize,
+) -> Value {
+    let latency = |runs: &Vec<LatencyRun>| {
+        let medians: Vec<f64> = runs.iter().map(|run| run.median_ns).collect();
+        let p99s: Vec<f64> = runs.iter().map(|run| run.p99_ns).collect();
+        json!({
+            "median_ns": median(&medians),
+            "p99_ns": median(&p99s),
+            "runs": runs.iter().map(|run| json!({
+                "median_ns": run.median_ns,
+                "p99_ns": run.p99_ns,
+                "samples": run.samples,
+            })).collect::<Vec<_>>(),
+        })
+    };
+    let mut modes = Map::new();
+    for mode in Mode::ALL {
+        let mut latencies = Map::new();
+        for ((m, id), runs) in &record.latency {
+            if *m == mode {
+                latencies.insert(id.clone(), latency(runs));
+            }
+        }
+        let mut cancels = Map::new();
+        for ((m, id), runs) in &record.cancel {
+            if *m == mode {
+                cancels.insert(id.clone(), latency(runs));
+            }
+        }
+        let mut throughput = Map::new();
+        for ((m, id, threads), runs) in &record.throughput {
+            if *m != mode {
+                continue;
+            }
+            let entry = throughput
+                .entry(id.clone())
+                .or_insert_with(|| Value::Object(Map::new()));
+            entry[threads.to_string()] = json!({
+                "calls_per_s": median(runs),
+                "runs": runs,
+            });
+        }
+        let mut figures = json!({
+            "round_trip_latency": latencies,
+            "cancel_latency": cancels,
+            "throughput": throughput,
+        });
+        if mode == Mode::Unpinned {
+            figures["memory"] = record
+                .memory
+                .iter()
+                .map(|(id, runs)| {
+                    let value = json!({
+                        "pending": runs.first().map(|run| run.count),
+                        "bytes_per_pending": record.bytes_per_pending(id),
+                        "retained_kib_after_cancel": record.retained_kib(id),
+                        "runs": runs.iter().map(|run| json!({
+                            "baseline_kib": run.baseline_kib,
+                            "pending_kib": run.pending_kib,
+                            "cancelled_kib": run.cancelled_kib,
+                        })).collect::<Vec<_>>(),
+                    });
+                    (id.clone(), value)
+                })
+                .collect::<Map<_, _>>()
+                .into();
+            figures["stash"] = record
+                .stash
+                .iter()
+                .map(|(id, runs)| {
+                    let value = json!({ "ops_per_s": median(runs), "runs": runs });
+                    (id.clone(), value)
+                })
+                .collect::<Map<_, _>>()
+                .into();
+        }
+        modes.insert(mode.name().to_owned(), figures);
+    }
+    let python = match &record.python {
+        PythonStatus::Skipped => json!({ "status": "skipped" }),
+        PythonStatus::Unavailable(reason) => json!({ "status": "unavailable", "reason": reason }),
+        PythonStatus::Measured(versions) => json!({ "status": "measured", "versions": versions }),
+    };
+    json!({
+        "mode": settings.mode_name(),
+        "ratios": ratios.to_json(),
+        "raw": modes,
+        "python": python,
+        "failures": record.failures,
+        "machine": {
+            "cpus": cpus,
+            "pinned_cpu": pinned_cpu,
+        },
+        "settings": {
+            "backends": settings.backends.iter().map(|b| b.name()).collect::<Vec<_>>(),
+            "repeats": settings.repeats,
+            "latency_calls": settings.latency_calls,
+            "throughput_window_s": settings.throughput_window.as_secs_f64(),
+            "thread_counts": THREAD_COUNTS,
+            "cancel_iterations": settings.cancel_iterations,
+            "pending": crate::config::PENDING,
+            "stash_threads": crate::config::STASH_THREADS,
+        },
+    })
+}

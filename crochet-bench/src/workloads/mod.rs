@@ -1,0 +1,8 @@
+//! The workloads, each generic over what it measures so that crochet and
+//! its baselines run the very same loop.
+
+pub(crate) mod cancel;
+pub(crate) mod latency;
+pub(crate) mod memory;
+pub(crate) mod stash;
+pub(crate) mod throughput;

@@ -1,0 +1,94 @@
+//! Stash and retrieve: threads each parking a result in the process-wide
+//! stash and taking it back, in a loop.
+//!
+//! The baseline is what one writes without crochet's stash: a
+//! mutex-guarded `HashMap` keyed by 128-bit ids from the operating
+//! system's randomness (the same source crochet uses), holding the
+//! results type-erased. It shows what crochet's bookkeeping (expiry queue,
+//! capacity check, type check) costs on top.
+
+use std::any::Any;
+use std::collections::HashMap;
+use std::sync::{Barrier, Mutex, OnceLock, PoisonError};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use crochet::{EventualResult, Reactor};
+
+/// Stashes or the hand-written map.
+pub(crate) trait Stash: Sync {
+    fn round(&self, result: EventualResult<u64>) -> EventualResult<u64>;
+}
+
+/// crochet's process-wide stash.
+pub(crate) struct CrochetStash;
+
+impl Stash for CrochetStash {
+    fn round(&self, result: EventualResult<u64>) -> EventualResult<u64> {
+        let id = result.stash().expect("the stash has room for 8 results");
+        crochet::retrieve_result::<u64>(id).expect("a stashed result came back")
+    }
+}
+
+/// The hand-written map.
+#[derive(Default)]
+pub(crate) struct MapStash {
+    entries: Mutex<HashMap<u128, Box<dyn Any + Send>>>,
+}
+
+impl Stash for MapStash {
+    fn round(&self, result: EventualResult<u64>) -> EventualResult<u64> {
+        let mut bytes = [0_u8; 16];
+        getrandom::fill(&mut bytes).expect("the OS gives randomness");
+        let id = u128::from_le_bytes(bytes);
+        let lock = || self.entries.lock().unwrap_or_else(PoisonError::into_inner);
+        lock().insert(id, Box::new(result));
+        let entry = lock().remove(&id).expect("the entry is there");
+        *entry
+            .downcast::<EventualResult<u64>>()
+            .expect("the entry has the type it was stored with")
+    }
+}
+
+/// Stash-and-retrieve pairs per second from `threads` threads, each
+/// holding one finished result of `reactor`.
+pub(crate) fn run(
+    stash: &impl Stash,
+    reactor: &Reactor,
+    threads: usize,
+    warmup: Duration,
+    window: Duration,
+) -> f64 {
+    let barrier = Barrier::new(threads + 1);
+    let schedule: OnceLock<(Instant, Instant)> = OnceLock::new();
+    let total: u64 = thread::scope(|scope| {
+        let workers: Vec<_> = (0..threads)
+            .map(|index| {
+                let mut result = reactor.run_in_reactor(move || async move { index as u64 });
+                let (barrier, schedule) = (&barrier, &schedule);
+                scope.spawn(move || {
+                    barrier.wait();
+                    let (counting_from, until) = *schedule.get().expect("set before the barrier");
+                    while Instant::now() < counting_from {
+                        result = stash.round(result);
+                    }
+                    let mut rounds = 0_u64;
+                    while Instant::now() < until {
+                        result = stash.round(result);
+                        rounds += 1;
+                    }
+                    assert_eq!(result.wait().ok(), Some(index as u64));
+                    rounds
+                })
+            })
+            .collect();
+        let counting_from = Instant::now() + warmup;
+        let _ = schedule.set((counting_from, counting_from + window));
+        barrier.wait();
+        workers
+            .into_iter()
+            .map(|worker| worker.join().expect("a stash thread panicked"))
+            .sum()
+    });
+    total as f64 / window.as_secs_f64()
+}
