@@ -17,8 +17,8 @@ use crate::error::Error;
 use crate::panic;
 use crate::registry::Shard;
 use crate::report::{self, Origin};
-use crate::sync::{self, AtomicU8, Mutex, MutexGuard};
-use crate::waiters::{Waiter, Waiters};
+use crate::sync::{self, AtomicU8, AtomicU32, Mutex, MutexGuard};
+use crate::waiters::{Party, Waiters};
 
 /// Where a result stands, as `Debug` shows it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -48,14 +48,6 @@ impl Status {
         }
     }
 
-    fn of_outcome<T>(outcome: &Outcome<T>) -> Status {
-        match outcome {
-            Outcome::Ready(result) => Status::of(result),
-            Outcome::Pending => Status::Pending,
-            Outcome::Taken => Status::Taken,
-        }
-    }
-
     fn from_u8(value: u8) -> Status {
         match value {
             0 => Status::Pending,
@@ -80,10 +72,11 @@ impl Status {
     }
 }
 
-/// What the cell holds.
+/// What the cell holds. Errors are boxed: they are rare, and an inline
+/// `Error` would make every cell as large as the largest error.
 pub(crate) enum Outcome<T> {
     Pending,
-    Ready(Result<T, Error>),
+    Ready(Result<T, Box<Error>>),
     /// A consuming wait took the value.
     Taken,
 }
@@ -94,7 +87,7 @@ pub(crate) type Extract<T> = fn(&mut Outcome<T>) -> Result<T, Error>;
 /// Moves the result out, leaving [`Outcome::Taken`].
 pub(crate) fn take<T>(outcome: &mut Outcome<T>) -> Result<T, Error> {
     match mem::replace(outcome, Outcome::Taken) {
-        Outcome::Ready(result) => result,
+        Outcome::Ready(result) => result.map_err(|error| *error),
         Outcome::Taken | Outcome::Pending => Err(Error::AlreadyRetrieved),
     }
 }
@@ -102,7 +95,7 @@ pub(crate) fn take<T>(outcome: &mut Outcome<T>) -> Result<T, Error> {
 /// Clones the result, leaving it in place for other waiters.
 pub(crate) fn clone<T: Clone>(outcome: &mut Outcome<T>) -> Result<T, Error> {
     match outcome {
-        Outcome::Ready(result) => result.clone(),
+        Outcome::Ready(result) => result.clone().map_err(|error| *error),
         Outcome::Taken | Outcome::Pending => Err(Error::AlreadyRetrieved),
     }
 }
@@ -118,15 +111,20 @@ struct State<T> {
     waiters: Waiters,
     /// The reactor task's waker, woken by cancellation and shutdown.
     task: Option<Waker>,
-    /// Live user handles (`EventualResult`, `SharedResult` clones).
-    handles: usize,
     /// A wait returned the outcome (a timed-out wait does not count).
     observed: bool,
+    /// The failure was reported as unobserved (at most once).
+    reported: bool,
 }
 
 pub(crate) struct Completion<T> {
     state: Mutex<State<T>>,
     status: AtomicU8,
+    /// Live user handles (`EventualResult`, `SharedResult` clones). Kept
+    /// outside the lock so that dropping a handle whose value was taken,
+    /// the common end, takes no lock; whoever sees both "no handles" and
+    /// an unobserved failure under the lock reports it, once.
+    handles: AtomicU32,
     origin: Origin,
     /// The reactor shard this operation belongs to, for its counters and
     /// settings (`None` when it was never admitted).
@@ -144,10 +142,11 @@ impl<T> Completion<T> {
                 outcome: Outcome::Pending,
                 waiters: Waiters::default(),
                 task: None,
-                handles: 1,
                 observed: false,
+                reported: false,
             }),
             status: AtomicU8::new(Status::Pending as u8),
+            handles: AtomicU32::new(1),
             origin,
             shard,
             key: AtomicUsize::new(usize::MAX),
@@ -222,21 +221,23 @@ impl<T> Completion<T> {
         }
         // Every handle is gone: nobody can observe this failure any more.
         let report = match &result {
-            Err(error) if state.handles == 0 && error.is_reportable() => Some(error.clone()),
+            Err(error) if self.handles.load(Ordering::Acquire) == 0 && error.is_reportable() => {
+                state.reported = true;
+                Some(error.clone())
+            }
             _ => None,
         };
-        self.status
-            .store(Status::of(&result) as u8, Ordering::Release);
-        state.outcome = Outcome::Ready(result);
+        let status = Status::of(&result);
+        self.status.store(status as u8, Ordering::Release);
+        state.outcome = Outcome::Ready(result.map_err(Box::new));
         let waiters = state.waiters.take();
         let task = state.task.take();
-        let settled = Status::of_outcome(&state.outcome);
         drop(state);
 
         // Off the reactor's books before anyone is woken: a waiter that
         // sees the outcome sees it counted.
         if let Some(shard) = &self.shard {
-            shard.unregister(&self.key, settled, &self.origin);
+            shard.unregister(&self.key, status, &self.origin);
         }
         waiters.wake();
         if let Some(task) = task.filter(|_| wake_task) {
@@ -302,7 +303,7 @@ impl<T> Completion<T> {
         if deadline.is_some_and(|deadline| deadline <= sync::now()) {
             return None;
         }
-        let key = state.waiters.insert(Waiter::Thread(sync::current()));
+        let key = state.waiters.insert(Party::Thread(sync::current()));
         drop(state);
 
         loop {
@@ -331,17 +332,17 @@ impl<T> Completion<T> {
 
     /// Registers the calling thread to be unparked when the outcome is
     /// decided; `None` (nothing registered) when it already is.
-    pub(crate) fn register_thread(&self) -> Option<u64> {
+    pub(crate) fn register_thread(&self) -> Option<u32> {
         let mut state = self.lock();
         match state.outcome {
-            Outcome::Pending => Some(state.waiters.insert(Waiter::Thread(sync::current()))),
+            Outcome::Pending => Some(state.waiters.insert(Party::Thread(sync::current()))),
             _ => None,
         }
     }
 
     /// Removes a registration made by [`Completion::register_thread`]
     /// (a no-op once the outcome is decided, which removes them all).
-    pub(crate) fn unregister_thread(&self, key: u64) {
+    pub(crate) fn unregister_thread(&self, key: u32) {
         self.lock().waiters.remove(key);
     }
 
@@ -351,7 +352,7 @@ impl<T> Completion<T> {
     pub(crate) fn poll_read(
         &self,
         cx: &mut Context<'_>,
-        key: &mut Option<u64>,
+        key: &mut Option<u32>,
         extract: Extract<T>,
     ) -> Poll<Result<T, Error>> {
         let mut state = self.lock();
@@ -363,35 +364,40 @@ impl<T> Completion<T> {
         }
         match key {
             Some(key) => state.waiters.update(*key, cx.waker()),
-            None => *key = Some(state.waiters.insert(Waiter::Task(cx.waker().clone()))),
+            None => *key = Some(state.waiters.insert(Party::Task(cx.waker().clone()))),
         }
         Poll::Pending
     }
 
-    /// A new handle to this cell (a `SharedResult` clone).
+    /// A new handle to this cell (a `SharedResult` clone), made from a
+    /// live one.
     pub(crate) fn add_handle(&self) {
-        self.lock().handles += 1;
+        self.handles.fetch_add(1, Ordering::Relaxed);
     }
 
     /// A handle went away. The last one reports a failure nobody observed
     /// and frees the value early.
-    pub(crate) fn drop_handle(&self, key: Option<u64>) {
-        let mut state = self.lock();
+    pub(crate) fn drop_handle(&self, key: Option<u32>) {
         if let Some(key) = key {
-            state.waiters.remove(key);
+            self.lock().waiters.remove(key);
         }
-        state.handles -= 1;
-        if state.handles > 0 {
+        if self.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
+        // The last handle. A taken value left nothing behind: no lock.
+        if self.status.load(Ordering::Acquire) & TAKEN != 0 {
+            return;
+        }
+        let mut state = self.lock();
         let leftover = match state.outcome {
             Outcome::Ready(_) => mem::replace(&mut state.outcome, Outcome::Taken),
             _ => return,
         };
-        let observed = state.observed;
+        let report = !state.observed && !state.reported;
+        state.reported |= report;
         drop(state);
         if let Outcome::Ready(Err(error)) = &leftover {
-            if !observed && error.is_reportable() {
+            if report && error.is_reportable() {
                 self.report(error);
             }
         }

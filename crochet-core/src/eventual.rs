@@ -45,7 +45,7 @@ use crate::stash::{self, StashFull, StashId};
 pub struct EventualResult<T> {
     cell: Arc<Completion<T>>,
     /// This handle's waker slot while it is being awaited.
-    key: Option<u64>,
+    key: Option<u32>,
 }
 
 impl<T> EventualResult<T> {
@@ -239,7 +239,7 @@ pub(crate) fn debug_fields<T>(
 ) -> fmt::Result {
     let origin = cell.origin();
     out.field("state", &format_args!("{}", cell.status().label()))
-        .field("operation", &origin.operation)
+        .field("operation", &origin.operation())
         .field("location", &format_args!("{}", origin.location))
         .finish()
 }

@@ -13,6 +13,7 @@ use crate::eventual::EventualResult;
 use crate::panic::{self, Panic};
 use crate::reactor::Reactor;
 use crate::report::Origin;
+use crate::task::Decided;
 
 /// The shortest period: faster ticks would starve the reactor.
 pub const MIN_PERIOD: Duration = Duration::from_millis(1);
@@ -154,7 +155,7 @@ impl Reactor {
         let ticks = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&ticks);
         let spawner = self.spawner_slot();
-        let looping = self.submit(
+        let looping = self.submit::<Decided, _, _, _>(
             move || async move {
                 let spawner = spawner.get().cloned().ok_or(Error::NotSetUp)?;
                 run_loop(period, tick, &counter, origin, |deadline| {
@@ -165,7 +166,6 @@ impl Reactor {
                 })
                 .await
             },
-            std::convert::identity,
             origin,
         );
         Periodic {
@@ -210,7 +210,7 @@ fn report_tick<T: TickOutcome>(outcome: Result<T, Panic>, origin: Origin) {
     if let Some(failure) = failure {
         tracing::error!(
             target: "crochet",
-            operation = origin.operation,
+            operation = origin.operation(),
             location = %origin.location,
             "periodic tick failed: {failure}; the next tick runs on schedule"
         );

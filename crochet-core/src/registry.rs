@@ -64,13 +64,16 @@ impl Config {
 #[repr(align(128))]
 pub(crate) struct Shard {
     entries: Mutex<Entries>,
+    epoch: Instant,
     timed_out_waits: AtomicU64,
     pub(crate) config: Arc<Config>,
 }
 
 struct Entry {
     cell: Arc<dyn Interrupt>,
-    submitted_at: Instant,
+    /// When it was submitted, in nanoseconds since the shard's epoch: half
+    /// the size of an `Instant`, on every pending operation.
+    submitted_at: u64,
 }
 
 #[derive(Default)]
@@ -94,6 +97,14 @@ struct Counts {
 impl Shard {
     fn lock(&self) -> MutexGuard<'_, Entries> {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    fn now(&self) -> u64 {
+        u64::try_from(self.epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    fn instant(&self, nanos: u64) -> Instant {
+        self.epoch + Duration::from_nanos(nanos)
     }
 
     /// Records that a wait on one of this reactor's results timed out.
@@ -127,11 +138,11 @@ impl Shard {
             return;
         };
         if let Some(threshold) = self.config.slow_threshold() {
-            let took = entry.submitted_at.elapsed();
+            let took = Duration::from_nanos(self.now().saturating_sub(entry.submitted_at));
             if took > threshold {
                 tracing::warn!(
                     target: "crochet",
-                    operation = origin.operation,
+                    operation = origin.operation(),
                     location = %origin.location,
                     took = ?took,
                     "slow operation: it took {took:.1?}, over the {threshold:?} threshold"
@@ -176,11 +187,13 @@ pub(crate) struct Totals {
 impl Registry {
     pub(crate) fn new() -> Self {
         let config = Arc::new(Config::default());
+        let epoch = Instant::now();
         Registry {
             shards: (0..SHARDS)
                 .map(|_| {
                     Arc::new(Shard {
                         entries: Mutex::new(Entries::default()),
+                        epoch,
                         timed_out_waits: AtomicU64::new(0),
                         config: Arc::clone(&config),
                     })
@@ -203,10 +216,8 @@ impl Registry {
             return false;
         }
         entries.counts.submitted += 1;
-        let inserted = entries.live.insert(Entry {
-            cell,
-            submitted_at: Instant::now(),
-        });
+        let submitted_at = shard.now();
+        let inserted = entries.live.insert(Entry { cell, submitted_at });
         // Under the shard lock, like `unregister`'s read: a cancel racing
         // with this registration finds the key.
         key.store(inserted, Ordering::Relaxed);
@@ -268,7 +279,8 @@ impl Registry {
                 .live
                 .iter()
                 .map(|(_, entry)| entry.submitted_at)
-                .min();
+                .min()
+                .map(|nanos| shard.instant(nanos));
             totals.oldest_pending = match (totals.oldest_pending, oldest) {
                 (Some(a), Some(b)) => Some(a.min(b)),
                 (a, b) => a.or(b),

@@ -13,7 +13,8 @@ use crate::registry::Config;
 #[derive(Clone, Copy)]
 pub(crate) struct Origin {
     pub(crate) location: &'static Location<'static>,
-    pub(crate) operation: &'static str,
+    /// `type_name::<F>` itself: a pointer, half the size of the name.
+    name: fn() -> &'static str,
 }
 
 impl Origin {
@@ -21,8 +22,13 @@ impl Origin {
     pub(crate) fn of<F>() -> Origin {
         Origin {
             location: Location::caller(),
-            operation: std::any::type_name::<F>(),
+            name: std::any::type_name::<F>,
         }
+    }
+
+    /// The type name of the submitted closure.
+    pub(crate) fn operation(&self) -> &'static str {
+        (self.name)()
     }
 }
 
@@ -51,7 +57,7 @@ impl UnobservedFailure<'_> {
     /// The type name of the submitted closure, which names the function it
     /// was written in.
     pub fn operation(&self) -> &'static str {
-        self.origin.operation
+        self.origin.operation()
     }
 }
 
@@ -60,7 +66,7 @@ impl fmt::Debug for UnobservedFailure<'_> {
         f.debug_struct("UnobservedFailure")
             .field("error", self.error)
             .field("location", &format_args!("{}", self.origin.location))
-            .field("operation", &self.origin.operation)
+            .field("operation", &self.origin.operation())
             .finish()
     }
 }
@@ -115,7 +121,7 @@ pub(crate) fn unobserved(error: &Error, origin: &Origin, reactor: Option<&Config
         Some(hook) => hook(&failure),
         None => tracing::error!(
             target: "crochet",
-            operation = origin.operation,
+            operation = origin.operation(),
             location = %origin.location,
             "unobserved failure: {error}"
         ),

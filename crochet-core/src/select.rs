@@ -137,7 +137,7 @@ fn park_until<T>(
 ) -> bool {
     // Register first, then check: a decision after the check unparks us,
     // and the park token absorbs one that lands before we park.
-    let keys: Vec<Option<u64>> = results
+    let keys: Vec<Option<u32>> = results
         .iter()
         .map(|result| result.cell().register_thread())
         .collect();

@@ -27,7 +27,7 @@ use crate::eventual::{blocking_wait, debug_fields};
 #[must_use = "dropping a SharedResult does not cancel the operation"]
 pub struct SharedResult<T> {
     cell: Arc<Completion<T>>,
-    key: Option<u64>,
+    key: Option<u32>,
 }
 
 impl<T> SharedResult<T> {

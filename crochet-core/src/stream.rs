@@ -21,6 +21,7 @@ use crate::error::Error;
 use crate::eventual::EventualResult;
 use crate::reactor::Reactor;
 use crate::report::Origin;
+use crate::task::Decided;
 
 /// How long a reader waits for the reactor side's outcome once it closed.
 const ENDING_GRACE: Duration = Duration::from_secs(5);
@@ -133,7 +134,7 @@ impl Reactor {
         // Made here, so that the reactor side closes even if `f` is never
         // called (shutdown) or panics.
         let closing = CloseOnDrop(Arc::clone(&shared));
-        let producer = self.submit(
+        let producer = self.submit::<Decided, _, _, _>(
             move || {
                 let stream = f();
                 async move {
@@ -143,7 +144,6 @@ impl Reactor {
                     Ok(())
                 }
             },
-            std::convert::identity,
             Origin::of::<F>(),
         );
         EventualStream {

@@ -6,15 +6,13 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use tracing::Span;
-
 use crate::context;
-use crate::error::{Error, Failure};
+use crate::error::Error;
 use crate::eventual::EventualResult;
 use crate::reactor::{Job, Reactor};
 use crate::report::Origin;
 use crate::spawner::LocalTask;
-use crate::task::{Completer, Finish, LocalStart, Operation};
+use crate::task::{Completer, Fallible, Finish, LocalStart, Operation, Plain, caller_span};
 
 impl Reactor {
     /// Runs `f` in the reactor and returns a handle to its result at once.
@@ -47,7 +45,7 @@ impl Reactor {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
-        self.submit(f, Ok, Origin::of::<F>())
+        self.submit::<Plain, _, _, _>(f, Origin::of::<F>())
     }
 
     /// Runs a fallible operation in the reactor: as
@@ -76,7 +74,7 @@ impl Reactor {
         T: Send + 'static,
         E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
     {
-        self.submit(f, into_failure::<T, E>, Origin::of::<F>())
+        self.submit::<Fallible, _, _, _>(f, Origin::of::<F>())
     }
 
     /// Runs a `!Send` future pinned to a reactor thread.
@@ -116,8 +114,7 @@ impl Reactor {
                 let start = LocalStart {
                     completer: Completer::new(cell),
                     start: f,
-                    span: Span::current(),
-                    finish: Ok,
+                    span: caller_span(),
                 };
                 self.dispatch(Job::Local(LocalTask::new(Box::new(start))));
             }
@@ -137,7 +134,7 @@ impl Reactor {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        drop(self.submit(f, Ok, Origin::of::<F>()));
+        drop(self.submit::<Plain, _, _, _>(f, Origin::of::<F>()));
     }
 
     /// Fire-and-forget for fallible work: as [`Reactor::spawn`], and an
@@ -149,7 +146,7 @@ impl Reactor {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
     {
-        drop(self.submit(f, into_failure::<(), E>, Origin::of::<F>()));
+        drop(self.submit::<Fallible, _, _, _>(f, Origin::of::<F>()));
     }
 
     /// Runs `f` in the reactor and blocks until its result is there, for at
@@ -173,7 +170,10 @@ impl Reactor {
         Fut::Output: Send + 'static,
     {
         refuse_in_reactor()?;
-        wait_or_cancel(&self.submit(f, Ok, Origin::of::<F>()), timeout)
+        wait_or_cancel(
+            &self.submit::<Plain, _, _, _>(f, Origin::of::<F>()),
+            timeout,
+        )
     }
 
     /// [`Reactor::wait_for`] for a fallible operation: an `Err(e)` becomes
@@ -195,28 +195,23 @@ impl Reactor {
         E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
     {
         refuse_in_reactor()?;
-        let result = self.submit(f, into_failure::<T, E>, Origin::of::<F>());
+        let result = self.submit::<Fallible, _, _, _>(f, Origin::of::<F>());
         wait_or_cancel(&result, timeout)
     }
 
-    pub(crate) fn submit<T, O, F, Fut>(
-        &self,
-        f: F,
-        finish: Finish<O, T>,
-        origin: Origin,
-    ) -> EventualResult<T>
+    pub(crate) fn submit<M, T, F, Fut>(&self, f: F, origin: Origin) -> EventualResult<T>
     where
+        M: Finish<Fut::Output, T>,
         T: Send + 'static,
-        O: 'static,
         F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = O> + Send + 'static,
+        Fut: Future + Send + 'static,
     {
         let cell = self.new_cell(origin);
         let result = EventualResult::new(Arc::clone(&cell));
         match self.admit(&cell) {
             Ok(()) => {
                 let completer = Completer::new(cell);
-                let operation = Operation::new(completer, f, Span::current(), finish);
+                let operation = Operation::<T, M, F, Fut>::new(completer, f, caller_span());
                 self.dispatch(Job::Send(Box::pin(operation)));
             }
             Err(error) => {
@@ -225,13 +220,6 @@ impl Reactor {
         }
         result
     }
-}
-
-pub(crate) fn into_failure<T, E>(output: Result<T, E>) -> Result<T, Error>
-where
-    E: Into<Box<dyn StdError + Send + Sync + 'static>>,
-{
-    output.map_err(|error| Error::Failed(Failure::new(error)))
 }
 
 fn refuse_in_reactor() -> Result<(), Error> {

@@ -8,6 +8,7 @@
 //! nothing observable.
 
 use std::future::Future;
+use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -42,95 +43,153 @@ impl<T> Drop for Completer<T> {
     }
 }
 
-/// Maps the future's output onto the result: the identity for plain
-/// operations, `Err(e)` to [`Error::Failed`] for fallible ones.
-pub(crate) type Finish<O, T> = fn(O) -> Result<T, Error>;
+/// Maps the future's output `O` onto the result. A type, not a value, so
+/// that operations carry nothing for it.
+pub(crate) trait Finish<O, T>: 'static {
+    fn finish(output: O) -> Result<T, Error>;
+}
+
+/// Plain operations: the output is the value.
+pub(crate) enum Plain {}
+
+impl<T> Finish<T, T> for Plain {
+    fn finish(output: T) -> Result<T, Error> {
+        Ok(output)
+    }
+}
+
+/// Fallible operations: `Err(e)` becomes [`Error::Failed`].
+pub(crate) enum Fallible {}
+
+impl<T, E> Finish<Result<T, E>, T> for Fallible
+where
+    E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
+{
+    fn finish(output: Result<T, E>) -> Result<T, Error> {
+        output.map_err(|error| Error::Failed(crate::error::Failure::new(error)))
+    }
+}
+
+/// crochet's own operations, whose output already is the result.
+pub(crate) enum Decided {}
+
+impl<T> Finish<Result<T, Error>, T> for Decided {
+    fn finish(output: Result<T, Error>) -> Result<T, Error> {
+        output
+    }
+}
+
+/// The caller's span, carried into the reactor; boxed, and only when
+/// there is one, so that untraced operations do not carry its size.
+pub(crate) type CallerSpan = Option<Box<Span>>;
+
+/// The caller's current span, if any.
+pub(crate) fn caller_span() -> CallerSpan {
+    let span = Span::current();
+    (!span.is_none()).then(|| Box::new(span))
+}
 
 pin_project! {
-    pub(crate) struct Operation<T, O, F, Fut> {
+    /// Where an operation is: the closure not called yet, its future
+    /// running, or done. One field for both, since the future usually holds
+    /// what the closure captured.
+    #[project = StageProj]
+    enum Stage<F, Fut> {
+        Start { start: Option<F> },
+        Running { #[pin] future: Fut },
+        Done,
+    }
+}
+
+pin_project! {
+    pub(crate) struct Operation<T, M, F, Fut> {
         completer: Completer<T>,
-        finish: Finish<O, T>,
-        span: Span,
-        start: Option<F>,
+        finish: PhantomData<fn() -> M>,
+        span: CallerSpan,
         #[pin]
-        future: Option<Fut>,
+        stage: Stage<F, Fut>,
     }
 
-    impl<T, O, F, Fut> PinnedDrop for Operation<T, O, F, Fut> {
+    impl<T, M, F, Fut> PinnedDrop for Operation<T, M, F, Fut> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             // Marks the scope only: dropping a task does not make this
             // thread one that drives tasks (it may be a shutdown caller).
             let _reactor = context::enter_reactor();
-            let _span = this.span.enter();
+            let _span = this.span.as_ref().map(|span| span.enter());
             // The future's destructor runs here, on the reactor thread, and
             // may panic (during shutdown, say): contain it. The completer,
             // dropped after this, then completes the result if needed.
-            drop_future(this.future);
+            finish_stage(this.stage);
         }
     }
 }
 
-fn drop_future<Fut>(mut future: Pin<&mut Option<Fut>>) {
-    if future.is_some() {
-        if let Err(panic) = panic::catch(|| future.set(None)) {
-            tracing::error!(
-                target: "crochet",
-                panic = panic.message(),
-                "a future panicked in its destructor; the panic was contained"
-            );
-        }
+/// Drops the closure or the future, containing a panic in its destructor.
+fn finish_stage<F, Fut>(mut stage: Pin<&mut Stage<F, Fut>>) {
+    if matches!(stage.as_mut().project(), StageProj::Done) {
+        return;
+    }
+    if let Err(panic) = panic::catch(|| stage.set(Stage::Done)) {
+        tracing::error!(
+            target: "crochet",
+            panic = panic.message(),
+            "a future panicked in its destructor; the panic was contained"
+        );
     }
 }
 
-impl<T, O, F, Fut> Operation<T, O, F, Fut> {
-    pub(crate) fn new(completer: Completer<T>, start: F, span: Span, finish: Finish<O, T>) -> Self {
+impl<T, M, F, Fut> Operation<T, M, F, Fut> {
+    pub(crate) fn new(completer: Completer<T>, start: F, span: CallerSpan) -> Self {
         Operation {
             completer,
-            finish,
+            finish: PhantomData,
             span,
-            start: Some(start),
-            future: None,
+            stage: Stage::Start { start: Some(start) },
         }
     }
 }
 
-impl<T, O, F, Fut> Future for Operation<T, O, F, Fut>
+impl<T, M, F, Fut> Future for Operation<T, M, F, Fut>
 where
     F: FnOnce() -> Fut,
-    Fut: Future<Output = O>,
+    Fut: Future,
+    M: Finish<Fut::Output, T>,
 {
     type Output = ();
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
         let mut this = self.project();
         let _task = context::enter_task();
-        let _span = this.span.enter();
+        let _span = this.span.as_ref().map(|span| span.enter());
         let cell = &this.completer.cell;
 
         if cell.is_done() {
             // Cancelled or stopped: drop the future now, on this thread.
-            drop_future(this.future);
+            finish_stage(this.stage);
             return Poll::Ready(());
         }
-        if let Some(start) = this.start.take() {
+        if let StageProj::Start { start } = this.stage.as_mut().project() {
+            let Some(start) = start.take() else {
+                return Poll::Ready(());
+            };
             match panic::catch(start) {
-                Ok(future) => this.future.set(Some(future)),
+                Ok(future) => this.stage.set(Stage::Running { future }),
                 Err(panic) => {
+                    this.stage.set(Stage::Done);
                     cell.complete(Err(Error::Panicked(panic)));
                     return Poll::Ready(());
                 }
             }
         }
-        let Some(future) = this.future.as_mut().as_pin_mut() else {
+        let StageProj::Running { future } = this.stage.as_mut().project() else {
             return Poll::Ready(());
         };
         // `finish` runs user code too (the error's `Into` conversion).
-        let finish = *this.finish;
-        match panic::catch(|| future.poll(cx).map(finish)) {
+        match panic::catch(|| future.poll(cx).map(M::finish)) {
             Ok(Poll::Ready(result)) => {
                 cell.complete(result);
-                drop_future(this.future);
+                finish_stage(this.stage);
                 Poll::Ready(())
             }
             Ok(Poll::Pending) => {
@@ -138,14 +197,14 @@ where
                 // Re-check after registering: a cancel that ran before the
                 // registration could not wake this task.
                 if cell.is_done() {
-                    drop_future(this.future);
+                    finish_stage(this.stage);
                     return Poll::Ready(());
                 }
                 Poll::Pending
             }
             Err(panic) => {
                 cell.complete(Err(Error::Panicked(panic)));
-                drop_future(this.future);
+                finish_stage(this.stage);
                 Poll::Ready(())
             }
         }
@@ -155,28 +214,25 @@ where
 /// A `!Send` operation before it reaches its thread: everything in it is
 /// `Send`; the future is built by [`StartLocal::start`] on the reactor
 /// thread.
-pub(crate) struct LocalStart<T, O, F> {
+pub(crate) struct LocalStart<T, F> {
     pub(crate) completer: Completer<T>,
     pub(crate) start: F,
-    pub(crate) span: Span,
-    pub(crate) finish: Finish<O, T>,
+    pub(crate) span: CallerSpan,
 }
 
-impl<T, O, F, Fut> StartLocal for LocalStart<T, O, F>
+impl<T, F, Fut> StartLocal for LocalStart<T, F>
 where
     T: Send + 'static,
-    O: 'static,
     F: FnOnce() -> Fut + Send + 'static,
-    Fut: Future<Output = O> + 'static,
+    Fut: Future<Output = T> + 'static,
 {
     fn start(self: Box<Self>) -> LocalBoxFuture {
         let LocalStart {
             completer,
             start,
             span,
-            finish,
         } = *self;
-        Box::pin(Operation::new(completer, start, span, finish))
+        Box::pin(Operation::<T, Plain, F, Fut>::new(completer, start, span))
     }
 
     fn fail(self: Box<Self>, error: Error) {

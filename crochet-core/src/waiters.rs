@@ -1,78 +1,112 @@
 //! The list of threads and tasks waiting on one completion cell.
 //!
 //! Almost every result has at most one waiter, so the first lives inline
-//! and only a second one allocates.
+//! and only a second one allocates; keys are small, and kept inside the
+//! entries, so that the whole list costs a cell 40 bytes.
 
 use std::mem;
 use std::task::Waker;
 
 use crate::sync::Thread;
 
-/// One party waiting for an outcome.
+/// One party waiting for an outcome, under the key it registered with.
 pub(crate) enum Waiter {
     /// A thread parked in a blocking wait.
-    Thread(Thread),
+    Thread { key: u32, thread: Thread },
     /// An async task awaiting the result.
-    Task(Waker),
+    Task { key: u32, waker: Waker },
 }
 
 impl Waiter {
+    fn key(&self) -> u32 {
+        match self {
+            Waiter::Thread { key, .. } | Waiter::Task { key, .. } => *key,
+        }
+    }
+
     fn wake(self) {
         match self {
-            Waiter::Thread(thread) => thread.unpark(),
-            Waiter::Task(waker) => waker.wake(),
+            Waiter::Thread { thread, .. } => thread.unpark(),
+            Waiter::Task { waker, .. } => waker.wake(),
         }
     }
 }
 
+/// What is waiting, before it has a key.
+pub(crate) enum Party {
+    Thread(Thread),
+    Task(Waker),
+}
+
 #[derive(Default)]
 pub(crate) struct Waiters {
-    next_key: u64,
-    first: Option<(u64, Waiter)>,
-    rest: Vec<(u64, Waiter)>,
+    next_key: u32,
+    first: Option<Waiter>,
+    // Boxed: a second waiter is rare, and the box keeps an empty list at
+    // one word instead of a `Vec`'s three, in every cell.
+    #[allow(clippy::box_collection)]
+    rest: Option<Box<Vec<Waiter>>>,
 }
 
 impl Waiters {
     /// Adds a waiter and returns the key to remove or update it with.
-    pub(crate) fn insert(&mut self, waiter: Waiter) -> u64 {
+    pub(crate) fn insert(&mut self, party: Party) -> u32 {
         let key = self.next_key;
-        self.next_key += 1;
-        self.reinsert(key, waiter);
+        // Wrapping: a cell would need four billion waits for a key to come
+        // around while its first waiter still waits.
+        self.next_key = self.next_key.wrapping_add(1);
+        self.put(match party {
+            Party::Thread(thread) => Waiter::Thread { key, thread },
+            Party::Task(waker) => Waiter::Task { key, waker },
+        });
         key
     }
 
+    fn put(&mut self, waiter: Waiter) {
+        if self.first.is_none() {
+            self.first = Some(waiter);
+        } else {
+            self.rest.get_or_insert_default().push(waiter);
+        }
+    }
+
     /// Removes the waiter with `key`, if it is still there.
-    pub(crate) fn remove(&mut self, key: u64) {
-        if self.first.as_ref().is_some_and(|(k, _)| *k == key) {
+    pub(crate) fn remove(&mut self, key: u32) {
+        if self
+            .first
+            .as_ref()
+            .is_some_and(|waiter| waiter.key() == key)
+        {
             self.first = None;
-        } else if let Some(index) = self.rest.iter().position(|(k, _)| *k == key) {
-            self.rest.swap_remove(index);
+        } else if let Some(rest) = &mut self.rest {
+            if let Some(index) = rest.iter().position(|waiter| waiter.key() == key) {
+                rest.swap_remove(index);
+            }
         }
     }
 
     /// Replaces the waker of the task waiter with `key`, or re-adds it
     /// under the same key if it was taken.
-    pub(crate) fn update(&mut self, key: u64, waker: &Waker) {
+    pub(crate) fn update(&mut self, key: u32, waker: &Waker) {
         let slot = match &mut self.first {
-            Some((k, waiter)) if *k == key => Some(waiter),
+            Some(waiter) if waiter.key() == key => Some(waiter),
             _ => self
                 .rest
-                .iter_mut()
-                .find(|(k, _)| *k == key)
-                .map(|(_, waiter)| waiter),
+                .as_mut()
+                .and_then(|rest| rest.iter_mut().find(|waiter| waiter.key() == key)),
         };
         match slot {
-            Some(Waiter::Task(current)) if current.will_wake(waker) => {}
-            Some(waiter) => *waiter = Waiter::Task(waker.clone()),
-            None => self.reinsert(key, Waiter::Task(waker.clone())),
-        }
-    }
-
-    fn reinsert(&mut self, key: u64, waiter: Waiter) {
-        if self.first.is_none() {
-            self.first = Some((key, waiter));
-        } else {
-            self.rest.push((key, waiter));
+            Some(Waiter::Task { waker: current, .. }) if current.will_wake(waker) => {}
+            Some(slot) => {
+                *slot = Waiter::Task {
+                    key,
+                    waker: waker.clone(),
+                }
+            }
+            None => self.put(Waiter::Task {
+                key,
+                waker: waker.clone(),
+            }),
         }
     }
 
@@ -87,16 +121,17 @@ impl Waiters {
 
 /// Waiters taken out of the list, woken once the lock is released.
 pub(crate) struct Woken {
-    first: Option<(u64, Waiter)>,
-    rest: Vec<(u64, Waiter)>,
+    first: Option<Waiter>,
+    #[allow(clippy::box_collection)] // as in `Waiters`
+    rest: Option<Box<Vec<Waiter>>>,
 }
 
 impl Woken {
     pub(crate) fn wake(self) {
-        if let Some((_, waiter)) = self.first {
+        if let Some(waiter) = self.first {
             waiter.wake();
         }
-        for (_, waiter) in self.rest {
+        for waiter in self.rest.into_iter().flat_map(|rest| *rest) {
             waiter.wake();
         }
     }
@@ -122,9 +157,9 @@ mod tests {
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let waker = Waker::from(count.clone());
         let mut waiters = Waiters::default();
-        let a = waiters.insert(Waiter::Task(waker.clone()));
-        let b = waiters.insert(Waiter::Task(waker.clone()));
-        let c = waiters.insert(Waiter::Task(waker.clone()));
+        let a = waiters.insert(Party::Task(waker.clone()));
+        let b = waiters.insert(Party::Task(waker.clone()));
+        let c = waiters.insert(Party::Task(waker.clone()));
         waiters.remove(a);
         waiters.update(b, &waker);
         waiters.remove(c);
@@ -133,5 +168,10 @@ mod tests {
         assert_eq!(count.0.load(Ordering::SeqCst), 2);
         waiters.take().wake();
         assert_eq!(count.0.load(Ordering::SeqCst), 2);
+    }
+
+    #[test]
+    fn the_list_stays_small() {
+        assert!(std::mem::size_of::<Waiters>() <= 40);
     }
 }
