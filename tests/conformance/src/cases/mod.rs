@@ -11,6 +11,7 @@ pub mod reactor_thread;
 pub mod setup;
 pub mod shutdown;
 pub mod stash;
+pub mod stress;
 pub mod submit;
 pub mod wait;
 
@@ -337,6 +338,12 @@ macro_rules! for_each_case {
             inline,
             periodic,
             periodic_stops_when_dropped_and_at_shutdown,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            stress,
+            stress_every_operation_ends_once_with_a_legal_outcome,
             $fixture
         );
     };
