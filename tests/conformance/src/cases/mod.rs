@@ -4,6 +4,7 @@
 
 pub mod cancel;
 pub mod errors;
+pub mod faults;
 pub mod logs;
 pub mod periodic;
 pub mod process;
@@ -120,6 +121,24 @@ macro_rules! for_each_case {
             isolated,
             shutdown,
             r7_guard_shuts_down_and_logs_failures_left_in_stash,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            faults,
+            r7_shutdown_wakes_ten_thousand_blocked_waiters,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            faults,
+            r7_shutdown_is_bounded_when_a_future_never_yields,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            faults,
+            r7_shutdown_is_bounded_when_a_future_blocks_its_thread,
             $fixture
         );
         $crate::__suite_case!(
@@ -310,6 +329,12 @@ macro_rules! for_each_case {
             $fixture
         );
         $crate::__suite_case!(
+            isolated,
+            faults,
+            l5_panicking_failure_hook_is_contained_and_work_continues,
+            $fixture
+        );
+        $crate::__suite_case!(
             inline,
             errors,
             x1_errors_are_typed_and_say_what_to_do,
@@ -319,6 +344,12 @@ macro_rules! for_each_case {
             inline,
             errors,
             x2_misuse_gives_typed_errors_never_panics,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            faults,
+            x2_panicking_clone_reaches_only_its_waiter_and_later_waits_work,
             $fixture
         );
         $crate::__suite_case!(
