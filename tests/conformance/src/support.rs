@@ -23,9 +23,30 @@ pub const PROMPTLY: Duration = Duration::from_secs(10);
 
 const ISOLATED_VAR: &str = "CROCHET_CONFORMANCE_CASE";
 
+/// How long the stress case runs by default.
+pub const STRESS_DEFAULT: Duration = Duration::from_secs(2);
+const STRESS_SECS_VAR: &str = "CROCHET_STRESS_SECS";
+
+/// How long the stress case runs: `CROCHET_STRESS_SECS` (seconds, for a
+/// soak run), or [`STRESS_DEFAULT`].
+pub fn stress_duration() -> Duration {
+    std::env::var(STRESS_SECS_VAR)
+        .ok()
+        .and_then(|secs| secs.parse::<f64>().ok())
+        .and_then(|secs| Duration::try_from_secs_f64(secs).ok())
+        .unwrap_or(STRESS_DEFAULT)
+}
+
+/// What a soak run adds to every deadline, so that it is not cut short.
+fn soak_allowance() -> Duration {
+    stress_duration().saturating_sub(STRESS_DEFAULT)
+}
+
 /// Runs `case` on its own thread and fails the test if it does not end
-/// within [`CASE_DEADLINE`] (the stuck thread is left behind).
+/// within [`CASE_DEADLINE`] (the stuck thread is left behind), plus the
+/// length of a soak run beyond the default (see [`stress_duration`]).
 pub fn run_inline(fixture: &'static dyn Fixture, case: fn(&'static dyn Fixture)) {
+    let deadline = CASE_DEADLINE + soak_allowance();
     let (done_tx, done_rx) = mpsc::channel();
     let worker = thread::Builder::new()
         .name("conformance-case".into())
@@ -34,7 +55,7 @@ pub fn run_inline(fixture: &'static dyn Fixture, case: fn(&'static dyn Fixture))
             let _ = done_tx.send(());
         })
         .expect("spawn the case thread");
-    match done_rx.recv_timeout(CASE_DEADLINE) {
+    match done_rx.recv_timeout(deadline) {
         Ok(()) => worker.join().expect("case thread"),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
             // The case panicked: re-raise its panic here.
@@ -44,7 +65,7 @@ pub fn run_inline(fixture: &'static dyn Fixture, case: fn(&'static dyn Fixture))
         }
         Err(mpsc::RecvTimeoutError::Timeout) => {
             panic!(
-                "{}: case did not finish within {CASE_DEADLINE:?}",
+                "{}: case did not finish within {deadline:?}",
                 fixture.name()
             )
         }
@@ -61,12 +82,25 @@ pub fn run_isolated(
     test_path: &str,
     case: fn(&'static dyn Fixture),
 ) {
+    in_fresh_process(test_path, || run_inline(fixture, case));
+}
+
+/// Runs `body` in a fresh process: the same test binary, filtered to the
+/// test at `test_path` (`module_path!()::name`), which calls this again
+/// and, finding itself in that process, runs `body`. The child gets
+/// [`PROCESS_DEADLINE`] (plus a soak run's extra length); on success its
+/// stderr (the summaries and figures that tests print) is echoed, so
+/// `--nocapture` shows it.
+///
+/// For tests outside the suite that need a process of their own (global
+/// policy, resident memory).
+pub fn in_fresh_process(test_path: &str, body: impl FnOnce()) {
     // Test names in libtest leave out the crate's own name.
     let name = test_path
         .split_once("::")
         .map_or(test_path, |(_, rest)| rest);
     if std::env::var(ISOLATED_VAR).as_deref() == Ok(name) {
-        return run_inline(fixture, case);
+        return body();
     }
     let mut child = Command::new(std::env::current_exe().expect("test binary path"))
         .args([name, "--exact", "--nocapture", "--test-threads=1"])
@@ -76,16 +110,17 @@ pub fn run_isolated(
         .stderr(Stdio::piped())
         .spawn()
         .expect("start the test binary for an isolated case");
-    let status = wait_child(&mut child, PROCESS_DEADLINE);
-    let output = child
-        .wait_with_output()
-        .expect("collect the child's output");
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let stderr = String::from_utf8_lossy(&output.stderr);
+    // Drained while the child runs: a child that writes more than a pipe
+    // holds (a stress run whose threads all fail, with backtraces) would
+    // otherwise block on the full pipe until the deadline.
+    let stdout = drain(child.stdout.take());
+    let stderr = drain(child.stderr.take());
+    let deadline = PROCESS_DEADLINE + soak_allowance();
+    let status = wait_child(&mut child, deadline);
+    let stdout = stdout.join().unwrap_or_default();
+    let stderr = stderr.join().unwrap_or_default();
     let Some(status) = status else {
-        panic!(
-            "{name}: isolated case did not finish within {PROCESS_DEADLINE:?}\n{stdout}\n{stderr}"
-        );
+        panic!("{name}: isolated case did not finish within {deadline:?}\n{stdout}\n{stderr}");
     };
     assert!(
         status.success(),
@@ -96,6 +131,18 @@ pub fn run_isolated(
         stdout.contains("1 passed"),
         "{name}: the isolated run did not run exactly this case\n{stdout}\n{stderr}"
     );
+    eprint!("{stderr}");
+}
+
+/// Reads all of a child's output stream on a thread of its own.
+fn drain(stream: Option<impl std::io::Read + Send + 'static>) -> thread::JoinHandle<String> {
+    thread::spawn(move || {
+        let mut bytes = Vec::new();
+        if let Some(mut stream) = stream {
+            let _ = stream.read_to_end(&mut bytes);
+        }
+        String::from_utf8_lossy(&bytes).into_owned()
+    })
 }
 
 /// Waits for `child` to exit within `deadline`; kills it (and returns
@@ -149,6 +196,49 @@ pub fn settled_crochet_threads() -> Vec<String> {
         }
         last = now;
     }
+}
+
+/// The scheduler states (`R` running, `S` sleeping, ...) of this
+/// process's threads named `name` (at most 15 bytes, as Linux keeps them).
+pub fn thread_states(name: &str) -> Vec<char> {
+    let mut states = Vec::new();
+    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
+        return states;
+    };
+    for task in tasks.flatten() {
+        // `pid (comm) S ...`: the name may hold spaces and parentheses, the
+        // state follows the last `)`.
+        let Ok(stat) = std::fs::read_to_string(task.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if stat[open + 1..close] == *name {
+            if let Some(state) = stat[close + 1..].trim_start().chars().next() {
+                states.push(state);
+            }
+        }
+    }
+    states
+}
+
+/// Keeps panics whose message starts with `marker` off stderr, for cases
+/// that panic on purpose thousands of times (each would print a
+/// backtrace, and fill the pipe of an isolated run). Other panics print as
+/// before. Process-wide: isolated cases only.
+pub fn quiet_panics(marker: &'static str) {
+    let previous = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let payload = info.payload();
+        let message = payload
+            .downcast_ref::<&str>()
+            .copied()
+            .or_else(|| payload.downcast_ref::<String>().map(String::as_str));
+        if !message.is_some_and(|message| message.starts_with(marker)) {
+            previous(info);
+        }
+    }));
 }
 
 /// Waits until `condition` holds, for at most `deadline`.

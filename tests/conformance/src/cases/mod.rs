@@ -4,6 +4,7 @@
 
 pub mod cancel;
 pub mod errors;
+pub mod faults;
 pub mod logs;
 pub mod periodic;
 pub mod process;
@@ -14,6 +15,7 @@ pub mod shutdown;
 pub mod stash;
 pub mod stats;
 pub mod stream;
+pub mod stress;
 pub mod submit;
 pub mod wait;
 
@@ -122,6 +124,24 @@ macro_rules! for_each_case {
             isolated,
             shutdown,
             r7_guard_shuts_down_and_logs_failures_left_in_stash,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            faults,
+            r7_shutdown_wakes_ten_thousand_blocked_waiters,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            faults,
+            r7_shutdown_is_bounded_when_a_future_never_yields,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            faults,
+            r7_shutdown_is_bounded_when_a_future_blocks_its_thread,
             $fixture
         );
         $crate::__suite_case!(
@@ -312,6 +332,12 @@ macro_rules! for_each_case {
             $fixture
         );
         $crate::__suite_case!(
+            isolated,
+            faults,
+            l5_panicking_failure_hook_is_contained_and_work_continues,
+            $fixture
+        );
+        $crate::__suite_case!(
             inline,
             errors,
             x1_errors_are_typed_and_say_what_to_do,
@@ -321,6 +347,12 @@ macro_rules! for_each_case {
             inline,
             errors,
             x2_misuse_gives_typed_errors_never_panics,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            faults,
+            x2_panicking_clone_reaches_only_its_waiter_and_later_waits_work,
             $fixture
         );
         $crate::__suite_case!(
@@ -378,5 +410,11 @@ macro_rules! for_each_case {
         $crate::__suite_case!(inline, stats, stats_count_every_outcome, $fixture);
         $crate::__suite_case!(isolated, stats, slow_operations_are_logged, $fixture);
         $crate::__suite_case!(isolated, stats, library_reactors_never_interfere, $fixture);
+        $crate::__suite_case!(
+            isolated,
+            stress,
+            stress_every_operation_ends_once_with_a_legal_outcome,
+            $fixture
+        );
     };
 }

@@ -153,6 +153,8 @@ pub fn r7_reactor_threads_exit_within_the_bound(fixture: &'static dyn Fixture) {
         crochet_core::wait_for(PROMPTLY, || async { 1 }).expect("run"),
         1
     );
+    // A thread takes its name once it runs, and async-std's backend ran the
+    // work above without its own thread having run yet.
     assert!(eventually(PROMPTLY, || !crochet_threads().is_empty()));
     let started = Instant::now();
     crochet_core::shutdown(Duration::from_secs(5)).expect("shutdown within the bound");
