@@ -44,7 +44,7 @@
 use std::cell::Cell;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
@@ -220,7 +220,7 @@ impl Builder {
         self
     }
 
-    fn runtime(&self, id: u64) -> std::io::Result<Runtime> {
+    fn runtime(&self, id: u64, live: &Arc<AtomicUsize>) -> std::io::Result<Runtime> {
         let mut builder = match self.workers {
             None => runtime::Builder::new_current_thread(),
             Some(workers) => {
@@ -238,9 +238,18 @@ impl Builder {
         };
         // Every thread the runtime starts (workers and blocking pool) knows
         // which runtime it belongs to, so that a shutdown called from one of
-        // them does not wait for itself.
+        // them does not wait for itself; and the live ones are counted, so
+        // that a shutdown that leaves one behind says so.
+        let started = Arc::clone(live);
+        let stopped = Arc::clone(live);
         builder
-            .on_thread_start(move || RUNTIME_ID.with(|current| current.set(id)))
+            .on_thread_start(move || {
+                started.fetch_add(1, Ordering::AcqRel);
+                RUNTIME_ID.with(|current| current.set(id));
+            })
+            .on_thread_stop(move || {
+                stopped.fetch_sub(1, Ordering::AcqRel);
+            })
             .enable_all()
             .build()
     }
@@ -250,11 +259,13 @@ impl Backend for Builder {
     fn start(self) -> Result<Started, Error> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let live = Arc::new(AtomicUsize::new(0));
         let (ready_tx, ready_rx) = std_mpsc::sync_channel(1);
         let mut threads = ReactorThreads::new();
         let name = self.thread_name.clone();
+        let counted = Arc::clone(&live);
         threads.spawn(name, move || {
-            let runtime = match self.runtime(id) {
+            let runtime = match self.runtime(id, &counted) {
                 Ok(runtime) => runtime,
                 Err(error) => {
                     let _ = ready_tx.send(Err(error));
@@ -277,6 +288,7 @@ impl Backend for Builder {
                 }),
                 Box::new(TokioDriver {
                     id,
+                    live,
                     mailbox,
                     threads,
                 }),
@@ -321,6 +333,8 @@ fn drive(runtime: Runtime, mut inbox: mpsc::UnboundedReceiver<Message>) {
 #[derive(Debug)]
 struct TokioDriver {
     id: u64,
+    /// The runtime's own threads (workers, blocking pool) still running.
+    live: Arc<AtomicUsize>,
     mailbox: mpsc::UnboundedSender<Message>,
     threads: ReactorThreads,
 }
@@ -336,7 +350,14 @@ impl Driver for TokioDriver {
         }
         let deadline = Instant::now().checked_add(timeout);
         drop(self.mailbox.send(Message::Stop(deadline)));
-        self.threads.join(timeout)
+        self.threads.join(timeout)?;
+        // The reactor thread has dropped the runtime, which waited for its
+        // threads until the same deadline: one still running is stuck in a
+        // task, and left behind.
+        if self.live.load(Ordering::Acquire) > 0 {
+            return Err(Error::ShutdownTimedOut { after: timeout });
+        }
+        Ok(())
     }
 }
 

@@ -229,6 +229,10 @@ fn shutdown_despite(fixture: &'static dyn Fixture, hog: Hog) {
     let started = Instant::now();
     let outcome = running.shutdown(STUCK_SHUTDOWN_BOUND);
     let took = started.elapsed();
+    // `Ok` promises that no reactor thread was left behind (one that is
+    // exiting may still be listed for a moment).
+    let left_behind =
+        outcome.is_ok() && !eventually(Duration::from_millis(500), || crochet_threads().is_empty());
     let mut woken = Vec::new();
     let mut last_woke = started;
     for _ in 0..waiters.len() {
@@ -253,6 +257,11 @@ fn shutdown_despite(fixture: &'static dyn Fixture, hog: Hog) {
     assert!(
         matches!(outcome, Ok(()) | Err(Error::ShutdownTimedOut { .. })),
         "{}: shutdown with a {hog:?} task: {outcome:?}",
+        fixture.name()
+    );
+    assert!(
+        !left_behind,
+        "{}: shutdown returned Ok but left a thread running the {hog:?} task",
         fixture.name()
     );
     assert!(
