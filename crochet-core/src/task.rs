@@ -85,6 +85,12 @@ pub(crate) type CallerSpan = Option<Box<Span>>;
 
 /// The caller's current span, if any.
 pub(crate) fn caller_span() -> CallerSpan {
+    // No subscriber was ever set (global or scoped): there is no span, and
+    // asking for the current one costs more than the rest of a submission's
+    // bookkeeping.
+    if !tracing::dispatcher::has_been_set() {
+        return None;
+    }
     let span = Span::current();
     (!span.is_none()).then(|| Box::new(span))
 }

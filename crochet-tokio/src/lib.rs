@@ -308,25 +308,50 @@ impl Backend for Builder {
 /// work) until told to stop, then drop everything here, outside any async
 /// context.
 fn drive(runtime: Runtime, mut inbox: mpsc::UnboundedReceiver<Message>) {
-    let local = LocalSet::new();
-    let deadline = local.block_on(&runtime, async move {
-        while let Some(message) = inbox.recv().await {
-            match message {
-                Message::Local(task) => drop(tokio::task::spawn_local(task.start())),
-                Message::Stop(deadline) => return deadline,
-            }
+    // No `LocalSet` until the first `!Send` task: its bookkeeping on every
+    // scheduler tick would otherwise cost every operation.
+    let deadline = match runtime.block_on(serve(&mut inbox, |task| Err(task))) {
+        Ok(deadline) => deadline,
+        Err(first) => {
+            let local = LocalSet::new();
+            let deadline = local.block_on(&runtime, async {
+                spawn_local(first);
+                serve(&mut inbox, |task| {
+                    spawn_local(task);
+                    Ok(())
+                })
+                .await
+                .unwrap_or(None)
+            });
+            let _context = runtime.enter();
+            drop(local);
+            deadline
         }
-        // Every sender is gone: nobody can reach this reactor any more.
-        Some(Instant::now())
-    });
-    {
-        let _context = runtime.enter();
-        drop(local);
-    }
+    };
     let grace = deadline.map_or(MAX_GRACE, |deadline| {
         deadline.saturating_duration_since(Instant::now())
     });
     runtime.shutdown_timeout(grace.min(MAX_GRACE));
+}
+
+fn spawn_local(task: LocalTask) {
+    drop(tokio::task::spawn_local(task.start()));
+}
+
+/// Serves the mailbox until told to stop (`Ok` with the deadline), or
+/// until `local` hands a `!Send` task back (`Err`).
+async fn serve(
+    inbox: &mut mpsc::UnboundedReceiver<Message>,
+    mut local: impl FnMut(LocalTask) -> Result<(), LocalTask>,
+) -> Result<Option<Instant>, LocalTask> {
+    while let Some(message) = inbox.recv().await {
+        match message {
+            Message::Local(task) => local(task)?,
+            Message::Stop(deadline) => return Ok(deadline),
+        }
+    }
+    // Every sender is gone: nobody can reach this reactor any more.
+    Ok(Some(Instant::now()))
 }
 
 /// Stops a managed tokio reactor.
