@@ -310,7 +310,7 @@ impl Backend for Builder {
 fn drive(runtime: Runtime, mut inbox: mpsc::UnboundedReceiver<Message>) {
     // No `LocalSet` until the first `!Send` task: its bookkeeping on every
     // scheduler tick would otherwise cost every operation.
-    let deadline = match runtime.block_on(serve(&mut inbox, |task| Err(task))) {
+    let deadline = match runtime.block_on(serve(&mut inbox, Err)) {
         Ok(deadline) => deadline,
         Err(first) => {
             let local = LocalSet::new();
