@@ -340,6 +340,20 @@ impl Future for Opened {
     }
 }
 
+/// A result that stays pending until its gate opens, then yields `value`.
+pub fn gated<T: Send + 'static>(
+    reactor: &crochet_core::Reactor,
+    value: T,
+) -> (Gate, crochet_core::EventualResult<T>) {
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let result = reactor.run_in_reactor(move || async move {
+        opened.await;
+        value
+    });
+    (gate, result)
+}
+
 /// A counter of live values, to check that every future created is
 /// dropped.
 #[derive(Clone, Default)]

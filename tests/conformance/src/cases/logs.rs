@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use crate::support::{Gate, Logs, PROMPTLY, eventually};
+use crate::support::{Gate, Logs, PROMPTLY, eventually, gated};
 use crate::{Fixture, Running};
 
 const THIS_FILE: &str = "logs.rs";
@@ -87,9 +87,7 @@ pub fn l1_observed_cancelled_timed_out_and_stopped_are_not_logged(fixture: &'sta
     assert!(shared.wait_timeout(PROMPTLY).is_err());
     drop(shared);
 
-    let gate = Gate::new();
-    let opened = gate.opened();
-    let cancelled = running.run_in_reactor(move || opened);
+    let (_gate, cancelled) = gated(&running, ());
     assert!(cancelled.wait_timeout(Duration::from_millis(10)).is_err());
     cancelled.cancel();
     drop(cancelled);
@@ -99,9 +97,7 @@ pub fn l1_observed_cancelled_timed_out_and_stopped_are_not_logged(fixture: &'sta
             .is_err()
     );
 
-    let gate = Gate::new();
-    let opened = gate.opened();
-    let stopped = running.run_in_reactor(move || opened);
+    let (_gate, stopped) = gated(&running, ());
     drop(stopped);
     running.shutdown(PROMPTLY).expect("shutdown");
     thread::sleep(Duration::from_millis(50));

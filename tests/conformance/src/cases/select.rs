@@ -8,7 +8,7 @@ use crochet_core::{ErrorKind, EventualResult};
 use crate::support::{Gate, PROMPTLY};
 use crate::{Fixture, Running};
 
-fn gated(running: &Running, gate: &Gate, value: u32) -> EventualResult<u32> {
+fn gated_by(running: &Running, gate: &Gate, value: u32) -> EventualResult<u32> {
     let opened = gate.opened();
     running.run_in_reactor(move || async move {
         opened.await;
@@ -24,7 +24,7 @@ pub fn wait_any_returns_the_first_to_finish(fixture: &'static dyn Fixture) {
     let results: Vec<_> = gates
         .iter()
         .enumerate()
-        .map(|(i, gate)| gated(&running, gate, i as u32 * 10))
+        .map(|(i, gate)| gated_by(&running, gate, i as u32 * 10))
         .collect();
     let opener = {
         let gate = gates[2].clone();
@@ -79,7 +79,7 @@ pub fn wait_all_takes_all_or_nothing(fixture: &'static dyn Fixture) {
     let results: Vec<_> = gates
         .iter()
         .enumerate()
-        .map(|(i, gate)| gated(&running, gate, i as u32))
+        .map(|(i, gate)| gated_by(&running, gate, i as u32))
         .collect();
     gates[0].open();
     gates[2].open();

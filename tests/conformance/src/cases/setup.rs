@@ -5,7 +5,7 @@ use std::time::{Duration, Instant};
 
 use crochet_core::{Error, ErrorKind, Reactor};
 
-use crate::support::{Gate, PROMPTLY, crochet_threads, eventually, settled_crochet_threads};
+use crate::support::{Gate, PROMPTLY, crochet_threads, eventually, gated, settled_crochet_threads};
 use crate::{Fixture, Running};
 
 fn thread_name() -> String {
@@ -203,9 +203,7 @@ pub fn r5_global_submission_before_setup_is_not_set_up(_fixture: &'static dyn Fi
 pub fn r6_reactor_instances_are_independent(fixture: &'static dyn Fixture) {
     let first = Running::start(fixture);
     let second = Running::start(fixture);
-    let gate = Gate::new();
-    let opened = gate.opened();
-    let pending = first.run_in_reactor(move || opened);
+    let (_gate, pending) = gated(&first, ());
     first.shutdown(PROMPTLY).expect("shutdown the first");
     assert!(matches!(
         pending.wait_timeout(PROMPTLY),

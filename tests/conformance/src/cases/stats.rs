@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use crochet_core::Reactor;
 
-use crate::support::{Gate, Logs, PROMPTLY, eventually};
+use crate::support::{Logs, PROMPTLY, eventually, gated};
 use crate::{Fixture, Running};
 
 /// `stats()` counts every outcome: submitted = pending + every way of
@@ -23,9 +23,7 @@ pub fn stats_count_every_outcome(fixture: &'static dyn Fixture) {
     let _ = panicked.wait_timeout(PROMPTLY);
     let cancelled = running.run_in_reactor(std::future::pending::<()>);
     cancelled.cancel();
-    let gate = Gate::new();
-    let opened = gate.opened();
-    let pending = running.run_in_reactor(move || opened);
+    let (gate, pending) = gated(&running, ());
     assert!(pending.wait_timeout(Duration::from_millis(10)).is_err());
     thread::sleep(Duration::from_millis(20));
 

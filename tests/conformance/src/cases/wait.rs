@@ -9,19 +9,14 @@ use std::time::{Duration, Instant};
 
 use crochet_core::{Error, ErrorKind};
 
-use crate::support::{Gate, PROMPTLY};
+use crate::support::{Gate, PROMPTLY, gated};
 use crate::{Fixture, Running};
 
 /// E1: a wait with a timeout returns `Timeout` when the time runs out, and
 /// the result stays waitable.
 pub fn e1_timeout_leaves_result_waitable(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
-    let gate = Gate::new();
-    let opened = gate.opened();
-    let result = running.run_in_reactor(move || async move {
-        opened.await;
-        "late"
-    });
+    let (gate, result) = gated(&running, "late");
     let started = Instant::now();
     let timed_out = result.wait_timeout(Duration::from_millis(50));
     assert!(started.elapsed() >= Duration::from_millis(50));
@@ -112,12 +107,7 @@ pub fn e2_taken_value_is_already_retrieved(fixture: &'static dyn Fixture) {
 /// E5: `is_ready` and `try_result` answer at once.
 pub fn e5_is_ready_and_try_result_never_block(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
-    let gate = Gate::new();
-    let opened = gate.opened();
-    let result = running.run_in_reactor(move || async move {
-        opened.await;
-        11
-    });
+    let (gate, result) = gated(&running, 11);
     let started = Instant::now();
     assert!(!result.is_ready());
     assert!(result.try_result().is_none());
@@ -132,12 +122,7 @@ pub fn e5_is_ready_and_try_result_never_block(fixture: &'static dyn Fixture) {
 /// executor, without blocking a thread.
 pub fn e6_result_can_be_awaited_from_async_code(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
-    let gate = Gate::new();
-    let opened = gate.opened();
-    let inner = running.run_in_reactor(move || async move {
-        opened.await;
-        12
-    });
+    let (gate, inner) = gated(&running, 12);
     // Awaited by another crochet operation, in the reactor.
     let outer = running.run_in_reactor(move || async move { inner.await.map(|v| v + 1) });
     gate.open();
@@ -177,12 +162,7 @@ pub fn e6_result_can_be_awaited_from_async_code(fixture: &'static dyn Fixture) {
 /// as long as it takes; neither panics.
 pub fn e7_zero_checks_once_and_huge_timeouts_wait(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
-    let gate = Gate::new();
-    let opened = gate.opened();
-    let result = running.run_in_reactor(move || async move {
-        opened.await;
-        16
-    });
+    let (gate, result) = gated(&running, 16);
     let started = Instant::now();
     match result.wait_timeout(Duration::ZERO) {
         Err(Error::Timeout { after, .. }) => assert_eq!(after, Duration::ZERO),
