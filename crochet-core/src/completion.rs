@@ -132,6 +132,8 @@ pub(crate) struct Completion<T> {
     /// The operation's entry in that shard, once registered (read and
     /// written under the shard's lock).
     key: AtomicUsize,
+    /// When it was submitted, by the shard's clock.
+    submitted_at: u64,
 }
 
 impl<T> Completion<T> {
@@ -147,10 +149,15 @@ impl<T> Completion<T> {
             }),
             status: AtomicU8::new(Status::Pending as u8),
             handles: AtomicU32::new(1),
+            submitted_at: shard.as_ref().map_or(0, |shard| shard.now()),
             origin,
             shard,
             key: AtomicUsize::new(usize::MAX),
         })
+    }
+
+    pub(crate) fn submitted_at(&self) -> u64 {
+        self.submitted_at
     }
 
     /// Where the operation's registry entry is kept.
@@ -228,16 +235,22 @@ impl<T> Completion<T> {
             _ => None,
         };
         let status = Status::of(&result);
-        self.status.store(status as u8, Ordering::Release);
+        // SeqCst, against `drop_handle`'s: of deciding and dropping the last
+        // handle, whichever comes second sees the other, and takes the
+        // operation off the registry.
+        self.status.store(status as u8, Ordering::SeqCst);
         state.outcome = Outcome::Ready(result.map_err(Box::new));
         let waiters = state.waiters.take();
         let task = state.task.take();
         drop(state);
 
-        // Off the reactor's books before anyone is woken: a waiter that
-        // sees the outcome sees it counted.
+        // Counted before anyone is woken: a waiter that sees the outcome
+        // sees it counted.
         if let Some(shard) = &self.shard {
-            shard.unregister(&self.key, status, &self.origin);
+            shard.ended(status, self.submitted_at, &self.origin);
+            if self.handles.load(Ordering::SeqCst) == 0 {
+                shard.remove(&self.key);
+            }
         }
         waiters.wake();
         if let Some(task) = task.filter(|_| wake_task) {
@@ -381,11 +394,20 @@ impl<T> Completion<T> {
         if let Some(key) = key {
             self.lock().waiters.remove(key);
         }
-        if self.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
+        if self.handles.fetch_sub(1, Ordering::SeqCst) != 1 {
             return;
         }
-        // The last handle. A taken value left nothing behind: no lock.
-        if self.status.load(Ordering::Acquire) & TAKEN != 0 {
+        // The last handle. A decided operation leaves the registry now (on
+        // this, the submitting thread, usually); a pending one when it is
+        // decided.
+        let status = self.status.load(Ordering::SeqCst);
+        if status != Status::Pending as u8 {
+            if let Some(shard) = &self.shard {
+                shard.remove(&self.key);
+            }
+        }
+        // A taken value left nothing behind: no lock.
+        if status & TAKEN != 0 {
             return;
         }
         let mut state = self.lock();

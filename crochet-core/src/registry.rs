@@ -3,11 +3,12 @@
 //! Shutdown completes every pending operation with `ReactorStopped` from
 //! here, even when the runtime cannot drop them (an attached runtime, or a
 //! task blocking its thread). The counters behind `Reactor::stats` live
-//! beside the entries, updated under the same short lock that registering
-//! and unregistering take anyway.
+//! here too.
 //!
-//! Sharded by submitting thread: under many submitting threads each shard
-//! lock is mostly taken by one submitter and the reactor thread.
+//! Sharded by submitting thread, and arranged so that the reactor thread
+//! takes no shard lock on the way of an ordinary operation: it counts the
+//! outcome on a cache line of its own, and the entry leaves with the last
+//! handle, on the submitting thread that put it there.
 
 use std::cell::Cell;
 use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
@@ -22,14 +23,27 @@ use crate::report::{Hook, Origin};
 
 const SHARDS: usize = 16;
 
-/// A pending operation's cell, as shutdown sees it.
+/// A registered operation's cell, as the registry sees it.
 pub(crate) trait Interrupt: Send + Sync {
+    /// Completes the operation with `ReactorStopped`, if still pending.
     fn stop(&self);
+    /// Whether its outcome is decided.
+    fn is_done(&self) -> bool;
+    /// When it was submitted (see [`Shard::now`]).
+    fn submitted_at(&self) -> u64;
 }
 
 impl<T: Send> Interrupt for Completion<T> {
     fn stop(&self) {
         self.interrupt(Error::ReactorStopped);
+    }
+
+    fn is_done(&self) -> bool {
+        Completion::is_done(self)
+    }
+
+    fn submitted_at(&self) -> u64 {
+        Completion::submitted_at(self)
     }
 }
 
@@ -60,38 +74,36 @@ impl Config {
     }
 }
 
+/// How a shard's operations ended. Written as each operation is decided,
+/// almost always by the reactor thread: on a cache line of its own, away
+/// from the entries that submitting threads write.
+#[derive(Default)]
+#[repr(align(128))]
+struct Ended {
+    completed: AtomicU64,
+    failed: AtomicU64,
+    panicked: AtomicU64,
+    cancelled: AtomicU64,
+    stopped: AtomicU64,
+    timed_out_waits: AtomicU64,
+}
+
 // Each shard on its own cache lines, so neighbours do not false-share.
 #[repr(align(128))]
 pub(crate) struct Shard {
     entries: Mutex<Entries>,
+    ended: Ended,
     epoch: Instant,
-    timed_out_waits: AtomicU64,
     pub(crate) config: Arc<Config>,
-}
-
-struct Entry {
-    cell: Arc<dyn Interrupt>,
-    /// When it was submitted, in nanoseconds since the shard's epoch: half
-    /// the size of an `Instant`, on every pending operation.
-    submitted_at: u64,
 }
 
 #[derive(Default)]
 struct Entries {
-    live: Slab<Entry>,
+    /// Registered operations: pending ones, and finished ones whose last
+    /// handle is still alive (they leave with it).
+    live: Slab<Arc<dyn Interrupt>>,
     stopped: bool,
-    counts: Counts,
-}
-
-/// Operations by how they ended.
-#[derive(Clone, Copy, Default)]
-struct Counts {
     submitted: u64,
-    completed: u64,
-    failed: u64,
-    panicked: u64,
-    cancelled: u64,
-    stopped: u64,
 }
 
 impl Shard {
@@ -99,7 +111,9 @@ impl Shard {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    fn now(&self) -> u64 {
+    /// Now, in nanoseconds since the shard's epoch: half the size of an
+    /// `Instant` on every operation.
+    pub(crate) fn now(&self) -> u64 {
         // Seconds and nanoseconds, not `as_nanos`: no 128-bit arithmetic on
         // every submission (and 584 years before it saturates).
         let elapsed = self.epoch.elapsed();
@@ -115,36 +129,22 @@ impl Shard {
 
     /// Records that a wait on one of this reactor's results timed out.
     pub(crate) fn note_timed_out_wait(&self) {
-        self.timed_out_waits.fetch_add(1, Ordering::Relaxed);
+        self.ended.timed_out_waits.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Removes a finished operation, counts how it ended, and logs it if
-    /// it was slow.
-    pub(crate) fn unregister(&self, key: &AtomicUsize, status: Status, origin: &Origin) {
-        let removed = {
-            let mut entries = self.lock();
-            let key = key.swap(usize::MAX, Ordering::Relaxed);
-            let removed = (key != usize::MAX)
-                .then(|| entries.live.try_remove(key))
-                .flatten();
-            if removed.is_some() {
-                let counts = &mut entries.counts;
-                match status {
-                    Status::Ready | Status::Taken => counts.completed += 1,
-                    Status::Cancelled => counts.cancelled += 1,
-                    Status::Stopped | Status::Pending => counts.stopped += 1,
-                    Status::Panicked => counts.panicked += 1,
-                    Status::Failed => counts.failed += 1,
-                }
-            }
-            removed
+    /// Counts how an operation ended (once, as it is decided), and logs it
+    /// if it was slow. Takes no lock.
+    pub(crate) fn ended(&self, status: Status, submitted_at: u64, origin: &Origin) {
+        let counter = match status {
+            Status::Ready | Status::Taken => &self.ended.completed,
+            Status::Cancelled => &self.ended.cancelled,
+            Status::Stopped | Status::Pending => &self.ended.stopped,
+            Status::Panicked => &self.ended.panicked,
+            Status::Failed => &self.ended.failed,
         };
-        // Dropped outside the lock: it may be the cell's last reference.
-        let Some(entry) = removed else {
-            return;
-        };
+        counter.fetch_add(1, Ordering::Relaxed);
         if let Some(threshold) = self.config.slow_threshold() {
-            let took = Duration::from_nanos(self.now().saturating_sub(entry.submitted_at));
+            let took = Duration::from_nanos(self.now().saturating_sub(submitted_at));
             if took > threshold {
                 tracing::warn!(
                     target: "crochet",
@@ -155,6 +155,22 @@ impl Shard {
                 );
             }
         }
+    }
+
+    /// Takes a finished operation's entry out, once: the first call with
+    /// `key` removes it, later ones find nothing. Called by whichever comes
+    /// last of the decision and the last handle's drop; usually the latter,
+    /// on the submitting thread, whose shard this is.
+    pub(crate) fn remove(&self, key: &AtomicUsize) {
+        let removed = {
+            let mut entries = self.lock();
+            match key.swap(usize::MAX, Ordering::Relaxed) {
+                usize::MAX => None,
+                key => entries.live.try_remove(key),
+            }
+        };
+        // Dropped outside the lock: it may be the cell's last reference.
+        drop(removed);
     }
 }
 
@@ -178,6 +194,7 @@ fn shard_index() -> usize {
 }
 
 /// A snapshot of the counters of all shards.
+#[derive(Default)]
 pub(crate) struct Totals {
     pub(crate) submitted: u64,
     pub(crate) completed: u64,
@@ -199,8 +216,8 @@ impl Registry {
                 .map(|_| {
                     Arc::new(Shard {
                         entries: Mutex::new(Entries::default()),
+                        ended: Ended::default(),
                         epoch,
-                        timed_out_waits: AtomicU64::new(0),
                         config: Arc::clone(&config),
                     })
                 })
@@ -221,11 +238,10 @@ impl Registry {
         if entries.stopped {
             return false;
         }
-        entries.counts.submitted += 1;
-        let submitted_at = shard.now();
-        let inserted = entries.live.insert(Entry { cell, submitted_at });
-        // Under the shard lock, like `unregister`'s read: a cancel racing
-        // with this registration finds the key.
+        entries.submitted += 1;
+        let inserted = entries.live.insert(cell);
+        // Under the shard lock, like `remove`'s swap: a removal racing with
+        // this registration finds the key.
         key.store(inserted, Ordering::Relaxed);
         true
     }
@@ -233,65 +249,62 @@ impl Registry {
     /// Refuses new registrations and stops every pending operation.
     pub(crate) fn stop_all(&self) {
         for shard in self.shards.iter() {
-            let drained: Vec<Entry> = {
+            let drained: Vec<Arc<dyn Interrupt>> = {
                 let mut entries = shard.lock();
                 entries.stopped = true;
-                let drained: Vec<Entry> = entries.live.drain().collect();
-                entries.counts.stopped += drained.len() as u64;
-                drained
+                entries.live.drain().collect()
             };
-            // Outside the shard lock: interrupting wakes tasks and threads.
-            // (An operation that finished meanwhile keeps its outcome; it
-            // is counted as stopped all the same.)
-            for entry in drained {
-                entry.cell.stop();
+            // Outside the shard lock: interrupting wakes tasks and threads
+            // (and counts the operations as stopped). Finished ones keep
+            // their outcome.
+            for cell in drained {
+                cell.stop();
             }
         }
     }
 
     /// How many operations are pending.
     pub(crate) fn len(&self) -> usize {
-        self.shards
-            .iter()
-            .map(|shard| shard.lock().live.len())
-            .sum()
+        let totals = self.totals();
+        totals.pending
     }
 
     /// Adds up every shard's counters.
     pub(crate) fn totals(&self) -> Totals {
-        let mut totals = Totals {
-            submitted: 0,
-            completed: 0,
-            failed: 0,
-            panicked: 0,
-            cancelled: 0,
-            stopped: 0,
-            pending: 0,
-            timed_out_waits: 0,
-            oldest_pending: None,
-        };
+        let mut totals = Totals::default();
+        let mut oldest: Option<Instant> = None;
         for shard in self.shards.iter() {
-            totals.timed_out_waits += shard.timed_out_waits.load(Ordering::Relaxed);
-            let entries = shard.lock();
-            let counts = entries.counts;
-            totals.submitted += counts.submitted;
-            totals.completed += counts.completed;
-            totals.failed += counts.failed;
-            totals.panicked += counts.panicked;
-            totals.cancelled += counts.cancelled;
-            totals.stopped += counts.stopped;
-            totals.pending += entries.live.len();
-            let oldest = entries
-                .live
-                .iter()
-                .map(|(_, entry)| entry.submitted_at)
-                .min()
-                .map(|nanos| shard.instant(nanos));
-            totals.oldest_pending = match (totals.oldest_pending, oldest) {
-                (Some(a), Some(b)) => Some(a.min(b)),
-                (a, b) => a.or(b),
+            let (submitted, oldest_here) = {
+                let entries = shard.lock();
+                let oldest_here = entries
+                    .live
+                    .iter()
+                    .filter(|(_, cell)| !cell.is_done())
+                    .map(|(_, cell)| cell.submitted_at())
+                    .min();
+                (entries.submitted, oldest_here)
             };
+            let ended = &shard.ended;
+            totals.submitted += submitted;
+            totals.completed += ended.completed.load(Ordering::Relaxed);
+            totals.failed += ended.failed.load(Ordering::Relaxed);
+            totals.panicked += ended.panicked.load(Ordering::Relaxed);
+            totals.cancelled += ended.cancelled.load(Ordering::Relaxed);
+            totals.stopped += ended.stopped.load(Ordering::Relaxed);
+            totals.timed_out_waits += ended.timed_out_waits.load(Ordering::Relaxed);
+            if let Some(nanos) = oldest_here {
+                let since = shard.instant(nanos);
+                oldest = Some(oldest.map_or(since, |oldest| oldest.min(since)));
+            }
         }
+        let ended =
+            totals.completed + totals.failed + totals.panicked + totals.cancelled + totals.stopped;
+        // The counters are read one after the other while operations end:
+        // an operation submitted after its shard was read may already be
+        // counted as ended.
+        totals.pending =
+            usize::try_from(totals.submitted.saturating_sub(ended)).unwrap_or(usize::MAX);
+        totals.oldest_pending = oldest;
         totals
     }
 }
