@@ -69,7 +69,7 @@ fn every_error_message_says_what_happened_and_what_to_do() {
             "the reactor was started in process 10 and this is process 11, a fork: its threads do not exist here; set up crochet in the child after forking",
         ),
         (
-            Error::from(std::io::Error::other("no more threads")),
+            Error::start_failed(std::io::Error::other("no more threads")),
             "failed to start the reactor: no more threads",
         ),
         (

@@ -406,8 +406,11 @@ impl StdError for Failure {
     }
 }
 
-impl From<std::io::Error> for Error {
-    fn from(io: std::io::Error) -> Self {
+impl Error {
+    /// [`Error::StartFailed`] for the IO error that kept a backend from
+    /// starting. (There is no `From<io::Error>`: an unrelated IO error
+    /// must not turn into "failed to start the reactor" by way of `?`.)
+    pub fn start_failed(io: std::io::Error) -> Self {
         Error::StartFailed(Arc::new(io))
     }
 }

@@ -204,7 +204,9 @@ where
 
 fn report_tick<T: TickOutcome>(outcome: Result<T, Panic>, origin: Origin) {
     let failure = match outcome {
-        Ok(output) => output.into_failure().map(|error| error.to_string()),
+        Ok(output) => output
+            .into_failure()
+            .map(|error| crate::report::with_causes(&*error)),
         Err(panic) => Some(format!("panicked: {}", panic.message())),
     };
     if let Some(failure) = failure {

@@ -103,6 +103,24 @@ pub fn reset_failure_hook() {
     *HOOK.write().unwrap_or_else(PoisonError::into_inner) = None;
 }
 
+/// An error's message followed by its causes (`source()` chain), as one
+/// line: `"request failed: connection refused"`. Log lines that showed only
+/// the top message would hide the reason in many wrapped errors.
+pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
+    let mut line = error.to_string();
+    let mut source = error.source();
+    while let Some(cause) = source {
+        let cause_text = cause.to_string();
+        // Wrappers that repeat their cause's message add nothing.
+        if !line.ends_with(&cause_text) {
+            line.push_str(": ");
+            line.push_str(&cause_text);
+        }
+        source = cause.source();
+    }
+    line
+}
+
 /// Reports one unobserved failure through the reactor's hook, else the
 /// process-wide one, or logs it.
 pub(crate) fn unobserved(error: &Error, origin: &Origin, reactor: Option<&Config>) {
@@ -123,7 +141,8 @@ pub(crate) fn unobserved(error: &Error, origin: &Origin, reactor: Option<&Config
             target: "crochet",
             operation = origin.operation(),
             location = %origin.location,
-            "unobserved failure: {error}"
+            "unobserved failure: {}",
+            with_causes(error)
         ),
     });
     if let Err(panic) = reported {
@@ -131,6 +150,40 @@ pub(crate) fn unobserved(error: &Error, origin: &Origin, reactor: Option<&Config
             target: "crochet",
             panic = panic.message(),
             "reporting an unobserved failure panicked (in the hook, or in the error's Display); the panic was contained"
+        );
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Layer(&'static str, Option<Box<Layer>>);
+
+    impl std::fmt::Display for Layer {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str(self.0)
+        }
+    }
+
+    impl std::error::Error for Layer {
+        fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+            self.1.as_deref().map(|layer| layer as _)
+        }
+    }
+
+    #[test]
+    fn with_causes_joins_the_chain_and_skips_repeats() {
+        let refused = Layer("connection refused", None);
+        let connect = Layer(
+            "connect failed: connection refused",
+            Some(Box::new(refused)),
+        );
+        let request = Layer("request failed", Some(Box::new(connect)));
+        assert_eq!(
+            with_causes(&request),
+            "request failed: connect failed: connection refused"
         );
     }
 }

@@ -172,9 +172,12 @@ impl<T> fmt::Display for StashFull<T> {
 impl<T> std::error::Error for StashFull<T> {}
 
 impl<T> From<StashFull<T>> for Error {
-    /// Keeps the error and drops the handed-back result (which does not
-    /// cancel the operation).
+    /// Keeps the error, and cancels the handed-back result: once it is
+    /// dropped here, nobody could ever see its outcome (`?` on a full stash
+    /// takes the operation down with it). Use [`StashFull::into_result`]
+    /// to keep it instead.
     fn from(full: StashFull<T>) -> Self {
+        full.result.cancel();
         Error::StashFull {
             capacity: full.capacity,
         }

@@ -250,6 +250,7 @@ impl<T> EventualStream<T> {
                 Some(deadline) => {
                     let now = Instant::now();
                     if now >= deadline {
+                        self.producer.cell().note_timed_out_wait();
                         return Err(Error::Timeout {
                             after: timeout,
                             cancelled: false,

@@ -55,7 +55,7 @@ impl ReactorThreads {
     ) -> Result<(), Error> {
         let name = name.into();
         if name.contains('\0') {
-            return Err(Error::from(std::io::Error::new(
+            return Err(Error::start_failed(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("thread name {name:?} contains a NUL byte"),
             )));
@@ -72,7 +72,7 @@ impl ReactorThreads {
                 context::mark_reactor_thread();
                 body();
             })
-            .map_err(Error::from)?;
+            .map_err(Error::start_failed)?;
         self.handles.push(handle);
         Ok(())
     }

@@ -295,9 +295,9 @@ impl Backend for Builder {
             )),
             Ok(Err(error)) => {
                 let _ = threads.join(Duration::from_secs(1));
-                Err(Error::from(error))
+                Err(Error::start_failed(error))
             }
-            Err(_) => Err(Error::from(std::io::Error::other(
+            Err(_) => Err(Error::start_failed(std::io::Error::other(
                 "the tokio reactor thread exited while starting",
             ))),
         }

@@ -178,6 +178,23 @@ pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
         .into();
     assert_eq!(error.kind(), ErrorKind::StashFull);
     drop(crochet_core::retrieve_result::<i32>(third).expect("retrieve"));
+
+    // `?` on a full stash (the second entry and this one): the result is
+    // dropped, and with nobody left to see it, the operation is cancelled
+    // rather than left running.
+    let _full = running
+        .run_in_reactor(|| async { 5 })
+        .stash()
+        .expect("stash");
+    let dropped = crate::support::Flag::new();
+    let guard = dropped.on_drop();
+    let (_gate, pending) = crate::support::gated(&running, guard);
+    let error: Error = pending.stash().expect_err("full").into();
+    assert_eq!(error.kind(), ErrorKind::StashFull);
+    assert!(
+        dropped.wait(PROMPTLY),
+        "the unstashable operation was left running"
+    );
 }
 
 /// S5: entries not retrieved within the time-to-live are dropped with a

@@ -53,6 +53,11 @@ pub fn stream_timeout_loses_no_item(fixture: &'static dyn Fixture) {
         items.next_timeout(Duration::ZERO).map_err(|e| e.kind()),
         Err(ErrorKind::Timeout)
     );
+    assert_eq!(
+        running.stats().timed_out_waits,
+        2,
+        "timed-out reads are counted"
+    );
     gate.open();
     assert_eq!(
         items.next_timeout(PROMPTLY).expect("the item"),
