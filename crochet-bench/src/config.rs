@@ -143,6 +143,10 @@ pub(crate) struct Settings {
     /// is parked by then.
     pub(crate) cancel_settle: Duration,
     pub(crate) stash_window: Duration,
+    /// Items through the untimed stream before each timed one.
+    pub(crate) stream_warmup: u64,
+    /// Items through each timed stream.
+    pub(crate) stream_items: u64,
     pub(crate) python_calls: usize,
     pub(crate) python_seconds: f64,
     pub(crate) python_repeats: usize,
@@ -165,6 +169,8 @@ impl Settings {
                 cancel_iterations: 200,
                 cancel_settle: Duration::from_micros(300),
                 stash_window: Duration::from_millis(250),
+                stream_warmup: 10_000,
+                stream_items: 200_000,
                 python_calls: 1_000,
                 python_seconds: 0.25,
                 python_repeats: 1,
@@ -184,6 +190,8 @@ impl Settings {
                 cancel_iterations: 1_000,
                 cancel_settle: Duration::from_micros(300),
                 stash_window: Duration::from_secs(1),
+                stream_warmup: 50_000,
+                stream_items: 500_000,
                 python_calls: 5_000,
                 python_seconds: 1.0,
                 python_repeats: 5,

@@ -10,12 +10,15 @@
 //! 2. throughput from 1, 4 and 32 submitting threads;
 //! 3. memory per pending result, with 100,000 pending, and after cancel;
 //! 4. cancel latency, from `cancel()` to the blocked waiter waking;
-//! 5. stash-and-retrieve pairs per second from 8 threads.
+//! 5. stash-and-retrieve pairs per second from 8 threads;
+//! 6. stream throughput: items per second from a stream on the reactor to
+//!    one blocking thread (crochet's `EventualStream` against a
+//!    hand-written `async_channel` bridge of the same capacity).
 //!
 //! Latency is measured with the whole process pinned to one CPU (what the
 //! figures are judged on: a cross-CPU wake-up costs tens of microseconds
 //! on small VMs) and unpinned; throughput unpinned (and pinned, for
-//! reference). Tables go to stdout, `results.json` and `throughput.svg` to
+//! reference); stream throughput likewise. Tables go to stdout, `results.json` and `throughput.svg` to
 //! `target/crochet-bench/`.
 //!
 //! ```text
@@ -42,8 +45,10 @@ use affinity::{Affinity, Mode};
 use config::{Backend, Command, PENDING, STASH_THREADS, Settings, THREAD_COUNTS};
 use python::Python;
 use results::{FLOOR, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
-use subjects::{Crochet, Floor, Gate, Pending, RawAsyncStd, RawSmol, RawTokio, RoundTrip};
-use workloads::{cancel, latency, memory, stash, throughput};
+use subjects::{
+    Crochet, Floor, Gate, Pending, RawAsyncStd, RawSmol, RawTokio, RoundTrip, StreamBridge,
+};
+use workloads::{cancel, latency, memory, stash, stream, throughput};
 
 fn main() -> ExitCode {
     let command = match config::parse(std::env::args().skip(1)) {
@@ -131,7 +136,7 @@ fn run(settings: &Settings) -> Result<(), String> {
     }
 
     let ratios = Ratios::of(&record, &settings.backends);
-    report::print(&record, &ratios, &settings.backends, affinity.pinned_cpu());
+    report::print(&record, &ratios, settings, affinity.pinned_cpu());
 
     let json = results::to_json(
         &record,
@@ -252,7 +257,7 @@ fn bench_backend(
 }
 
 /// crochet and its raw baseline on one backend, side by side.
-fn bench_pair<R: RoundTrip + Pending>(
+fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
     backend: Backend,
     crochet: &Crochet,
     raw: &R,
@@ -295,6 +300,10 @@ fn bench_pair<R: RoundTrip + Pending>(
                     settings.cancel_settle,
                 );
                 record.push_cancel(mode, id, run);
+            });
+            for_both!(crochet_first, pair.0, pair.1, |id, subject| {
+                let rate = stream::run(subject, settings.stream_warmup, settings.stream_items);
+                record.push_stream(mode, id, rate);
             });
         }
     }

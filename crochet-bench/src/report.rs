@@ -1,14 +1,24 @@
 //! The tables printed at the end of a run.
 
 use crate::affinity::Mode;
-use crate::config::{Backend, PENDING, STASH_THREADS, THREAD_COUNTS};
+use crate::config::{Backend, PENDING, STASH_THREADS, Settings, THREAD_COUNTS};
 use crate::results::{FLOOR, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
+use crate::subjects::STREAM_BUFFER;
 
 /// Prints every workload's table.
-pub(crate) fn print(record: &Record, ratios: &Ratios, backends: &[Backend], pinned_cpu: usize) {
+pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinned_cpu: usize) {
+    let backends = &settings.backends[..];
     let reference = ratios.python_reference.map(Backend::crochet_id);
+    // Python's ratios say how many times crochet beats it.
     let python_vs = |ratio: Option<f64>| match &reference {
-        Some(reference) => format!("{} {reference}", times(ratio)),
+        Some(reference) => format!("{reference} {} faster", times(ratio)),
+        None => String::new(),
+    };
+    // What the Python row's ratio is, under the tables that have one.
+    let python_note = |what: &str| match &reference {
+        Some(reference) => format!(
+            "\n  {PYTHON}'s \"compared\": {what}, i.e. how many times {reference} beats Python (higher is better)"
+        ),
         None => String::new(),
     };
     let mode_label = |mode: Mode| match mode {
@@ -69,8 +79,18 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, backends: &[Backend], pinn
                 compared,
             ]);
         }
+        let (compared, note) = match mode {
+            Mode::Pinned => (
+                "crochet's median ÷ raw's, and ÷ the floor's",
+                python_note(&format!(
+                    "Python's median latency ÷ {}'s",
+                    reference.as_deref().unwrap_or("crochet")
+                )),
+            ),
+            Mode::Unpinned => ("crochet's median ÷ raw's", String::new()),
+        };
         table.print(&format!(
-            "Round-trip latency, {}: one thread, run_in_reactor(|| async {{}}).wait()",
+            "Round-trip latency, {}: one thread, run_in_reactor(|| async {{}}).wait(); compared: {compared}{note}",
             mode_label(mode)
         ));
     }
@@ -112,8 +132,19 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, backends: &[Backend], pinn
             };
             table.row([id, rate(rates[0]), rate(rates[1]), rate(rates[2]), compared]);
         }
+        let note = match mode {
+            Mode::Unpinned => python_note(&format!(
+                "at 32 threads, {reference}'s calls/s ÷ Python's = Python's time per call ÷ {reference}'s",
+                reference = reference.as_deref().unwrap_or("crochet")
+            )),
+            Mode::Pinned => String::new(),
+        };
+        let compared = match mode {
+            Mode::Unpinned => "; compared at 32: crochet's calls/s ÷ raw's",
+            Mode::Pinned => "",
+        };
         table.print(&format!(
-            "Throughput, {}: calls/s from all submitting threads",
+            "Throughput, {}: calls/s from all submitting threads{compared}{note}",
             mode_label(mode)
         ));
     }
@@ -192,6 +223,33 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, backends: &[Backend], pinn
     table.print(&format!(
         "Stash: {STASH_THREADS} threads, unpinned, each stashing and retrieving one result"
     ));
+
+    for mode in [Mode::Unpinned, Mode::Pinned] {
+        let mut table = Table::new(["implementation", "items/s", "compared"]);
+        for &backend in backends {
+            let ratio = match mode {
+                Mode::Unpinned => &ratios.stream_vs_raw,
+                Mode::Pinned => &ratios.stream_pinned_vs_raw,
+            };
+            let compared = format!(
+                "{} {}",
+                times(ratio.get(&backend).copied().flatten()),
+                backend.raw_id()
+            );
+            for (id, compared) in [
+                (backend.crochet_id(), compared),
+                (backend.raw_id(), String::new()),
+            ] {
+                table.row([id.clone(), rate(record.stream_rate(mode, &id)), compared]);
+            }
+        }
+        table.print(&format!(
+            "Stream, {}: items/s through one stream of {} items read to its end by one blocking thread, buffer {STREAM_BUFFER}; \
+             raw: a task sending into async_channel::bounded({STREAM_BUFFER}), read with recv_blocking(); compared: crochet ÷ raw",
+            mode_label(mode),
+            settings.stream_items,
+        ));
+    }
 
     match &record.python {
         PythonStatus::Measured(versions) => println!("\nPython crochet: {versions}"),

@@ -33,6 +33,8 @@ pub(crate) struct Record {
     pub(crate) throughput: BTreeMap<(Mode, String, usize), Vec<f64>>,
     pub(crate) memory: BTreeMap<String, Vec<MemoryRun>>,
     pub(crate) stash: BTreeMap<String, Vec<f64>>,
+    /// Items per second through one stream.
+    pub(crate) stream: BTreeMap<(Mode, String), Vec<f64>>,
     pub(crate) python: PythonStatus,
     /// Measurements that failed, and why.
     pub(crate) failures: Vec<String>,
@@ -46,6 +48,7 @@ impl Record {
             throughput: BTreeMap::new(),
             memory: BTreeMap::new(),
             stash: BTreeMap::new(),
+            stream: BTreeMap::new(),
             python: PythonStatus::Skipped,
             failures: Vec::new(),
         }
@@ -68,6 +71,13 @@ impl Record {
     pub(crate) fn push_throughput(&mut self, mode: Mode, id: &str, threads: usize, rate: f64) {
         let key = (mode, id.to_owned(), threads);
         self.throughput.entry(key).or_default().push(rate);
+    }
+
+    pub(crate) fn push_stream(&mut self, mode: Mode, id: &str, rate: f64) {
+        self.stream
+            .entry((mode, id.to_owned()))
+            .or_default()
+            .push(rate);
     }
 
     /// The median over repeats of each run's median latency.
@@ -106,6 +116,11 @@ impl Record {
         median_of(self.memory.get(id), MemoryRun::retained_kib)
     }
 
+    /// Stream items per second.
+    pub(crate) fn stream_rate(&self, mode: Mode, id: &str) -> Option<f64> {
+        median_of(self.stream.get(&(mode, id.to_owned())), |rate| *rate)
+    }
+
     /// Stash-and-retrieve pairs per second.
     pub(crate) fn stash_rate(&self, id: &str) -> Option<f64> {
         median_of(self.stash.get(id), |rate| *rate)
@@ -126,8 +141,10 @@ fn median_of<T>(runs: Option<&Vec<T>>, value: impl Fn(&T) -> f64) -> Option<f64>
     median(&runs?.iter().map(value).collect::<Vec<_>>())
 }
 
-/// crochet ÷ baseline (Python ÷ crochet for Python), as the JSON reports
-/// them.
+/// crochet ÷ baseline, as the JSON reports them; for Python, how many times
+/// crochet (on [`Ratios::python_reference`]) beats it, higher being better:
+/// Python's latency ÷ crochet's, and Python's time per call ÷ crochet's
+/// (crochet's calls/s ÷ Python's).
 pub(crate) struct Ratios {
     pub(crate) latency_vs_raw: BTreeMap<Backend, Option<f64>>,
     pub(crate) latency_vs_floor: BTreeMap<Backend, Option<f64>>,
@@ -136,8 +153,15 @@ pub(crate) struct Ratios {
     pub(crate) memory_vs_raw: BTreeMap<Backend, Option<f64>>,
     pub(crate) cancel_vs_raw: BTreeMap<Backend, Option<f64>>,
     pub(crate) stash_vs_map: BTreeMap<Backend, Option<f64>>,
+    /// Items per second, crochet ÷ raw bridge, unpinned (what it is judged
+    /// on) and pinned.
+    pub(crate) stream_vs_raw: BTreeMap<Backend, Option<f64>>,
+    pub(crate) stream_pinned_vs_raw: BTreeMap<Backend, Option<f64>>,
     pub(crate) python_reference: Option<Backend>,
+    /// Python's median latency ÷ crochet's, pinned.
     pub(crate) python_latency: Option<f64>,
+    /// crochet's calls/s ÷ Python's at 32 threads, unpinned: Python's time
+    /// per call ÷ crochet's.
     pub(crate) python_throughput32: Option<f64>,
 }
 
@@ -202,14 +226,28 @@ impl Ratios {
             stash_vs_map: per_backend(&|b| {
                 ratio(record.stash_rate(&crochet(b)), record.stash_rate(MAP_STASH))
             }),
+            stream_vs_raw: per_backend(&|b| {
+                ratio(
+                    record.stream_rate(Mode::Unpinned, &crochet(b)),
+                    record.stream_rate(Mode::Unpinned, &raw(b)),
+                )
+            }),
+            stream_pinned_vs_raw: per_backend(&|b| {
+                ratio(
+                    record.stream_rate(Mode::Pinned, &crochet(b)),
+                    record.stream_rate(Mode::Pinned, &raw(b)),
+                )
+            }),
             python_reference,
             python_latency: ratio(
                 record.latency_median(Mode::Pinned, PYTHON),
                 record.latency_median(Mode::Pinned, reference),
             ),
+            // Throughputs are calls/s, so crochet's over Python's: the same
+            // way round as the latency ratio (Python's cost ÷ crochet's).
             python_throughput32: ratio(
-                record.throughput(Mode::Unpinned, PYTHON, 32),
                 record.throughput(Mode::Unpinned, reference, 32),
+                record.throughput(Mode::Unpinned, PYTHON, 32),
             ),
         }
     }
@@ -242,6 +280,8 @@ impl Ratios {
             "throughput4_vs_raw": throughput(4),
             "cancel_latency_vs_raw": by_backend(&self.cancel_vs_raw),
             "stash_vs_mutex_hashmap": by_backend(&self.stash_vs_map),
+            "stream_vs_raw": by_backend(&self.stream_vs_raw),
+            "stream_pinned_vs_raw": by_backend(&self.stream_pinned_vs_raw),
         })
     }
 }
@@ -294,10 +334,20 @@ pub(crate) fn to_json(
                 "runs": runs,
             });
         }
+        let stream: Map<_, _> = record
+            .stream
+            .iter()
+            .filter(|((m, _), _)| *m == mode)
+            .map(|((_, id), runs)| {
+                let value = json!({ "items_per_s": median(runs), "runs": runs });
+                (id.clone(), value)
+            })
+            .collect();
         let mut figures = json!({
             "round_trip_latency": latencies,
             "cancel_latency": cancels,
             "throughput": throughput,
+            "stream": stream,
         });
         if mode == Mode::Unpinned {
             figures["memory"] = record
@@ -354,6 +404,8 @@ pub(crate) fn to_json(
             "cancel_iterations": settings.cancel_iterations,
             "pending": crate::config::PENDING,
             "stash_threads": crate::config::STASH_THREADS,
+            "stream_items": settings.stream_items,
+            "stream_buffer": crate::subjects::STREAM_BUFFER,
         },
     })
 }

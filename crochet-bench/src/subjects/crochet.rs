@@ -1,12 +1,13 @@
 //! crochet itself, on one backend.
 
+use std::hint::black_box;
 use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use crochet::{EventualResult, Reactor};
 
-use super::{Gate, Pending, RoundTrip};
+use super::{Gate, Pending, RoundTrip, StreamBridge};
 use crate::config::Backend;
 
 /// A crochet reactor of its own (not the global one) on one backend,
@@ -90,5 +91,21 @@ impl Pending for Crochet {
             );
             thread::sleep(Duration::from_millis(1));
         }
+    }
+}
+
+impl StreamBridge for Crochet {
+    /// `stream_in_reactor` with its default buffer, read through the
+    /// `Iterator` impl.
+    fn drain(&self, items: u64) -> u64 {
+        let stream = self
+            .reactor
+            .stream_in_reactor(move || futures_lite::stream::iter(0..items));
+        let mut read = 0;
+        for item in stream {
+            black_box(item.expect("a crochet stream failed"));
+            read += 1;
+        }
+        read
     }
 }

@@ -2,7 +2,9 @@
 //! hand on each runtime, and the std-thread floor.
 //!
 //! Every subject runs the same empty async block (`async {}`) per round
-//! trip, and, for the pending workloads, the same [`Gate`] future.
+//! trip, and, for the pending workloads, the same [`Gate`] future; for the
+//! stream workload, crochet and the raw runtimes carry the same items
+//! through a buffer of the same size ([`STREAM_BUFFER`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -26,6 +28,54 @@ pub(crate) use self::raw_tokio::RawTokio;
 /// reactor and blocks the calling thread until it has run.
 pub(crate) trait RoundTrip: Sync {
     fn round_trip(&self);
+}
+
+/// How many items a stream bridge holds before its producer waits:
+/// crochet's default stream buffer, and so the capacity of the raw
+/// bridges' channel too.
+pub(crate) const STREAM_BUFFER: usize = ::crochet::DEFAULT_STREAM_BUFFER;
+
+/// Runs a stream of `0..items` on a reactor and reads it to its end from
+/// the calling (blocking) thread.
+pub(crate) trait StreamBridge: Sync {
+    /// The number of items read, which is `items` unless something broke.
+    fn drain(&self, items: u64) -> u64;
+}
+
+/// The hand-written bridge of a stream into a thread, shared by the raw
+/// runtimes: the channel, the task's body, and the reading thread's loop.
+/// Each runtime only spawns [`send_range`] its own way.
+pub(crate) mod bridge {
+    use std::hint::black_box;
+
+    use async_channel::{Receiver, Sender};
+
+    use super::STREAM_BUFFER;
+
+    /// A channel of crochet's buffer size.
+    pub(crate) fn channel() -> (Sender<u64>, Receiver<u64>) {
+        async_channel::bounded(STREAM_BUFFER)
+    }
+
+    /// The spawned task: sends `0..items`, waiting for room, then closes
+    /// the channel by dropping its sender.
+    pub(crate) async fn send_range(tx: Sender<u64>, items: u64) {
+        for item in 0..items {
+            if tx.send(item).await.is_err() {
+                break;
+            }
+        }
+    }
+
+    /// The blocking thread: reads until the channel is closed and empty.
+    pub(crate) fn drain(rx: &Receiver<u64>) -> u64 {
+        let mut read = 0;
+        while let Ok(item) = rx.recv_blocking() {
+            black_box(item);
+            read += 1;
+        }
+        read
+    }
 }
 
 /// Submits operations that stay pending until cancelled, cancels them, and

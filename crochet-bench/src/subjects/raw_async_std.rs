@@ -7,12 +7,15 @@
 //! pinned (3.0 µs against 2.1 µs) for the same work, which would flatter
 //! crochet. Why that oneshot: `async_std::channel::bounded(1)` measured
 //! 3.8 µs; see `raw_smol`.
+//!
+//! Its stream bridge: a task spawned with `async_std::task::spawn` sending
+//! into an `async_channel`, read with `recv_blocking` (see [`bridge`]).
 
 use async_std::task::{self, JoinHandle};
 use futures_channel::oneshot;
 use futures_lite::future;
 
-use super::{Gate, Pending, RoundTrip};
+use super::{Gate, Pending, RoundTrip, StreamBridge, bridge};
 
 /// async-std's global executor; nothing to start or stop.
 pub(crate) struct RawAsyncStd;
@@ -67,5 +70,14 @@ impl Pending for RawAsyncStd {
         for rx in receivers {
             assert!(future::block_on(rx).is_err(), "a cancelled task replied");
         }
+    }
+}
+
+impl StreamBridge for RawAsyncStd {
+    fn drain(&self, items: u64) -> u64 {
+        let (tx, rx) = bridge::channel();
+        // Dropping the handle detaches the task.
+        drop(task::spawn(bridge::send_range(tx, items)));
+        bridge::drain(&rx)
     }
 }

@@ -10,6 +10,9 @@
 //! took 4.8 µs instead of 1.9 µs pinned, and each pending one held a whole
 //! channel (some 600 bytes more): that would flatter crochet. Blocking on
 //! the `Task` itself measured the same as this oneshot.
+//!
+//! Its stream bridge: a task spawned on that executor sending into an
+//! `async_channel`, read with `recv_blocking` (see [`bridge`]).
 
 use std::io;
 use std::sync::Arc;
@@ -19,7 +22,7 @@ use async_executor::{Executor, Task};
 use futures_channel::oneshot;
 use futures_lite::future;
 
-use super::{Gate, Pending, RoundTrip};
+use super::{Gate, Pending, RoundTrip, StreamBridge, bridge};
 
 pub(crate) struct RawSmol {
     executor: Arc<Executor<'static>>,
@@ -112,5 +115,13 @@ impl Pending for RawSmol {
         for rx in receivers {
             assert!(future::block_on(rx).is_err(), "a cancelled task replied");
         }
+    }
+}
+
+impl StreamBridge for RawSmol {
+    fn drain(&self, items: u64) -> u64 {
+        let (tx, rx) = bridge::channel();
+        self.executor.spawn(bridge::send_range(tx, items)).detach();
+        bridge::drain(&rx)
     }
 }

@@ -1,6 +1,8 @@
 //! The round trip written by hand on tokio: a `current_thread` runtime
 //! driven by a thread of its own, `Handle::spawn`, and a
-//! `tokio::sync::oneshot` whose receiver the caller blocks on.
+//! `tokio::sync::oneshot` whose receiver the caller blocks on. Its stream
+//! bridge: a task spawned there sending into an `async_channel`, read with
+//! `recv_blocking` (see [`bridge`]).
 
 use std::io;
 use std::sync::mpsc;
@@ -9,7 +11,7 @@ use std::thread::{self, JoinHandle};
 use tokio::runtime::{self, Handle};
 use tokio::sync::oneshot;
 
-use super::{Gate, Pending, RoundTrip};
+use super::{Gate, Pending, RoundTrip, StreamBridge, bridge};
 
 pub(crate) struct RawTokio {
     handle: Handle,
@@ -118,5 +120,13 @@ impl Pending for RawTokio {
         for rx in receivers {
             assert!(rx.blocking_recv().is_err(), "an aborted task replied");
         }
+    }
+}
+
+impl StreamBridge for RawTokio {
+    fn drain(&self, items: u64) -> u64 {
+        let (tx, rx) = bridge::channel();
+        drop(self.handle.spawn(bridge::send_range(tx, items)));
+        bridge::drain(&rx)
     }
 }

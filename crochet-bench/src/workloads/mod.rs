@@ -5,4 +5,5 @@ pub(crate) mod cancel;
 pub(crate) mod latency;
 pub(crate) mod memory;
 pub(crate) mod stash;
+pub(crate) mod stream;
 pub(crate) mod throughput;
