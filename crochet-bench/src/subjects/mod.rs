@@ -44,7 +44,7 @@ pub(crate) trait StreamBridge: Sync {
 
 /// The hand-written bridge of a stream into a thread, shared by the raw
 /// runtimes: the channel, the task's body, and the reading thread's loop.
-/// Each runtime only spawns [`send_range`] its own way.
+/// Each runtime only spawns [`send_range`](bridge::send_range) its own way.
 pub(crate) mod bridge {
     use std::hint::black_box;
 
