@@ -7,3 +7,4 @@ pub(crate) mod memory;
 pub(crate) mod stash;
 pub(crate) mod stream;
 pub(crate) mod throughput;
+pub(crate) mod window;

@@ -9,9 +9,8 @@
 
 use std::any::Any;
 use std::collections::HashMap;
-use std::sync::{Barrier, Mutex, OnceLock, PoisonError};
-use std::thread;
-use std::time::{Duration, Instant};
+use std::sync::{Mutex, PoisonError};
+use std::time::Duration;
 
 use crochet::{EventualResult, Reactor};
 
@@ -59,36 +58,14 @@ pub(crate) fn run(
     warmup: Duration,
     window: Duration,
 ) -> f64 {
-    let barrier = Barrier::new(threads + 1);
-    let schedule: OnceLock<(Instant, Instant)> = OnceLock::new();
-    let total: u64 = thread::scope(|scope| {
-        let workers: Vec<_> = (0..threads)
-            .map(|index| {
-                let mut result = reactor.run_in_reactor(move || async move { index as u64 });
-                let (barrier, schedule) = (&barrier, &schedule);
-                scope.spawn(move || {
-                    barrier.wait();
-                    let (counting_from, until) = *schedule.get().expect("set before the barrier");
-                    while Instant::now() < counting_from {
-                        result = stash.round(result);
-                    }
-                    let mut rounds = 0_u64;
-                    while Instant::now() < until {
-                        result = stash.round(result);
-                        rounds += 1;
-                    }
-                    assert_eq!(result.wait().ok(), Some(index as u64));
-                    rounds
-                })
-            })
-            .collect();
-        let counting_from = Instant::now() + warmup;
-        let _ = schedule.set((counting_from, counting_from + window));
-        barrier.wait();
-        workers
-            .into_iter()
-            .map(|worker| worker.join().expect("a stash thread panicked"))
-            .sum()
-    });
-    total as f64 / window.as_secs_f64()
+    super::window::per_second(threads, warmup, window, |index, window| {
+        let mut result = Some(reactor.run_in_reactor(move || async move { index as u64 }));
+        let rounds = window.run(|| {
+            let taken = result.take().expect("put back after each round");
+            result = Some(stash.round(taken));
+        });
+        let result = result.expect("put back after each round");
+        assert_eq!(result.wait().ok(), Some(index as u64));
+        rounds
+    })
 }
