@@ -15,6 +15,7 @@
 use std::cell::Cell;
 use std::sync::OnceLock;
 
+use crate::error::Error;
 use crate::spawner::Spawner;
 
 thread_local! {
@@ -90,6 +91,17 @@ impl Drop for ReactorGuard {
 /// runtime's own driver thread.
 pub fn mark_driver_thread() {
     DROVE_TASKS.with(|drove| drove.set(true));
+}
+
+/// [`Error::WaitInReactor`] on a reactor thread, where a blocking wait would
+/// block the reactor: every blocking wait checks this first.
+pub(crate) fn refuse_blocking() -> Result<(), Error> {
+    if is_reactor_thread() {
+        return Err(Error::WaitInReactor {
+            thread: thread_label(),
+        });
+    }
+    Ok(())
 }
 
 /// A name for the calling thread, for error messages.

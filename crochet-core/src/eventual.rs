@@ -109,6 +109,17 @@ impl<T> EventualResult<T> {
         &self.cell
     }
 
+    /// [`EventualResult::wait_timeout`] for a caller that has already
+    /// checked it is not on a reactor thread.
+    pub(crate) fn wait_timeout_checked(&self, timeout: Duration) -> Result<T, Error> {
+        park_for(
+            &self.cell,
+            completion::deadline_after(timeout),
+            timeout,
+            completion::take,
+        )
+    }
+
     fn wait_inner(&self, deadline: Option<Instant>, timeout: Duration) -> Result<T, Error> {
         blocking_wait(&self.cell, deadline, timeout, completion::take)
     }
@@ -186,22 +197,23 @@ impl<T: Send + 'static> EventualResult<T> {
 
 /// The blocking wait shared by both handle types: refuse on reactor
 /// threads, then park until the deadline.
-pub(crate) fn refuse_in_reactor() -> Result<(), Error> {
-    if context::is_reactor_thread() {
-        return Err(Error::WaitInReactor {
-            thread: context::thread_label(),
-        });
-    }
-    Ok(())
-}
-
 pub(crate) fn blocking_wait<T>(
     cell: &Completion<T>,
     deadline: Option<Instant>,
     timeout: Duration,
     extract: completion::Extract<T>,
 ) -> Result<T, Error> {
-    refuse_in_reactor()?;
+    context::refuse_blocking()?;
+    park_for(cell, deadline, timeout, extract)
+}
+
+/// The wait itself, for callers that already refused reactor threads.
+fn park_for<T>(
+    cell: &Completion<T>,
+    deadline: Option<Instant>,
+    timeout: Duration,
+    extract: completion::Extract<T>,
+) -> Result<T, Error> {
     cell.wait_until(deadline, extract).unwrap_or_else(|| {
         cell.note_timed_out_wait();
         Err(Error::Timeout {

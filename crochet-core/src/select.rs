@@ -7,8 +7,9 @@
 use std::time::{Duration, Instant};
 
 use crate::completion::{self, Status};
+use crate::context;
 use crate::error::Error;
-use crate::eventual::{EventualResult, refuse_in_reactor};
+use crate::eventual::EventualResult;
 use crate::sync;
 
 /// Blocks until one of `results` is decided, for at most `timeout`, and
@@ -46,7 +47,7 @@ pub fn wait_any<T>(
     results: &[EventualResult<T>],
     timeout: Duration,
 ) -> Result<(usize, Result<T, Error>), Error> {
-    refuse_in_reactor()?;
+    context::refuse_blocking()?;
     let deadline = completion::deadline_after(timeout);
     loop {
         let mut candidates = 0;
@@ -108,7 +109,7 @@ pub fn wait_all<T>(
     results: &[EventualResult<T>],
     timeout: Duration,
 ) -> Result<Vec<Result<T, Error>>, Error> {
-    refuse_in_reactor()?;
+    context::refuse_blocking()?;
     let deadline = completion::deadline_after(timeout);
     if !park_until(results, deadline, || all_decided(results)) {
         return Err(timeout_error(results, timeout));

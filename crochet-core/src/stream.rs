@@ -220,11 +220,7 @@ impl<T> EventualStream<T> {
         if self.done {
             return Ok(None);
         }
-        if context::is_reactor_thread() {
-            return Err(Error::WaitInReactor {
-                thread: context::thread_label(),
-            });
-        }
+        context::refuse_blocking()?;
         let mut state = self.shared.lock();
         loop {
             if let Some(item) = state.buffer.pop_front() {

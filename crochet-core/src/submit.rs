@@ -169,7 +169,7 @@ impl Reactor {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
-        refuse_in_reactor()?;
+        context::refuse_blocking()?;
         wait_or_cancel(
             &self.submit::<Plain, _, _, _>(f, Origin::of::<F>()),
             timeout,
@@ -194,7 +194,7 @@ impl Reactor {
         T: Send + 'static,
         E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
     {
-        refuse_in_reactor()?;
+        context::refuse_blocking()?;
         let result = self.submit::<Fallible, _, _, _>(f, Origin::of::<F>());
         wait_or_cancel(&result, timeout)
     }
@@ -222,19 +222,11 @@ impl Reactor {
     }
 }
 
-fn refuse_in_reactor() -> Result<(), Error> {
-    if context::is_reactor_thread() {
-        return Err(Error::WaitInReactor {
-            thread: context::thread_label(),
-        });
-    }
-    Ok(())
-}
-
 /// `wait_for`'s wait: on timeout, cancel; a value that won the race against
 /// the cancel is still returned.
 fn wait_or_cancel<T>(result: &EventualResult<T>, timeout: Duration) -> Result<T, Error> {
-    match result.wait_timeout(timeout) {
+    // The caller refused reactor threads before submitting anything.
+    match result.wait_timeout_checked(timeout) {
         Err(Error::Timeout { after, .. }) => {
             result.cancel();
             match result.try_result() {
