@@ -35,7 +35,7 @@ static HINTS: [OnceLock<Hint>; HINT_SLOTS] = [const { OnceLock::new() }; HINT_SL
 ///
 /// Backends call this on every thread that drives their runtime, so that a
 /// blocking wait there fails with
-/// [`Error::WaitInReactor`](crate::Error::WaitInReactor).
+/// [`Error::WaitInReactor`].
 pub fn mark_reactor_thread() {
     OWNED.with(|owned| owned.set(true));
 }
