@@ -61,6 +61,10 @@ impl Fixture for AsyncStdFixture {
         drop(async_std::task::spawn(async move { body() }));
     }
 
+    fn spawn_blocking_raw(&self, body: Box<dyn FnOnce() + Send>) {
+        drop(async_std::task::spawn_blocking(body));
+    }
+
     fn runtime_context_probe(&self) -> BoxFuture<u32> {
         Box::pin(async_std::task::spawn(async { 42 }))
     }

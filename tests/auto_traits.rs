@@ -47,3 +47,29 @@ fn errors_are_std_errors_that_cross_threads() {
     send::<ErrorKind>();
     sync::<ErrorKind>();
 }
+
+/// `Probe::<T>::is_send()` is the inherent method (true) when `T: Send`,
+/// else the trait's (false): a runtime answer to a compile-time question.
+struct Probe<T>(std::marker::PhantomData<T>);
+
+impl<T: Send> Probe<T> {
+    fn is_send(&self) -> bool {
+        true
+    }
+}
+
+trait NotSend {
+    fn is_send(&self) -> bool {
+        false
+    }
+}
+
+impl<T> NotSend for Probe<T> {}
+
+#[test]
+fn a_reactor_guard_stays_on_its_thread() {
+    // Its `Drop` unmarks the thread it marked: on another thread it would
+    // unmark the wrong one.
+    assert!(!Probe::<crochet_core::context::ReactorGuard>(std::marker::PhantomData).is_send());
+    assert!(Probe::<Reactor>(std::marker::PhantomData).is_send());
+}

@@ -87,7 +87,7 @@ fn every_error_message_says_what_happened_and_what_to_do() {
         ),
         (
             Error::StashNotFound { id: id() },
-            "no stashed result with id 0123456789abcdef0123456789abcdef: it was already retrieved, it expired, or it never existed",
+            "no stashed result with id 01234567…: it was already retrieved, it expired, or it never existed",
         ),
         (
             Error::StashMalformedId { len: 3 },
@@ -99,7 +99,7 @@ fn every_error_message_says_what_happened_and_what_to_do() {
                 expected: "alloc::string::String",
                 found: "u32",
             },
-            "stashed result 0123456789abcdef0123456789abcdef holds u32, not alloc::string::String; it stays stashed",
+            "stashed result 01234567… holds u32, not alloc::string::String; it stays stashed",
         ),
         (
             Error::StashFull { capacity: 2 },

@@ -33,6 +33,24 @@ const STARTING_PAGE: &str = "Starting download, refresh to track progress.";
 const IN_PROGRESS_PAGE: &str = "Download in progress...";
 
 #[test]
+fn tour_runs_every_step_and_its_cancel_drops_the_future() {
+    let output = run_to_end("tour", &[]);
+    assert!(output.status.success(), "{output:?}");
+    assert!(output.stdout.contains("all steps done"), "{output:?}");
+    let cancel = output
+        .stdout
+        .lines()
+        .find(|line| line.contains("cancel()"))
+        .unwrap_or_default();
+    // What a newcomer should learn there: the cancelled future is gone by
+    // the time the waiter hears `Cancelled`.
+    assert!(
+        cancel.contains("cancelled") && cancel.contains("future dropped: true ("),
+        "{cancel}"
+    );
+}
+
+#[test]
 fn download_prints_the_page_of_its_own_loopback_server() {
     let output = run_to_end("download", &[]);
     assert!(output.status.success(), "{output:?}");

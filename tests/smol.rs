@@ -74,6 +74,12 @@ impl Fixture for SmolFixture {
         executor.spawn(async move { body() }).detach();
     }
 
+    fn spawn_blocking_raw(&self, body: Box<dyn FnOnce() + Send>) {
+        // smol's blocking pool is the `blocking` crate's, which crochet does
+        // not depend on: a plain thread stands for it.
+        std::thread::spawn(body);
+    }
+
     fn runtime_context_probe(&self) -> BoxFuture<u32> {
         let executor = crochet::smol::current_executor().expect("on a reactor thread");
         let task = executor.spawn(async { 42 });

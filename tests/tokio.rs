@@ -6,15 +6,23 @@ use std::time::Duration;
 
 use crochet::Reactor;
 use crochet::tokio::Tokio;
-use crochet_conformance::{BoxFuture, Fixture, Owner, attach_from_app_thread};
+use crochet_conformance::{BoxFuture, Fixture, Owner, RawTaskWait, attach_from_app_thread};
 use tokio::runtime::Handle;
 
-/// A `current_thread` runtime that the application owns and drives on a
-/// thread of its own, attached from inside it (as `#[tokio::main]` code
-/// would).
-fn attach_app_runtime(reactor: &Reactor) -> Result<Owner, crochet::Error> {
-    attach_from_app_thread(reactor, |reactor, attached, stopped| {
-        let runtime = tokio::runtime::Builder::new_current_thread()
+/// A runtime that the application owns and drives on a thread of its own
+/// (`current_thread` when `workers` is `None`), attached from inside it (as
+/// `#[tokio::main]` code would).
+fn attach_app_runtime(reactor: &Reactor, workers: Option<usize>) -> Result<Owner, crochet::Error> {
+    attach_from_app_thread(reactor, move |reactor, attached, stopped| {
+        let mut builder = match workers {
+            None => tokio::runtime::Builder::new_current_thread(),
+            Some(workers) => {
+                let mut builder = tokio::runtime::Builder::new_multi_thread();
+                builder.worker_threads(workers);
+                builder
+            }
+        };
+        let runtime = builder
             .enable_all()
             .build()
             .expect("the application's runtime");
@@ -30,6 +38,8 @@ enum Flavor {
     Managed,
     ManagedMultiThread,
     Attached,
+    /// An application's `multi_thread` runtime with this many workers.
+    AttachedMultiThread(usize),
 }
 
 struct TokioFixture(Flavor);
@@ -39,7 +49,9 @@ impl Fixture for TokioFixture {
         match self.0 {
             Flavor::Managed => "tokio (managed, current_thread)",
             Flavor::ManagedMultiThread => "tokio (managed, multi_thread)",
-            Flavor::Attached => "tokio (attached)",
+            Flavor::Attached => "tokio (attached, current_thread)",
+            Flavor::AttachedMultiThread(1) => "tokio (attached, multi_thread, 1 worker)",
+            Flavor::AttachedMultiThread(_) => "tokio (attached, multi_thread)",
         }
     }
 
@@ -49,7 +61,8 @@ impl Fixture for TokioFixture {
             Flavor::ManagedMultiThread => reactor
                 .setup(Tokio::builder().multi_thread(2))
                 .map(|()| Owner::none()),
-            Flavor::Attached => attach_app_runtime(reactor),
+            Flavor::Attached => attach_app_runtime(reactor, None),
+            Flavor::AttachedMultiThread(workers) => attach_app_runtime(reactor, Some(workers)),
         }
     }
 
@@ -58,7 +71,7 @@ impl Fixture for TokioFixture {
     }
 
     fn attach(&self, reactor: &Reactor) -> Result<Owner, crochet::Error> {
-        attach_app_runtime(reactor)
+        attach_app_runtime(reactor, None)
     }
 
     fn start_misconfigured(&self, reactor: &Reactor) -> Result<(), crochet::Error> {
@@ -66,7 +79,18 @@ impl Fixture for TokioFixture {
     }
 
     fn supports_local(&self) -> bool {
-        !matches!(self.0, Flavor::Attached)
+        matches!(self.0, Flavor::Managed | Flavor::ManagedMultiThread)
+    }
+
+    fn raw_task_wait(&self) -> RawTaskWait {
+        match self.0 {
+            Flavor::AttachedMultiThread(_) | Flavor::ManagedMultiThread => RawTaskWait::Completes,
+            _ => RawTaskWait::Refused,
+        }
+    }
+
+    fn spawn_blocking_raw(&self, body: Box<dyn FnOnce() + Send>) {
+        drop(tokio::task::spawn_blocking(body));
     }
 
     fn sleep(&self, duration: Duration) -> BoxFuture<()> {
@@ -93,4 +117,12 @@ mod managed_multi_thread {
 
 mod attached {
     crochet_conformance::suite!(&super::TokioFixture(super::Flavor::Attached));
+}
+
+mod attached_multi_thread_one_worker {
+    crochet_conformance::suite!(&super::TokioFixture(super::Flavor::AttachedMultiThread(1)));
+}
+
+mod attached_multi_thread {
+    crochet_conformance::suite!(&super::TokioFixture(super::Flavor::AttachedMultiThread(2)));
 }

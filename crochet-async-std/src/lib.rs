@@ -37,6 +37,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crochet_core::context::BlockingHint;
 use crochet_core::{
     Backend, BoxFuture, Driver, Error, LocalHandle, LocalTask, LocalThread, Spawner, Started,
     Unsupported,
@@ -79,10 +80,13 @@ impl Spawner for AsyncStd {
         }
     }
 
-    fn reactor_thread_hint(&self) -> Option<fn() -> bool> {
+    fn blocking_hint(&self) -> Option<fn() -> BlockingHint> {
         // Inside an async-std task (its executor threads, or `block_on`);
         // `spawn_blocking` closures are not tasks, and may block.
-        Some(|| async_std::task::try_current().is_some())
+        Some(|| match async_std::task::try_current() {
+            Some(_) => BlockingHint::Refuse,
+            None => BlockingHint::Allow,
+        })
     }
 
     fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {

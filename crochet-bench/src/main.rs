@@ -325,7 +325,13 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
         progress(&format!("{backend}, stash from {STASH_THREADS} threads"));
         let reactor = crochet.reactor();
         let (warmup, window) = (settings.throughput_warmup, settings.stash_window);
-        let rate = stash::run(&stash::CrochetStash, reactor, STASH_THREADS, warmup, window);
+        let rate = stash::run(
+            &stash::CrochetStash(reactor),
+            reactor,
+            STASH_THREADS,
+            warmup,
+            window,
+        );
         record
             .stash
             .entry(crochet_id.clone())

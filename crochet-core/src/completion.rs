@@ -6,9 +6,17 @@
 //! is released. A `status` byte mirrors the state for lock-free checks (the
 //! reactor task's "was I cancelled?" test on every poll, `is_ready`, and
 //! `Debug`, which must never block).
+//!
+//! An outcome is *published* only once the operation's future is gone:
+//! cancellation and shutdown first *request* an end (the status says
+//! cancelling or stopping, and the reactor task is woken); the task drops
+//! its future and then publishes. So a waiter that hears `Cancelled` knows
+//! that what the future held (a socket, a file, a lock) is released.
+//! Publishing without the task (`force`) is kept for when the task is gone
+//! or cannot be reached: a runtime that dropped it, or shutdown's bound.
 
 use std::mem;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
@@ -17,7 +25,7 @@ use crate::error::Error;
 use crate::panic;
 use crate::registry::Shard;
 use crate::report::{self, Origin};
-use crate::sync::{self, AtomicU8, AtomicU32, Mutex, MutexGuard};
+use crate::sync::{self, AtomicU8, AtomicU32, AtomicUsize, Mutex, MutexGuard};
 use crate::waiters::{Party, Waiters};
 
 /// Where a result stands, as `Debug` shows it.
@@ -29,8 +37,13 @@ pub(crate) enum Status {
     Panicked = 3,
     Cancelled = 4,
     Stopped = 5,
-    /// A consuming wait took the value (whatever it was).
-    Taken = 6,
+    /// Cancellation was requested; the task has not dropped its future yet.
+    Cancelling = 6,
+    /// Shutdown requested the end; the task has not dropped its future yet.
+    Stopping = 7,
+    /// A consuming wait took the value. Not stored: the [`TAKEN`] bit
+    /// beside a ready status.
+    Taken = 0x80,
 }
 
 /// Set in the status byte once the value is taken; the low bits keep how
@@ -49,6 +62,9 @@ impl Status {
     }
 
     fn from_u8(value: u8) -> Status {
+        if value & TAKEN != 0 {
+            return Status::Taken;
+        }
         match value {
             0 => Status::Pending,
             1 => Status::Ready,
@@ -56,8 +72,17 @@ impl Status {
             3 => Status::Panicked,
             4 => Status::Cancelled,
             5 => Status::Stopped,
-            _ => Status::Taken,
+            6 => Status::Cancelling,
+            _ => Status::Stopping,
         }
+    }
+
+    /// Whether the outcome is published (a wait returns it).
+    pub(crate) fn is_published(self) -> bool {
+        !matches!(
+            self,
+            Status::Pending | Status::Cancelling | Status::Stopping
+        )
     }
 
     pub(crate) fn label(self) -> &'static str {
@@ -67,6 +92,8 @@ impl Status {
             Status::Failed | Status::Panicked => "failed",
             Status::Cancelled => "cancelled",
             Status::Stopped => "stopped",
+            Status::Cancelling => "cancelling",
+            Status::Stopping => "stopping",
             Status::Taken => "taken",
         }
     }
@@ -81,18 +108,28 @@ pub(crate) enum Outcome<T> {
     Taken,
 }
 
-/// How a wait reads a ready outcome: take it, or clone it.
+/// How a wait reads a published outcome: take it, or clone it.
 pub(crate) type Extract<T> = fn(&mut Outcome<T>) -> Result<T, Error>;
 
-/// Moves the result out, leaving [`Outcome::Taken`].
+/// Moves a value out, leaving [`Outcome::Taken`]; a failure stays, for
+/// every later wait to see.
 pub(crate) fn take<T>(outcome: &mut Outcome<T>) -> Result<T, Error> {
-    match mem::replace(outcome, Outcome::Taken) {
-        Outcome::Ready(result) => result.map_err(|error| *error),
+    match outcome {
+        Outcome::Ready(Err(error)) => Err((**error).clone()),
+        Outcome::Ready(Ok(_)) => match mem::replace(outcome, Outcome::Taken) {
+            Outcome::Ready(Ok(value)) => Ok(value),
+            _ => unreachable!("matched a ready value"),
+        },
         Outcome::Taken | Outcome::Pending => Err(Error::AlreadyRetrieved),
     }
 }
 
-/// Clones the result, leaving it in place for other waiters.
+/// Clones the outcome, leaving it in place for other waiters.
+///
+/// The one piece of user code that runs under the cell's lock: `T`'s
+/// `clone`. That is what makes sharing sound for a `T` that is `Clone` but
+/// not `Sync` (clones of one value are never made concurrently); it is
+/// documented on `SharedResult`.
 pub(crate) fn clone<T: Clone>(outcome: &mut Outcome<T>) -> Result<T, Error> {
     match outcome {
         Outcome::Ready(result) => result.clone().map_err(|error| *error),
@@ -125,6 +162,11 @@ pub(crate) struct Completion<T> {
     /// the common end, takes no lock; whoever sees both "no handles" and
     /// an unobserved failure under the lock reports it, once.
     handles: AtomicU32,
+    /// How many of the two events that let the registry entry go have
+    /// happened: the outcome's publication and the last handle's drop.
+    /// Whichever makes it 2 removes the entry (one read-modify-write each,
+    /// so that exactly one of them sees the other).
+    ended_parts: AtomicU8,
     origin: Origin,
     /// The reactor shard this operation belongs to, for its counters and
     /// settings (`None` when it was never admitted).
@@ -149,6 +191,7 @@ impl<T> Completion<T> {
             }),
             status: AtomicU8::new(Status::Pending as u8),
             handles: AtomicU32::new(1),
+            ended_parts: AtomicU8::new(0),
             submitted_at: shard.as_ref().map_or(0, |shard| shard.now()),
             origin,
             shard,
@@ -186,38 +229,112 @@ impl<T> Completion<T> {
     }
 
     fn lock(&self) -> MutexGuard<'_, State<T>> {
-        // Nothing panics while holding this lock (user code runs outside
-        // it), but a poisoned lock must not turn into a second panic.
+        // User code runs outside this lock, except a shared handle's
+        // `T::clone` (see `clone`), which may panic: a poisoned lock must
+        // not turn into a second panic.
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
-    pub(crate) fn status(&self) -> Status {
-        let status = self.status.load(Ordering::Acquire);
-        if status & TAKEN != 0 {
-            Status::Taken
-        } else {
-            Status::from_u8(status)
+    /// [`Completion::lock`] for a thread about to wait: a lock that stays
+    /// taken may be one that a thread of the parent held when this process
+    /// was forked (it never will be released here), so a busy lock is
+    /// checked against a fork first. The check is a syscall, paid only when
+    /// the lock is busy.
+    fn lock_to_wait(&self) -> Result<MutexGuard<'_, State<T>>, Error> {
+        match self.state.try_lock() {
+            Ok(state) => Ok(state),
+            Err(sync::TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
+            Err(sync::TryLockError::WouldBlock) => match self.forked() {
+                Some(forked) => Err(forked),
+                None => Ok(self.lock()),
+            },
         }
     }
 
-    /// Whether the outcome is decided (value, error, cancelled, stopped).
+    /// [`Error::Forked`] in a child forked after this operation's reactor
+    /// started in its parent. A syscall: called only before parking, where
+    /// one is paid anyway.
+    fn forked(&self) -> Option<Error> {
+        self.shard.as_ref().and_then(|shard| shard.config.forked())
+    }
+
+    /// [`Error::Forked`] when the calling (reactor) thread runs in a child
+    /// forked after the reactor started: work submitted there must not run
+    /// as if nothing happened. No syscall (see `Config::forked_per_thread`).
+    pub(crate) fn forked_here(&self) -> Option<Error> {
+        self.shard
+            .as_ref()
+            .and_then(|shard| shard.config.forked_per_thread())
+    }
+
+    pub(crate) fn status(&self) -> Status {
+        Status::from_u8(self.status.load(Ordering::Acquire))
+    }
+
+    /// Whether the outcome is published (value, error, cancelled, stopped).
     pub(crate) fn is_done(&self) -> bool {
-        self.status() != Status::Pending
+        self.status().is_published()
     }
 
-    /// The reactor task's completion. Returns `false` (and drops `result`)
-    /// when the cell was already decided, by cancellation or shutdown.
+    /// Whether the operation must end: its outcome is published, or its
+    /// end was requested (cancel, shutdown). The reactor task checks this
+    /// on every poll, and drops its future when it holds.
+    pub(crate) fn should_stop(&self) -> bool {
+        self.status.load(Ordering::Acquire) != Status::Pending as u8
+    }
+
+    /// The reactor task's completion, once its future is dropped. Returns
+    /// `false` (and drops `result`) when the outcome was already decided:
+    /// published, or an end requested by cancellation or shutdown, which
+    /// is published instead.
     pub(crate) fn complete(&self, result: Result<T, Error>) -> bool {
-        self.finish(result, false)
+        self.publish(Some(result), Error::ReactorStopped)
     }
 
-    /// Decides the outcome from outside the task (cancel, shutdown, a
-    /// dropped task) and wakes the task so it drops its future promptly.
-    pub(crate) fn interrupt(&self, error: Error) -> bool {
-        self.finish(Err(error), true)
+    /// Publishes the requested end (or `default` when none was requested)
+    /// without waiting for the task: it is gone (a runtime dropped it), it
+    /// never started, or shutdown's bound ran out.
+    pub(crate) fn force(&self, default: Error) -> bool {
+        self.publish(None, default)
     }
 
-    fn finish(&self, result: Result<T, Error>, wake_task: bool) -> bool {
+    /// Requests the end of a pending operation: its outcome will be
+    /// `error`, published by the reactor task once it has dropped the
+    /// future, which it is woken to do. `false` when the outcome was
+    /// already published or another end already requested.
+    pub(crate) fn request(&self, error: &Error) -> bool {
+        let requested = match error {
+            Error::Cancelled => Status::Cancelling,
+            _ => Status::Stopping,
+        };
+        let mut state = self.lock();
+        if self.status.load(Ordering::Acquire) != Status::Pending as u8 {
+            return false;
+        }
+        self.status.store(requested as u8, Ordering::SeqCst);
+        let task = state.task.take();
+        drop(state);
+        if let Some(task) = task {
+            task.wake();
+        }
+        true
+    }
+
+    /// Cancels a pending operation; `false` when it was already decided.
+    pub(crate) fn cancel(&self) -> bool {
+        self.request(&Error::Cancelled)
+    }
+
+    /// The error a requested end publishes, if one was requested.
+    fn requested(&self) -> Option<Error> {
+        match self.status() {
+            Status::Cancelling => Some(Error::Cancelled),
+            Status::Stopping => Some(Error::ReactorStopped),
+            _ => None,
+        }
+    }
+
+    fn publish(&self, result: Option<Result<T, Error>>, default: Error) -> bool {
         let mut state = self.lock();
         if !matches!(state.outcome, Outcome::Pending) {
             drop(state);
@@ -226,47 +343,52 @@ impl<T> Completion<T> {
             panic::drop_quietly(result);
             return false;
         }
+        // A requested end wins over a value that arrived after it.
+        let (published, unused) = match (self.requested(), result) {
+            (Some(end), result) => (Err(end), result),
+            (None, Some(result)) => (result, None),
+            (None, None) => (Err(default), None),
+        };
+        let ours = unused.is_none();
         // Every handle is gone: nobody can observe this failure any more.
-        let report = match &result {
+        let report = match &published {
             Err(error) if self.handles.load(Ordering::Acquire) == 0 && error.is_reportable() => {
                 state.reported = true;
                 Some(error.clone())
             }
             _ => None,
         };
-        let status = Status::of(&result);
-        // SeqCst, against `drop_handle`'s: of deciding and dropping the last
-        // handle, whichever comes second sees the other, and takes the
-        // operation off the registry.
-        self.status.store(status as u8, Ordering::SeqCst);
-        state.outcome = Outcome::Ready(result.map_err(Box::new));
+        let status = Status::of(&published);
+        self.status.store(status as u8, Ordering::Release);
+        state.outcome = Outcome::Ready(published.map_err(Box::new));
         let waiters = state.waiters.take();
         let task = state.task.take();
         drop(state);
+        panic::drop_quietly(unused);
 
         // Counted before anyone is woken: a waiter that sees the outcome
         // sees it counted.
         if let Some(shard) = &self.shard {
             shard.ended(status, self.submitted_at, &self.origin);
-            if self.handles.load(Ordering::SeqCst) == 0 {
-                shard.remove(&self.key);
-            }
+            self.leave_registry(shard);
         }
         waiters.wake();
-        if let Some(task) = task.filter(|_| wake_task) {
+        // A task still waiting to be told (a forced end): it drops its
+        // future as soon as it runs.
+        if let Some(task) = task {
             task.wake();
         }
         if let Some(error) = report {
             self.report(&error);
         }
-        true
+        ours
     }
 
-    /// Remembers the reactor task's waker for [`Completion::interrupt`],
-    /// while there is still something to interrupt.
+    /// Remembers the reactor task's waker, to wake it when its end is
+    /// requested, while there is still something to end.
     pub(crate) fn register_task(&self, waker: &Waker) {
         let mut state = self.lock();
-        if !matches!(state.outcome, Outcome::Pending) {
+        if self.should_stop() {
             return;
         }
         match &state.task {
@@ -275,12 +397,7 @@ impl<T> Completion<T> {
         }
     }
 
-    /// Cancels a pending operation; `false` when it was already decided.
-    pub(crate) fn cancel(&self) -> bool {
-        self.interrupt(Error::Cancelled)
-    }
-
-    /// Reads the outcome if it is decided, without blocking.
+    /// Reads the outcome if it is published, without blocking.
     pub(crate) fn try_read(&self, extract: Extract<T>) -> Option<Result<T, Error>> {
         let mut state = self.lock();
         match state.outcome {
@@ -289,35 +406,82 @@ impl<T> Completion<T> {
         }
     }
 
+    /// Reads the outcome if it is published and no wait has read it yet
+    /// (`wait_any` hands each outcome out once, failures included).
+    pub(crate) fn try_read_unobserved(&self, extract: Extract<T>) -> Option<Result<T, Error>> {
+        let mut state = self.lock();
+        match state.outcome {
+            Outcome::Ready(_) if !state.observed => Some(self.read(&mut state, extract)),
+            _ => None,
+        }
+    }
+
+    /// Whether the outcome is published and no wait has read it yet.
+    pub(crate) fn is_unobserved(&self) -> bool {
+        let state = self.lock();
+        matches!(state.outcome, Outcome::Ready(_)) && !state.observed
+    }
+
     fn read(&self, state: &mut State<T>, extract: Extract<T>) -> Result<T, Error> {
         state.observed = true;
-        let result = extract(&mut state.outcome);
+        let read = extract(&mut state.outcome);
         if matches!(state.outcome, Outcome::Taken) {
             self.status.fetch_or(TAKEN, Ordering::AcqRel);
         }
-        result
+        read
     }
 
-    /// Blocks the calling thread until the outcome is decided or `deadline`
-    /// passes; `Ok(None)` on timeout, with nothing consumed.
+    /// Blocks the calling thread until the outcome is published or
+    /// `deadline` passes; `None` on timeout, with nothing consumed.
     pub(crate) fn wait_until(
         &self,
         deadline: Option<Instant>,
         extract: Extract<T>,
     ) -> Option<Result<T, Error>> {
+        self.park_until(deadline, Some(extract))
+            .map(|read| read.unwrap_or(Err(Error::AlreadyRetrieved)))
+    }
+
+    /// Blocks until the outcome is published or `deadline` passes, reading
+    /// nothing; whether it was published.
+    pub(crate) fn wait_published(&self, deadline: Option<Instant>) -> bool {
+        self.park_until(deadline, None).is_some()
+    }
+
+    /// The wait itself: `Some` once published (with what `extract` read,
+    /// if given), `None` at the deadline. A child forked after the reactor
+    /// started gets `Forked` instead of parking: the parent's threads,
+    /// which would wake it, are not there.
+    fn park_until(
+        &self,
+        deadline: Option<Instant>,
+        extract: Option<Extract<T>>,
+    ) -> Option<Option<Result<T, Error>>> {
         // Check → register → park → re-check: the waiter is registered under
-        // the same lock that `finish` takes to publish the outcome, so the
-        // unpark cannot be missed, and the park token absorbs an unpark that
-        // lands between unlocking and parking.
-        let mut state = self.lock();
+        // the same lock that `publish` takes, so the unpark cannot be
+        // missed, and the park token absorbs an unpark that lands between
+        // unlocking and parking.
+        let mut state = match self.lock_to_wait() {
+            Ok(state) => state,
+            Err(forked) => return Some(Some(Err(forked))),
+        };
         if !matches!(state.outcome, Outcome::Pending) {
-            return Some(self.read(&mut state, extract));
+            return Some(extract.map(|extract| self.read(&mut state, extract)));
         }
         if deadline.is_some_and(|deadline| deadline <= sync::now()) {
             return None;
         }
-        let key = state.waiters.insert(Party::Thread(sync::current()));
         drop(state);
+        if let Some(forked) = self.forked() {
+            return Some(Some(Err(forked)));
+        }
+        let key = self.lock().waiters.insert(Party::Thread(sync::current()));
+        if self.status().is_published() {
+            // Published between the check and the registration.
+            let mut state = self.lock();
+            state.waiters.remove(key);
+            return Some(extract.map(|extract| self.read(&mut state, extract)));
+        }
 
         loop {
             match deadline {
@@ -331,8 +495,8 @@ impl<T> Completion<T> {
             }
             let mut state = self.lock();
             if !matches!(state.outcome, Outcome::Pending) {
-                // `finish` took every waiter, ours included.
-                return Some(self.read(&mut state, extract));
+                // `publish` took every waiter, ours included.
+                return Some(extract.map(|extract| self.read(&mut state, extract)));
             }
             if deadline.is_some_and(|deadline| deadline <= sync::now()) {
                 state.waiters.remove(key);
@@ -344,7 +508,7 @@ impl<T> Completion<T> {
     }
 
     /// Registers the calling thread to be unparked when the outcome is
-    /// decided; `None` (nothing registered) when it already is.
+    /// published; `None` (nothing registered) when it already is.
     pub(crate) fn register_thread(&self) -> Option<u32> {
         let mut state = self.lock();
         match state.outcome {
@@ -354,7 +518,7 @@ impl<T> Completion<T> {
     }
 
     /// Removes a registration made by [`Completion::register_thread`]
-    /// (a no-op once the outcome is decided, which removes them all).
+    /// (a no-op once the outcome is published, which removes them all).
     pub(crate) fn unregister_thread(&self, key: u32) {
         self.lock().waiters.remove(key);
     }
@@ -382,6 +546,14 @@ impl<T> Completion<T> {
         Poll::Pending
     }
 
+    /// One of the two events that let the registry entry go (publication,
+    /// last handle's drop); the second removes it.
+    fn leave_registry(&self, shard: &Shard) {
+        if self.ended_parts.fetch_add(1, Ordering::AcqRel) == 1 {
+            shard.remove(&self.key);
+        }
+    }
+
     /// A new handle to this cell (a `SharedResult` clone), made from a
     /// live one.
     pub(crate) fn add_handle(&self) {
@@ -394,18 +566,16 @@ impl<T> Completion<T> {
         if let Some(key) = key {
             self.lock().waiters.remove(key);
         }
-        if self.handles.fetch_sub(1, Ordering::SeqCst) != 1 {
+        if self.handles.fetch_sub(1, Ordering::AcqRel) != 1 {
             return;
         }
-        // The last handle. A decided operation leaves the registry now (on
-        // this, the submitting thread, usually); a pending one when it is
-        // decided.
-        let status = self.status.load(Ordering::SeqCst);
-        if status != Status::Pending as u8 {
-            if let Some(shard) = &self.shard {
-                shard.remove(&self.key);
-            }
+        // The last handle. A published operation leaves the registry now
+        // (on this, the submitting thread, usually); a pending one when it
+        // is published.
+        if let Some(shard) = &self.shard {
+            self.leave_registry(shard);
         }
+        let status = self.status.load(Ordering::Acquire);
         // A taken value left nothing behind: no lock.
         if status & TAKEN != 0 {
             return;
@@ -446,9 +616,12 @@ mod tests {
             Status::Panicked,
             Status::Cancelled,
             Status::Stopped,
+            Status::Cancelling,
+            Status::Stopping,
             Status::Taken,
         ] {
             assert_eq!(Status::from_u8(status as u8), status);
         }
+        assert_eq!(Status::from_u8(Status::Ready as u8 | TAKEN), Status::Taken);
     }
 }

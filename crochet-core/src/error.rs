@@ -297,7 +297,8 @@ impl fmt::Display for Error {
             ),
             Error::StashNotFound { id } => write!(
                 f,
-                "no stashed result with id {id}: it was already retrieved, it expired, or it never existed"
+                "no stashed result with id {}: it was already retrieved, it expired, or it never existed",
+                id.prefix()
             ),
             Error::StashMalformedId { len } => write!(
                 f,
@@ -310,7 +311,8 @@ impl fmt::Display for Error {
                 found,
             } => write!(
                 f,
-                "stashed result {id} holds {found}, not {expected}; it stays stashed"
+                "stashed result {} holds {found}, not {expected}; it stays stashed",
+                id.prefix()
             ),
             Error::StashFull { capacity } => write!(
                 f,

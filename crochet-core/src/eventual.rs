@@ -12,7 +12,7 @@ use crate::completion::{self, Completion};
 use crate::context;
 use crate::error::Error;
 use crate::shared::SharedResult;
-use crate::stash::{self, StashFull, StashId};
+use crate::stash::{StashFull, StashId};
 
 /// The result of an operation running in the reactor, to wait for from a
 /// blocking thread or to `.await` from async code.
@@ -110,7 +110,7 @@ impl<T> EventualResult<T> {
     }
 
     /// [`EventualResult::wait_timeout`] for a caller that has already
-    /// checked it is not on a reactor thread.
+    /// asked how it may block (and runs this inside that).
     pub(crate) fn wait_timeout_checked(&self, timeout: Duration) -> Result<T, Error> {
         park_for(
             &self.cell,
@@ -140,12 +140,15 @@ impl<T> EventualResult<T> {
 
     /// Cancels the operation if it is still running.
     ///
-    /// Synchronous and idempotent, callable from any thread (reactor
-    /// threads included). A pending result completes with
-    /// [`Error::Cancelled`] at once, waking its waiters, and the
-    /// operation's future is dropped on the reactor promptly. A result that
-    /// is already decided keeps its outcome. Returns whether this call
-    /// cancelled it.
+    /// Idempotent, callable from any thread (reactor threads included),
+    /// and it never blocks: it decides the outcome, [`Error::Cancelled`],
+    /// and wakes the operation's task, which drops its future on the
+    /// reactor and only then publishes the outcome. So a waiter that hears
+    /// `Cancelled` knows the future is gone, and what it held (a socket, a
+    /// file, a lock) released, as tokio's `JoinHandle` promises for an
+    /// aborted task; that is prompt, unless the future is blocking its
+    /// thread. A result that is already decided keeps its outcome. Returns
+    /// whether this call cancelled it.
     pub fn cancel(&self) -> bool {
         self.cell.cancel()
     }
@@ -178,20 +181,27 @@ impl<T> EventualResult<T> {
 }
 
 impl<T: Send + 'static> EventualResult<T> {
-    /// Stores this result in the process-wide stash and returns an id for
-    /// it, to fit in a cookie or a URL; [`retrieve_result`](crate::retrieve_result)
+    /// Stores this result in its reactor's stash and returns an id for
+    /// it, to fit in a cookie or a URL;
+    /// [`Reactor::retrieve_result`](crate::Reactor::retrieve_result) (or
+    /// [`retrieve_result`](crate::retrieve_result) for the global reactor)
     /// gives it back, once.
     ///
     /// Ids are 128 random bits from the operating system, printed as 32
-    /// hexadecimal characters: one user cannot guess another's.
+    /// hexadecimal characters: one user cannot guess another's. An entry
+    /// that leaves the stash unretrieved (it expires, or is drained at
+    /// shutdown) has its operation cancelled.
     ///
     /// # Errors
     ///
     /// [`StashFull`] when the stash holds its maximum number of entries
     /// (see [`StashPolicy`](crate::StashPolicy)); it hands this result back,
-    /// so nothing is lost.
+    /// so nothing is lost (dropping it cancels the operation).
     pub fn stash(self) -> Result<StashId, StashFull<T>> {
-        stash::put(self)
+        match self.cell.shard().map(|shard| Arc::clone(&shard.config)) {
+            Some(config) => config.stash.put(self),
+            None => Err(StashFull::refused(self)),
+        }
     }
 }
 
@@ -203,8 +213,7 @@ pub(crate) fn blocking_wait<T>(
     timeout: Duration,
     extract: completion::Extract<T>,
 ) -> Result<T, Error> {
-    context::refuse_blocking()?;
-    park_for(cell, deadline, timeout, extract)
+    context::blocking()?.run(|| park_for(cell, deadline, timeout, extract))
 }
 
 /// The wait itself, for callers that already refused reactor threads.

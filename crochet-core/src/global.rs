@@ -14,7 +14,7 @@ use crate::reactor::{Reactor, ShutdownGuard};
 use crate::spawner::Spawner;
 use crate::stream::EventualStream;
 
-static GLOBAL: LazyLock<Reactor> = LazyLock::new(|| Reactor::with_stash_drain(true));
+static GLOBAL: LazyLock<Reactor> = LazyLock::new(Reactor::new);
 
 /// The process-wide reactor that the free functions use.
 pub fn global() -> &'static Reactor {

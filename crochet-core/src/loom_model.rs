@@ -42,7 +42,8 @@ fn complete_wakes_a_blocked_waiter() {
 }
 
 /// Cancel and complete race: exactly one of them decides the outcome, and
-/// the waiter sees that one.
+/// the waiter sees that one. (A cancel that comes first is a request: the
+/// completing task publishes it instead of its value.)
 #[test]
 fn cancel_and_complete_exactly_one_wins() {
     loom::model(|| {
@@ -127,7 +128,8 @@ impl Wake for Flag {
 
 /// The reactor task's protocol against cancellation: register the waker,
 /// then re-check. Either the cancel wakes the task, or the task sees the
-/// cancel in its re-check; it is never left sleeping on a cancelled cell.
+/// cancel request in its re-check; it is never left sleeping on a
+/// cancelled cell (whose outcome only it can then publish).
 #[test]
 fn cancel_never_strands_the_reactor_task() {
     loom::model(|| {
@@ -138,7 +140,7 @@ fn cancel_never_strands_the_reactor_task() {
             let waker = Waker::from(Arc::clone(&woken));
             thread::spawn(move || {
                 cell.register_task(&waker);
-                cell.is_done()
+                cell.should_stop()
             })
         };
         assert!(cell.cancel());
@@ -156,7 +158,7 @@ fn shutdown_and_complete_exactly_one_wins() {
             let cell = Arc::clone(&cell);
             thread::spawn(move || cell.complete(Ok(7)))
         };
-        let stopped = cell.interrupt(Error::ReactorStopped);
+        let stopped = cell.force(Error::ReactorStopped);
         let completed = producer.join().unwrap();
         assert!(stopped != completed);
         let got = kind(cell.try_read(completion::take));
@@ -216,4 +218,66 @@ fn failure_is_reported_once_whatever_the_order() {
         assert_eq!(REPORTS.load(Ordering::SeqCst), 1);
     });
     crate::reset_failure_hook();
+}
+
+/// Drop first, then publish: a waiter that hears `Cancelled` finds the
+/// future already dropped, whatever the interleaving of the cancel, the
+/// reactor task (which parks after one pending poll, as a runtime would
+/// leave it until woken) and the waiter.
+#[test]
+fn cancelled_is_heard_only_after_the_future_is_dropped() {
+    loom::model(|| {
+        let cell = cell();
+        let dropped = Arc::new(loom::sync::atomic::AtomicBool::new(false));
+        let task = {
+            let cell = Arc::clone(&cell);
+            let dropped = Arc::clone(&dropped);
+            thread::spawn(move || {
+                // One poll: pending, waker registered, re-checked.
+                let waker = Waker::from(Arc::new(Unpark(thread::current())));
+                cell.register_task(&waker);
+                while !cell.should_stop() {
+                    thread::park();
+                }
+                // Woken (or saw it at the re-check): drop, then publish.
+                dropped.store(true, Ordering::SeqCst);
+                // Publishes the requested end (`Cancelled`), not its default.
+                assert!(cell.force(Error::ReactorStopped));
+            })
+        };
+        let canceller = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || assert!(cell.cancel()))
+        };
+        let got = kind(cell.wait_until(None, completion::take));
+        assert_eq!(got, Some(Err(crate::ErrorKind::Cancelled)));
+        assert!(
+            dropped.load(Ordering::SeqCst),
+            "Cancelled was heard before the future was dropped"
+        );
+        canceller.join().unwrap();
+        task.join().unwrap();
+    });
+}
+
+/// The registry entry of an operation leaves exactly once, whichever of
+/// its end and its last handle's drop comes last: never leaked, never
+/// removed twice.
+#[test]
+fn registry_entry_leaves_once_whatever_the_order() {
+    loom::model(|| {
+        let registry = crate::registry::Registry::new();
+        let cell: Arc<Completion<u32>> =
+            Completion::new(Origin::of::<()>(), Some(registry.shard()));
+        let entry: Arc<dyn crate::registry::Interrupt> = Arc::clone(&cell) as _;
+        crate::registry::Registry::register(cell.shard().expect("a shard"), entry, cell.key_slot())
+            .expect("registered");
+        let producer = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || assert!(cell.complete(Ok(7))))
+        };
+        cell.drop_handle(None);
+        producer.join().unwrap();
+        assert_eq!(registry.entries(), 0, "the entry was left behind");
+    });
 }

@@ -108,15 +108,16 @@ pub(crate) fn catch_future<F: Future>(future: F) -> CatchUnwind<F> {
     CatchUnwind { inner: future }
 }
 
-/// Drops `value`, swallowing (and logging) a panic in its destructor: a
-/// destructor that panics during cancellation or shutdown must not take the
-/// reactor thread down with it.
+/// Drops `value` (an operation's value, a queued job, a stashed result),
+/// swallowing (and logging) a panic in its destructor: a destructor that
+/// panics during cancellation or shutdown must not take the reactor thread
+/// down with it.
 pub(crate) fn drop_quietly<T>(value: T) {
     if let Err(panic) = catch(move || drop(value)) {
         tracing::error!(
             target: "crochet",
             panic = panic.message(),
-            "a future panicked in its destructor; the panic was contained"
+            "a destructor panicked (of an operation's value, queued work or a stashed result); the panic was contained"
         );
     }
 }

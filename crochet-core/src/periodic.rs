@@ -8,11 +8,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::error::Error;
+use crate::error::{Error, Failure};
 use crate::eventual::EventualResult;
 use crate::panic::{self, Panic};
 use crate::reactor::Reactor;
-use crate::report::Origin;
+use crate::registry::Config;
+use crate::report::{self, Origin};
 use crate::task::Decided;
 
 /// The shortest period: faster ticks would starve the reactor.
@@ -75,7 +76,8 @@ impl Periodic {
 
     /// How the task ended, if it has: [`Error::Cancelled`] after
     /// [`Periodic::stop`], [`Error::ReactorStopped`] after shutdown,
-    /// [`Error::Unsupported`] on a backend without a timer.
+    /// [`Error::Unsupported`] on a backend without a timer. A getter: every
+    /// call gives the same answer.
     pub fn ended(&self) -> Option<Error> {
         let looping = self.looping.as_ref()?;
         if !looping.is_ready() {
@@ -112,9 +114,11 @@ impl Reactor {
     /// down: Twisted's `LoopingCall`, on whichever backend runs.
     ///
     /// Each call of `tick` runs on a reactor thread, after the previous
-    /// tick has finished. A tick that fails (returns `Err`) or panics is
-    /// logged at error level (target `crochet`) and the task goes on with
-    /// the next tick. Ticks that would have started while one was still
+    /// tick has finished. A tick that fails (returns `Err`) or panics is an
+    /// unobserved failure: it goes to the failure hook (see
+    /// [`Reactor::set_failure_hook`]), or is logged at error level (target
+    /// `crochet`); the task goes on with the next tick. A `period` too long
+    /// for the clock means the first tick is the only one. Ticks that would have started while one was still
     /// running are skipped, not queued: after a slow tick the schedule
     /// resumes at the next multiple of `period` from the start. A `period`
     /// shorter than [`MIN_PERIOD`] is raised to it.
@@ -155,10 +159,12 @@ impl Reactor {
         let ticks = Arc::new(AtomicU64::new(0));
         let counter = Arc::clone(&ticks);
         let spawner = self.spawner_slot();
+        let config = self.shared_config();
         let looping = self.submit::<Decided, _, _, _>(
             move || async move {
                 let spawner = spawner.get().cloned().ok_or(Error::NotSetUp)?;
-                run_loop(period, tick, &counter, origin, |deadline| {
+                let report = |outcome| report_tick(outcome, origin, &config);
+                run_loop(period, tick, &counter, report, |deadline| {
                     spawner.sleep_until(deadline).ok_or(Error::Unsupported {
                         capability: "timers (periodic tasks)",
                         backend: spawner.name(),
@@ -175,17 +181,18 @@ impl Reactor {
     }
 }
 
-async fn run_loop<F, Fut, S, Sleep>(
+async fn run_loop<F, Fut, R, S, Sleep>(
     period: Duration,
     mut tick: F,
     ticks: &AtomicU64,
-    origin: Origin,
+    report: R,
     sleep_until: S,
 ) -> Result<(), Error>
 where
     F: FnMut() -> Fut,
     Fut: Future,
     Fut::Output: TickOutcome,
+    R: Fn(Result<Fut::Output, Panic>),
     S: Fn(Instant) -> Result<Sleep, Error>,
     Sleep: Future<Output = ()>,
 {
@@ -195,41 +202,44 @@ where
             Ok(future) => panic::catch_future(future).await,
             Err(panic) => Err(panic),
         };
-        report_tick(outcome, origin);
+        report(outcome);
         ticks.fetch_add(1, Ordering::AcqRel);
-        next = next_deadline(next, period, Instant::now());
-        sleep_until(next)?.await;
+        match next_deadline(next, period, Instant::now()) {
+            Some(deadline) => {
+                next = deadline;
+                sleep_until(next)?.await;
+            }
+            // A period beyond the clock's range: no tick ever comes again,
+            // but the task stays scheduled until stopped.
+            None => std::future::pending::<()>().await,
+        }
     }
 }
 
-fn report_tick<T: TickOutcome>(outcome: Result<T, Panic>, origin: Origin) {
-    let failure = match outcome {
-        Ok(output) => output
-            .into_failure()
-            .map(|error| crate::report::with_causes(&*error)),
-        Err(panic) => Some(format!("panicked: {}", panic.message())),
+/// A failed or panicked tick goes to the failure hook, or is logged.
+fn report_tick<T: TickOutcome>(outcome: Result<T, Panic>, origin: Origin, config: &Config) {
+    let error = match outcome {
+        Ok(output) => match output.into_failure() {
+            Some(failure) => Error::Failed(Failure::new(failure)),
+            None => return,
+        },
+        Err(panic) => Error::Panicked(panic),
     };
-    if let Some(failure) = failure {
-        tracing::error!(
-            target: "crochet",
-            operation = origin.operation(),
-            location = %origin.location,
-            "periodic tick failed: {failure}; the next tick runs on schedule"
-        );
-    }
+    report::failed_tick(&error, &origin, Some(config));
 }
 
 /// The first deadline after `now` on the schedule `previous + k * period`:
-/// missed ticks are skipped, not queued.
-fn next_deadline(previous: Instant, period: Duration, now: Instant) -> Instant {
-    let next = previous + period;
+/// missed ticks are skipped, not queued. `None` when it lies beyond what an
+/// `Instant` can hold: never.
+fn next_deadline(previous: Instant, period: Duration, now: Instant) -> Option<Instant> {
+    let next = previous.checked_add(period)?;
     if next > now {
-        return next;
+        return Some(next);
     }
     let behind = now.duration_since(next).as_nanos();
     let skipped = behind / period.as_nanos() + 1;
     let skip = u32::try_from(skipped).map_or(Duration::MAX, |skipped| period * skipped);
-    next.checked_add(skip).unwrap_or(now + period)
+    next.checked_add(skip).or_else(|| now.checked_add(period))
 }
 
 #[cfg(test)]
@@ -240,18 +250,19 @@ mod tests {
     fn next_deadline_keeps_the_schedule_and_skips_missed_ticks() {
         let start = Instant::now();
         let period = Duration::from_millis(10);
-        assert_eq!(next_deadline(start, period, start), start + period);
+        assert_eq!(next_deadline(start, period, start), Some(start + period));
+        assert_eq!(next_deadline(start, Duration::MAX, start), None);
         // Slow tick: 35 ms late resumes at 40 ms, not 10, 20 and 30.
         let late = start + Duration::from_millis(35);
         assert_eq!(
             next_deadline(start, period, late),
-            start + Duration::from_millis(40)
+            Some(start + Duration::from_millis(40))
         );
         // Exactly on a tick boundary skips to the next one.
         let on_boundary = start + Duration::from_millis(20);
         assert_eq!(
             next_deadline(start, period, on_boundary),
-            start + Duration::from_millis(30)
+            Some(start + Duration::from_millis(30))
         );
     }
 }

@@ -1,7 +1,6 @@
 //! `Reactor`: one background event loop as blocking code sees it.
 
 use std::fmt;
-use std::sync::atomic::{AtomicU32, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -9,10 +8,9 @@ use crate::backend::{Backend, Driver};
 use crate::completion::Completion;
 use crate::context;
 use crate::error::Error;
-use crate::registry::{Interrupt, Registry};
+use crate::registry::{Config, Interrupt, Registry};
 use crate::report::Origin;
 use crate::spawner::{BoxFuture, LocalTask, Spawner};
-use crate::stash;
 
 /// A reactor: an async runtime running in the background, and the way
 /// blocking code submits work to it.
@@ -52,11 +50,6 @@ struct Inner {
     spawner: Arc<OnceLock<Arc<dyn Spawner>>>,
     lifecycle: Mutex<Lifecycle>,
     registry: Registry,
-    /// The process the reactor was set up in (0 before), to refuse work in
-    /// a forked child.
-    pid: AtomicU32,
-    /// The global reactor empties the process-wide stash at shutdown.
-    drains_stash: bool,
 }
 
 enum Lifecycle {
@@ -102,17 +95,11 @@ impl Reactor {
     /// An idle reactor: nothing runs until [`Reactor::setup`] or
     /// [`Reactor::attach`].
     pub fn new() -> Self {
-        Self::with_stash_drain(false)
-    }
-
-    pub(crate) fn with_stash_drain(drains_stash: bool) -> Self {
         Reactor {
             inner: Arc::new(Inner {
                 spawner: Arc::new(OnceLock::new()),
                 lifecycle: Mutex::new(Lifecycle::Idle),
                 registry: Registry::new(),
-                pid: AtomicU32::new(0),
-                drains_stash,
             }),
         }
     }
@@ -136,7 +123,17 @@ impl Reactor {
     }
 
     fn record_pid(&self) {
-        self.inner.pid.store(std::process::id(), Ordering::Relaxed);
+        self.config().record_pid();
+    }
+
+    /// This reactor's settings and stash.
+    pub(crate) fn config(&self) -> &Config {
+        &self.inner.registry.config
+    }
+
+    /// [`Reactor::config`], for work that must not keep the reactor alive.
+    pub(crate) fn shared_config(&self) -> Arc<Config> {
+        Arc::clone(&self.inner.registry.config)
     }
 
     /// Starts the reactor on `backend`, unless it already runs.
@@ -227,20 +224,18 @@ impl Reactor {
     }
 
     /// Checks that work can be taken, and registers it for shutdown.
+    ///
+    /// No fork check here (it is a syscall): a child forked after setup
+    /// hears `Forked` from its first wait, before it parks, or here if a
+    /// lock it needs is busy (a parent thread may have held it at the
+    /// fork).
     pub(crate) fn admit<T: Send + 'static>(&self, cell: &Arc<Completion<T>>) -> Result<(), Error> {
-        if let Some(forked) = self.inner.forked() {
-            return Err(forked);
-        }
         if self.inner.spawner.get().is_none() && matches!(*self.lock(), Lifecycle::Idle) {
             return Err(Error::NotSetUp);
         }
         let shard = cell.shard().ok_or(Error::ReactorStopped)?;
         let entry: Arc<dyn Interrupt> = Arc::clone(cell) as Arc<dyn Interrupt>;
-        if Registry::register(shard, entry, cell.key_slot()) {
-            Ok(())
-        } else {
-            Err(Error::ReactorStopped)
-        }
+        Registry::register(shard, entry, cell.key_slot())
     }
 
     /// Hands admitted work to the runtime, or queues it until attach.
@@ -265,15 +260,21 @@ impl Reactor {
 
     /// Shuts the reactor down, for good.
     ///
-    /// New submissions fail with [`Error::ReactorStopped`]; every pending
-    /// result completes with `ReactorStopped` and every blocked waiter
-    /// wakes, at once. Then a managed runtime is stopped on its own thread
-    /// (its in-flight futures are dropped there, destructors run) and its
-    /// threads are given until `timeout` to exit. An attached runtime is
-    /// left to its application. A second call does nothing.
+    /// New submissions fail with [`Error::ReactorStopped`], and every
+    /// pending operation is ended: its task is woken to drop its future
+    /// (destructors run on the runtime's threads), then its result
+    /// completes with `ReactorStopped` and its waiters wake. A managed
+    /// runtime is then stopped on its own thread and its threads are given
+    /// until `timeout` to exit. An attached runtime is left to its
+    /// application, which drops the futures as it runs the woken tasks.
+    /// Either way, `shutdown` returns once every in-flight future has been
+    /// dropped, or at `timeout`: results still pending then (a future is
+    /// blocking its thread, or an attached runtime no longer runs) are
+    /// completed with `ReactorStopped` regardless, so no waiter is left
+    /// hanging. A second call does nothing.
     ///
-    /// On the global reactor, results left in the stash are dropped too
-    /// (failures among them are reported as unobserved).
+    /// Results left in this reactor's stash are dropped too: running ones
+    /// are cancelled, failures among them are reported as unobserved.
     ///
     /// # Errors
     ///
@@ -282,41 +283,67 @@ impl Reactor {
     /// regardless.
     ///
     /// Called from one of the reactor's own threads (a task that shuts its
-    /// reactor down), it cannot wait for those threads: it stops everything
-    /// and returns at once, and the threads exit when the task returns. In
-    /// a child process forked after setup, it completes the results this
-    /// process holds and returns at once (the threads are the parent's).
+    /// reactor down), it cannot wait for those threads, nor for the futures
+    /// they would drop: it completes every result at once and returns, and
+    /// the threads exit when the task returns. In a child process forked
+    /// after setup, it returns at once (the threads are the parent's), and
+    /// takes none of the locks a parent thread may have held at the fork.
     ///
     /// # Blocking
     ///
-    /// Blocks for up to `timeout`, waiting for the reactor's threads.
+    /// Blocks for up to `timeout`, waiting for futures to be dropped and
+    /// for the reactor's threads.
     pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
         let started = Instant::now();
-        let previous = std::mem::replace(&mut *self.lock(), Lifecycle::Stopped);
-        self.inner.registry.stop_all();
-        let outcome = match previous {
-            Lifecycle::Idle | Lifecycle::Stopped => Ok(()),
-            Lifecycle::AwaitingAttach(queue) => {
-                // Dropping queued work completes its results (already
-                // stopped) and runs user destructors, which may panic.
-                crate::panic::drop_quietly(queue);
-                Ok(())
+        let deadline = started.checked_add(timeout);
+        if self.config().forked().is_some() {
+            // A forked child: the parent's threads are not here, and the
+            // locks below may be held forever by threads that are not here
+            // either: only a lock that is free is taken.
+            if let Ok(mut lifecycle) = self.inner.lifecycle.try_lock() {
+                if let Lifecycle::Managed(driver) =
+                    std::mem::replace(&mut *lifecycle, Lifecycle::Stopped)
+                {
+                    // Its threads exist only in the parent: nothing to stop
+                    // or join here.
+                    std::mem::forget(driver);
+                }
             }
-            Lifecycle::Managed(driver) if self.inner.forked().is_some() => {
-                // A forked child: the driver's threads exist only in the
-                // parent. Waiting for them would wait forever, and dropping
-                // the driver would detach threads that are not there.
-                std::mem::forget(driver);
+            return Ok(());
+        }
+        let previous = std::mem::replace(&mut *self.lock(), Lifecycle::Stopped);
+        let pending = self.inner.registry.close();
+        // On a thread that drives the runtime (a task that shuts its
+        // reactor down), waiting for the runtime to drop futures would wait
+        // for this very thread: it is not done, or done handed off.
+        let waiting = context::blocking();
+        let outcome = match previous {
+            Lifecycle::Idle | Lifecycle::Stopped | Lifecycle::Attached => Ok(()),
+            Lifecycle::AwaitingAttach(queue) => {
+                // Dropping queued work completes its results (stopped) and
+                // runs user destructors, which may panic.
+                crate::panic::drop_quietly(queue);
                 Ok(())
             }
             Lifecycle::Managed(driver) => {
                 driver.shutdown(timeout.saturating_sub(started.elapsed()))
             }
-            Lifecycle::Attached => Ok(()),
         };
-        if self.inner.drains_stash {
-            stash::drain();
+        if let Ok(blocking) = waiting {
+            // The runtime drops the futures of the woken tasks (a managed
+            // one as it stops, an attached one as it runs them), and each
+            // then publishes its end.
+            blocking.run(|| {
+                for cell in &pending {
+                    if !cell.wait_published(deadline) {
+                        break;
+                    }
+                }
+            });
         }
+        drop(pending);
+        self.inner.registry.force_all();
+        self.config().stash.drain();
         tracing::trace!(target: "crochet", elapsed = ?started.elapsed(), "reactor stopped");
         outcome
     }
@@ -378,19 +405,6 @@ impl fmt::Debug for Reactor {
     }
 }
 
-impl Inner {
-    /// [`Error::Forked`] in a child process forked after this reactor was
-    /// set up in its parent.
-    fn forked(&self) -> Option<Error> {
-        let parent = self.pid.load(Ordering::Relaxed);
-        if parent == 0 {
-            return None;
-        }
-        let child = std::process::id();
-        (child != parent).then_some(Error::Forked { parent, child })
-    }
-}
-
 impl Drop for Inner {
     fn drop(&mut self) {
         // The last handle to a running reactor is gone: stop it without
@@ -402,9 +416,16 @@ impl Drop for Inner {
                 .unwrap_or_else(PoisonError::into_inner),
             Lifecycle::Stopped,
         );
-        self.registry.stop_all();
+        if self.registry.config.forked().is_some() {
+            // See `Reactor::shutdown`: nothing of the parent's to stop.
+            if let Lifecycle::Managed(driver) = lifecycle {
+                std::mem::forget(driver);
+            }
+            return;
+        }
+        self.registry.force_all();
+        self.registry.config.stash.drain();
         match lifecycle {
-            Lifecycle::Managed(driver) if self.forked().is_some() => std::mem::forget(driver),
             Lifecycle::Managed(driver) => {
                 let _ = driver.shutdown(Duration::ZERO);
             }

@@ -5,14 +5,15 @@
 //! task blocking its thread). The counters behind `Reactor::stats` live
 //! here too.
 //!
-//! Sharded by submitting thread, and arranged so that the reactor thread
-//! takes no shard lock on the way of an ordinary operation: it counts the
-//! outcome on a cache line of its own, and the entry leaves with the last
-//! handle, on the submitting thread that put it there.
+//! Sharded by submitting thread. Every admitted operation takes its
+//! shard's lock to register; the entry leaves under the same lock, taken
+//! by whichever comes last of the operation's end and its last handle's
+//! drop (usually the submitting thread, on its own shard). Outcomes are
+//! counted without a lock, on a cache line of each shard's own.
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock};
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
@@ -20,22 +21,37 @@ use slab::Slab;
 use crate::completion::{Completion, Status};
 use crate::error::Error;
 use crate::report::{Hook, Origin};
+use crate::stash::Stash;
+use crate::sync::{AtomicUsize, Mutex, MutexGuard, TryLockError};
 
 const SHARDS: usize = 16;
 
 /// A registered operation's cell, as the registry sees it.
 pub(crate) trait Interrupt: Send + Sync {
-    /// Completes the operation with `ReactorStopped`, if still pending.
-    fn stop(&self);
-    /// Whether its outcome is decided.
+    /// Requests the operation's end with `ReactorStopped`, if still
+    /// pending: its task drops the future, then publishes.
+    fn request_stop(&self);
+    /// Publishes its end now, without waiting for its task.
+    fn force_stop(&self);
+    /// Waits until its outcome is published, or `deadline`.
+    fn wait_published(&self, deadline: Option<Instant>) -> bool;
+    /// Whether its outcome is published.
     fn is_done(&self) -> bool;
     /// When it was submitted (see [`Shard::now`]).
     fn submitted_at(&self) -> u64;
 }
 
 impl<T: Send> Interrupt for Completion<T> {
-    fn stop(&self) {
-        self.interrupt(Error::ReactorStopped);
+    fn request_stop(&self) {
+        self.request(&Error::ReactorStopped);
+    }
+
+    fn force_stop(&self) {
+        self.force(Error::ReactorStopped);
+    }
+
+    fn wait_published(&self, deadline: Option<Instant>) -> bool {
+        Completion::wait_published(self, deadline)
     }
 
     fn is_done(&self) -> bool {
@@ -54,9 +70,50 @@ pub(crate) struct Config {
     pub(crate) hook: RwLock<Option<Hook>>,
     /// Operations slower than this are logged (0: off), in nanoseconds.
     slow_nanos: AtomicU64,
+    /// The process the reactor was set up in (0 before), to tell a forked
+    /// child. Read only where a syscall is paid anyway (before parking, at
+    /// shutdown) or where a lock is busy.
+    pid: AtomicU32,
+    /// This reactor's stash.
+    pub(crate) stash: Stash,
 }
 
 impl Config {
+    /// Remembers the process the reactor runs in.
+    pub(crate) fn record_pid(&self) {
+        self.pid.store(std::process::id(), Ordering::Relaxed);
+    }
+
+    /// [`Error::Forked`] in a child process forked after this reactor was
+    /// set up in its parent. A syscall (`getpid`): never on the hot path.
+    pub(crate) fn forked(&self) -> Option<Error> {
+        self.forked_from(std::process::id())
+    }
+
+    /// [`Config::forked`] without the syscall, for the reactor side: by the
+    /// process id the calling thread saw when it first asked. A thread that
+    /// runs tasks in a forked child was started in the child (the parent's
+    /// threads are not copied), so what it saw is the child's id. (The one
+    /// thread that is copied, the one that called `fork`, keeps the
+    /// parent's: it is not told.)
+    pub(crate) fn forked_per_thread(&self) -> Option<Error> {
+        thread_local! {
+            static PID: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+        }
+        let pid = PID.with(|pid| {
+            if pid.get() == 0 {
+                pid.set(std::process::id());
+            }
+            pid.get()
+        });
+        self.forked_from(pid)
+    }
+
+    fn forked_from(&self, child: u32) -> Option<Error> {
+        let parent = self.pid.load(Ordering::Relaxed);
+        (parent != 0 && child != parent).then_some(Error::Forked { parent, child })
+    }
+
     pub(crate) fn set_slow_threshold(&self, threshold: Option<Duration>) {
         let nanos = threshold.map_or(0, |threshold| {
             u64::try_from(threshold.as_nanos())
@@ -111,6 +168,20 @@ impl Shard {
         self.entries.lock().unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The shard's lock, unless it is busy in a forked child: there it may
+    /// have been held by a parent thread at the fork, and would never be
+    /// released. The fork check (a syscall) is paid only when it is busy.
+    fn lock_unless_forked(&self) -> Result<MutexGuard<'_, Entries>, Error> {
+        match self.entries.try_lock() {
+            Ok(entries) => Ok(entries),
+            Err(TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
+            Err(TryLockError::WouldBlock) => match self.config.forked() {
+                Some(forked) => Err(forked),
+                None => Ok(self.lock()),
+            },
+        }
+    }
+
     /// Now, in nanoseconds since the shard's epoch: half the size of an
     /// `Instant` on every operation.
     pub(crate) fn now(&self) -> u64 {
@@ -138,7 +209,9 @@ impl Shard {
         let counter = match status {
             Status::Ready | Status::Taken => &self.ended.completed,
             Status::Cancelled => &self.ended.cancelled,
-            Status::Stopped | Status::Pending => &self.ended.stopped,
+            Status::Stopped | Status::Pending | Status::Cancelling | Status::Stopping => {
+                &self.ended.stopped
+            }
             Status::Panicked => &self.ended.panicked,
             Status::Failed => &self.ended.failed,
         };
@@ -162,8 +235,14 @@ impl Shard {
     /// last of the decision and the last handle's drop; usually the latter,
     /// on the submitting thread, whose shard this is.
     pub(crate) fn remove(&self, key: &AtomicUsize) {
+        // Never registered (refused, or forked): no lock to take.
+        if key.load(Ordering::Relaxed) == usize::MAX {
+            return;
+        }
         let removed = {
-            let mut entries = self.lock();
+            let Ok(mut entries) = self.lock_unless_forked() else {
+                return;
+            };
             match key.swap(usize::MAX, Ordering::Relaxed) {
                 usize::MAX => None,
                 key => entries.live.try_remove(key),
@@ -184,7 +263,7 @@ thread_local! {
 }
 
 fn shard_index() -> usize {
-    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     SHARD_INDEX.with(|index| {
         if index.get() == usize::MAX {
             index.set(NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS);
@@ -231,36 +310,78 @@ impl Registry {
         Arc::clone(&self.shards[shard_index()])
     }
 
-    /// Records a pending operation in `shard`, its key in `key`; `false`
-    /// once [`Registry::stop_all`] ran.
-    pub(crate) fn register(shard: &Shard, cell: Arc<dyn Interrupt>, key: &AtomicUsize) -> bool {
-        let mut entries = shard.lock();
+    /// Records a pending operation in `shard`, its key in `key`.
+    ///
+    /// # Errors
+    ///
+    /// `ReactorStopped` once [`Registry::close`] ran; `Forked` in a child
+    /// forked after the reactor started, when the shard's lock is busy
+    /// there (a parent thread may have held it at the fork).
+    pub(crate) fn register(
+        shard: &Shard,
+        cell: Arc<dyn Interrupt>,
+        key: &AtomicUsize,
+    ) -> Result<(), Error> {
+        let mut entries = shard.lock_unless_forked()?;
         if entries.stopped {
-            return false;
+            return Err(Error::ReactorStopped);
         }
         entries.submitted += 1;
         let inserted = entries.live.insert(cell);
         // Under the shard lock, like `remove`'s swap: a removal racing with
         // this registration finds the key.
         key.store(inserted, Ordering::Relaxed);
-        true
+        Ok(())
     }
 
-    /// Refuses new registrations and stops every pending operation.
-    pub(crate) fn stop_all(&self) {
+    /// Refuses new registrations, requests the end of every pending
+    /// operation (their tasks drop their futures, then publish), and
+    /// returns them, to wait for.
+    pub(crate) fn close(&self) -> Vec<Arc<dyn Interrupt>> {
+        let mut pending = Vec::new();
+        for shard in self.shards.iter() {
+            let mut entries = shard.lock();
+            entries.stopped = true;
+            pending.extend(
+                entries
+                    .live
+                    .iter()
+                    .filter(|(_, cell)| !cell.is_done())
+                    .map(|(_, cell)| Arc::clone(cell)),
+            );
+        }
+        // Outside the shard locks: requesting wakes tasks.
+        for cell in &pending {
+            cell.request_stop();
+        }
+        pending
+    }
+
+    /// Publishes the end of every operation still pending, without its
+    /// task, and empties the registry.
+    pub(crate) fn force_all(&self) {
         for shard in self.shards.iter() {
             let drained: Vec<Arc<dyn Interrupt>> = {
                 let mut entries = shard.lock();
                 entries.stopped = true;
                 entries.live.drain().collect()
             };
-            // Outside the shard lock: interrupting wakes tasks and threads
-            // (and counts the operations as stopped). Finished ones keep
-            // their outcome.
+            // Outside the shard lock: publishing wakes threads and counts
+            // the operations as stopped. Finished ones keep their outcome.
             for cell in drained {
-                cell.stop();
+                cell.force_stop();
             }
         }
+    }
+
+    /// How many entries the registry holds, pending or not (for the loom
+    /// model's leak check).
+    #[cfg(all(test, loom))]
+    pub(crate) fn entries(&self) -> usize {
+        self.shards
+            .iter()
+            .map(|shard| shard.lock().live.len())
+            .sum()
     }
 
     /// How many operations are pending.

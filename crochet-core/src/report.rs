@@ -124,6 +124,35 @@ pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 /// Reports one unobserved failure through the reactor's hook, else the
 /// process-wide one, or logs it.
 pub(crate) fn unobserved(error: &Error, origin: &Origin, reactor: Option<&Config>) {
+    report(error, origin, reactor, |error| {
+        tracing::error!(
+            target: "crochet",
+            operation = origin.operation(),
+            location = %origin.location,
+            "unobserved failure: {}",
+            with_causes(error)
+        );
+    });
+}
+
+/// Reports a failed periodic tick like any unobserved failure: through the
+/// hook, or a log line that says the task goes on.
+pub(crate) fn failed_tick(error: &Error, origin: &Origin, reactor: Option<&Config>) {
+    report(error, origin, reactor, |error| {
+        let failure = match error {
+            Error::Panicked(panic) => format!("panicked: {}", panic.message()),
+            other => with_causes(other),
+        };
+        tracing::error!(
+            target: "crochet",
+            operation = origin.operation(),
+            location = %origin.location,
+            "periodic tick failed: {failure}; the next tick runs on schedule"
+        );
+    });
+}
+
+fn report(error: &Error, origin: &Origin, reactor: Option<&Config>, log: impl FnOnce(&Error)) {
     let failure = UnobservedFailure { error, origin };
     let own = reactor.and_then(|config| {
         config
@@ -137,13 +166,7 @@ pub(crate) fn unobserved(error: &Error, origin: &Origin, reactor: Option<&Config
     // code: a panic in it must not unwind into the reactor.
     let reported = panic::catch(|| match hook {
         Some(hook) => hook(&failure),
-        None => tracing::error!(
-            target: "crochet",
-            operation = origin.operation(),
-            location = %origin.location,
-            "unobserved failure: {}",
-            with_causes(error)
-        ),
+        None => log(error),
     });
     if let Err(panic) = reported {
         tracing::error!(

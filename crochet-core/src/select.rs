@@ -15,8 +15,9 @@ use crate::sync;
 /// Blocks until one of `results` is decided, for at most `timeout`, and
 /// takes its outcome: returns its index in `results` and its outcome.
 ///
-/// Results whose value was already taken are skipped, so calling it again
-/// on the same slice gets the next one to finish. When several are decided
+/// Results that a wait already read (a value taken, a failure reported)
+/// are skipped, so calling it again on the same slice gets the next one to
+/// finish. When several are decided
 /// already, the first in `results` wins.
 ///
 /// # Errors
@@ -47,32 +48,38 @@ pub fn wait_any<T>(
     results: &[EventualResult<T>],
     timeout: Duration,
 ) -> Result<(usize, Result<T, Error>), Error> {
-    context::refuse_blocking()?;
+    let blocking = context::blocking()?;
     let deadline = completion::deadline_after(timeout);
+    blocking.run(|| wait_any_blocking(results, deadline, timeout))
+}
+
+fn wait_any_blocking<T>(
+    results: &[EventualResult<T>],
+    deadline: Option<Instant>,
+    timeout: Duration,
+) -> Result<(usize, Result<T, Error>), Error> {
     loop {
         let mut candidates = 0;
         for (index, result) in results.iter().enumerate() {
             match result.cell().status() {
                 Status::Taken => {}
-                Status::Pending => candidates += 1,
-                // Decided and not taken: take it, unless another thread
-                // just did (then it is out of the running).
-                _ => match result.cell().try_read(completion::take) {
-                    Some(Err(Error::AlreadyRetrieved)) => {}
-                    Some(outcome) => return Ok((index, outcome)),
-                    None => candidates += 1,
-                },
+                status if !status.is_published() => candidates += 1,
+                // Published and not yet read by any wait: take it, unless
+                // another thread just read it (then it is out of the
+                // running).
+                _ => {
+                    if let Some(outcome) = result.cell().try_read_unobserved(completion::take) {
+                        return Ok((index, outcome));
+                    }
+                }
             }
         }
         if candidates == 0 {
             return Err(Error::AlreadyRetrieved);
         }
-        // Taken results are decided too, but are not what we wait for.
-        let one_to_take = || {
-            results
-                .iter()
-                .any(|result| !matches!(result.cell().status(), Status::Pending | Status::Taken))
-        };
+        // Results read before are published too, but are not what we wait
+        // for.
+        let one_to_take = || results.iter().any(|result| result.cell().is_unobserved());
         if !park_until(results, deadline, one_to_take) {
             return Err(timeout_error(results, timeout));
         }
@@ -109,9 +116,9 @@ pub fn wait_all<T>(
     results: &[EventualResult<T>],
     timeout: Duration,
 ) -> Result<Vec<Result<T, Error>>, Error> {
-    context::refuse_blocking()?;
+    let blocking = context::blocking()?;
     let deadline = completion::deadline_after(timeout);
-    if !park_until(results, deadline, || all_decided(results)) {
+    if !blocking.run(|| park_until(results, deadline, || all_decided(results))) {
         return Err(timeout_error(results, timeout));
     }
     Ok(results

@@ -21,9 +21,13 @@ use crate::eventual::{blocking_wait, debug_fields};
 /// dropping every clone does not cancel the operation.
 ///
 /// Each wait clones the value while holding the result's internal lock
-/// (that is what makes sharing sound for any `T: Clone`): a `Clone` that is
-/// slow serialises the waiters, and one that waits on or cancels this same
-/// result deadlocks. Share an `Arc<T>` when cloning `T` is not trivial.
+/// (that is what makes sharing sound for any `T: Clone`, `Sync` or not:
+/// clones of the one value never race). This is the only user code crochet
+/// runs under its lock, and it has two consequences: a `Clone` that is slow
+/// serialises the waiters, and a `Clone` that waits on, reads
+/// (`try_result`) or cancels this same result deadlocks; `is_ready` and
+/// `Debug` are fine there. Share an `Arc<T>` when cloning `T` is not
+/// trivial.
 #[must_use = "dropping a SharedResult does not cancel the operation"]
 pub struct SharedResult<T> {
     cell: Arc<Completion<T>>,

@@ -5,6 +5,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
 
+use crate::context::BlockingHint;
 use crate::error::Error;
 
 /// A detached, boxed, `Send` unit of work, as crochet hands it to a backend.
@@ -44,19 +45,22 @@ pub trait Spawner: Send + Sync + fmt::Debug + 'static {
         Err(Unsupported::new(task, self.name()))
     }
 
-    /// A test of whether the calling thread is inside this kind of runtime
-    /// right now, where a blocking wait would block the reactor.
+    /// What a blocking wait may do on the calling thread, as this kind of
+    /// runtime sees it (see [`BlockingHint`]).
     ///
-    /// Crochet already recognises the threads a backend marked with
-    /// [`mark_reactor_thread`](crate::context::mark_reactor_thread), and
+    /// Crochet already refuses waits on the threads a backend marked with
+    /// [`mark_reactor_thread`](crate::context::mark_reactor_thread), and on
     /// any thread while it polls a crochet task. The hint covers the
     /// threads a backend cannot mark: an attached runtime's, or a pool
-    /// whose workers and blocking threads look alike. It is a plain
-    /// function, registered once per backend [`name`](Spawner::name) when a
-    /// reactor starts and consulted on every blocking wait for the rest of
-    /// the process, so it must be cheap and must not block. The default,
+    /// whose workers and blocking threads look alike. It says whether the
+    /// thread *drives* the runtime right now (having the runtime's context,
+    /// as a tokio `enter()` guard gives, is not driving it), and whether
+    /// that work can be handed off while the thread blocks. It is a plain
+    /// function, registered once per backend [`name`](Spawner::name) when
+    /// a reactor starts and consulted on every blocking wait for the rest
+    /// of the process, so it must be cheap and must not block. The default,
     /// `None`, is no hint.
-    fn reactor_thread_hint(&self) -> Option<fn() -> bool> {
+    fn blocking_hint(&self) -> Option<fn() -> BlockingHint> {
         None
     }
 

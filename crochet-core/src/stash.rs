@@ -1,12 +1,14 @@
-//! The process-wide stash: park an `EventualResult` under an unguessable
-//! id (for a web session's cookie) and retrieve it, once, later.
+//! Each reactor's stash: park an `EventualResult` under an unguessable id
+//! (for a web session's cookie) and retrieve it, once, later.
 //!
 //! Bounded by a [`StashPolicy`]: at most `capacity` entries (stashing into a
 //! full stash hands the result back), and entries not retrieved within
 //! `time_to_live` are dropped with a warning (a failure among them is
-//! reported as unobserved).
+//! reported as unobserved). An entry that leaves unretrieved has its
+//! operation cancelled. Ids are bearer secrets: logs and messages show
+//! their first characters only.
 
-use std::any::{Any, type_name};
+use std::any::{Any, TypeId, type_name};
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
 use std::str::FromStr;
@@ -15,6 +17,7 @@ use std::time::{Duration, Instant};
 
 use crate::error::Error;
 use crate::eventual::EventualResult;
+use crate::reactor::Reactor;
 
 /// The id of a stashed result: 128 random bits, printed as 32 lowercase
 /// hexadecimal characters.
@@ -70,9 +73,28 @@ impl fmt::Display for StashId {
     }
 }
 
+impl StashId {
+    /// The id's first characters, for logs and messages: enough to tell
+    /// ids apart, not enough to retrieve with (an id is a bearer secret).
+    pub(crate) fn prefix(&self) -> impl fmt::Display + use<> {
+        IdPrefix(self.0)
+    }
+}
+
+struct IdPrefix(u128);
+
+impl fmt::Display for IdPrefix {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // The top 32 bits: the first 8 of the 32 characters.
+        write!(f, "{:08x}…", self.0 >> 96)
+    }
+}
+
+/// Shows the id's first characters only, as logs and error messages do:
+/// `Debug` output ends up in logs, and an id is a bearer secret.
 impl fmt::Debug for StashId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "StashId({self})")
+        write!(f, "StashId({})", self.prefix())
     }
 }
 
@@ -132,20 +154,49 @@ impl Default for StashPolicy {
 
 /// A result that could not be stashed because the stash is full; it is
 /// handed back, nothing is lost.
+///
+/// Dropping it (or turning it into an [`Error`] with `?`) drops the result,
+/// which nobody could then ever wait for: its operation is cancelled, so
+/// that no work runs on with no handle left. Take the result back with
+/// [`StashFull::into_result`] to keep it running.
 pub struct StashFull<T> {
-    result: EventualResult<T>,
+    result: Option<EventualResult<T>>,
     capacity: usize,
 }
 
 impl<T> StashFull<T> {
-    /// The result that was not stashed.
-    pub fn into_result(self) -> EventualResult<T> {
+    /// A result that has no stash to go to (it was never admitted).
+    pub(crate) fn refused(result: EventualResult<T>) -> Self {
+        StashFull {
+            result: Some(result),
+            capacity: 0,
+        }
+    }
+
+    /// The result that was not stashed, still running.
+    pub fn into_result(mut self) -> EventualResult<T> {
         self.result
+            .take()
+            .expect("a StashFull holds its result until it is taken or dropped")
     }
 
     /// The stash's capacity.
     pub fn capacity(&self) -> usize {
         self.capacity
+    }
+}
+
+impl<T> Drop for StashFull<T> {
+    fn drop(&mut self) {
+        if let Some(result) = self.result.take() {
+            if result.cancel() {
+                tracing::debug!(
+                    target: "crochet",
+                    capacity = self.capacity,
+                    "a result the full stash refused was dropped; its operation was cancelled"
+                );
+            }
+        }
     }
 }
 
@@ -172,24 +223,59 @@ impl<T> fmt::Display for StashFull<T> {
 impl<T> std::error::Error for StashFull<T> {}
 
 impl<T> From<StashFull<T>> for Error {
-    /// Keeps the error, and cancels the handed-back result: once it is
-    /// dropped here, nobody could ever see its outcome (`?` on a full stash
-    /// takes the operation down with it). Use [`StashFull::into_result`]
-    /// to keep it instead.
+    /// Keeps the error. The refused result is dropped with the
+    /// `StashFull`, which cancels its operation (see [`StashFull`]); use
+    /// [`StashFull::into_result`] to keep it instead.
     fn from(full: StashFull<T>) -> Self {
-        full.result.cancel();
         Error::StashFull {
             capacity: full.capacity,
         }
     }
 }
 
+/// A stashed result, whatever its type.
+trait Stashed: Send {
+    /// Cancels its operation if it is still running; whether it was.
+    fn cancel(&self) -> bool;
+    /// The `EventualResult<T>` itself, to downcast.
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
+}
+
+impl<T: Send + 'static> Stashed for EventualResult<T> {
+    fn cancel(&self) -> bool {
+        EventualResult::cancel(self)
+    }
+
+    fn into_any(self: Box<Self>) -> Box<dyn Any + Send> {
+        self
+    }
+}
+
 struct Entry {
-    result: Box<dyn Any + Send>,
+    result: Box<dyn Stashed>,
+    type_id: TypeId,
     type_name: &'static str,
     stored_at: Instant,
 }
 
+impl Entry {
+    /// The entry leaves the stash unretrieved: its operation, if still
+    /// running, is cancelled (nobody could wait for it any more), and a
+    /// failure it ended with is reported as unobserved when it is dropped.
+    fn leave(self, id: StashId, why: &str) {
+        if self.result.cancel() {
+            tracing::debug!(
+                target: "crochet",
+                id = %id.prefix(),
+                result_type = self.type_name,
+                "a stashed result left the stash unretrieved ({why}); its operation was cancelled"
+            );
+        }
+        drop(self);
+    }
+}
+
+#[derive(Default)]
 struct Store {
     entries: HashMap<StashId, Entry>,
     /// Ids in the order they were stashed, for expiry. Retrieved ids stay
@@ -198,20 +284,10 @@ struct Store {
     policy: StashPolicy,
 }
 
-static STORE: Mutex<Option<Store>> = Mutex::new(None);
-
-fn store() -> MutexGuard<'static, Option<Store>> {
-    STORE.lock().unwrap_or_else(PoisonError::into_inner)
-}
-
-fn with_store<R>(f: impl FnOnce(&mut Store) -> R) -> R {
-    let mut guard = store();
-    let store = guard.get_or_insert_with(|| Store {
-        entries: HashMap::new(),
-        order: VecDeque::new(),
-        policy: StashPolicy::default(),
-    });
-    f(store)
+/// One reactor's stash.
+#[derive(Default)]
+pub(crate) struct Stash {
+    store: Mutex<Store>,
 }
 
 impl Store {
@@ -249,136 +325,185 @@ impl Store {
     }
 }
 
-/// Drops expired entries outside the lock, with a warning each; their
-/// `EventualResult`s report any failure nobody observed.
+/// Lets expired entries go, outside the lock, with a warning each.
 fn drop_expired(expired: Vec<(StashId, Entry)>, ttl: Option<Duration>) {
     for (id, entry) in expired {
         tracing::warn!(
             target: "crochet",
-            %id,
+            id = %id.prefix(),
             result_type = entry.type_name,
             "stashed result expired after {:?} without being retrieved",
             ttl.unwrap_or_default()
         );
-        drop(entry);
+        entry.leave(id, "expired");
     }
 }
 
-pub(crate) fn put<T: Send + 'static>(result: EventualResult<T>) -> Result<StashId, StashFull<T>> {
-    let id = StashId::random();
-    let now = Instant::now();
-    let (outcome, expired, ttl) = with_store(|store| {
+impl Stash {
+    fn lock(&self) -> MutexGuard<'_, Store> {
+        self.store.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Stores `result` under a fresh id, or hands it back when full.
+    pub(crate) fn put<T: Send + 'static>(
+        &self,
+        result: EventualResult<T>,
+    ) -> Result<StashId, StashFull<T>> {
+        let id = StashId::random();
+        let now = Instant::now();
+        let mut store = self.lock();
         let expired = store.expire(now);
         let ttl = store.policy.time_to_live;
         let capacity = store.policy.capacity;
-        if store.entries.len() >= capacity {
-            return (Err(StashFull { result, capacity }), expired, ttl);
-        }
-        let entry = Entry {
-            result: Box::new(result),
-            type_name: type_name::<T>(),
-            stored_at: now,
+        let outcome = if store.entries.len() >= capacity {
+            Err(StashFull {
+                result: Some(result),
+                capacity,
+            })
+        } else {
+            store.entries.insert(
+                id,
+                Entry {
+                    result: Box::new(result),
+                    type_id: TypeId::of::<EventualResult<T>>(),
+                    type_name: type_name::<T>(),
+                    stored_at: now,
+                },
+            );
+            store.order.push_back((now, id));
+            Ok(id)
         };
-        store.entries.insert(id, entry);
-        store.order.push_back((now, id));
-        (Ok(id), expired, ttl)
-    });
-    drop_expired(expired, ttl);
-    if let Err(full) = &outcome {
-        tracing::warn!(target: "crochet", capacity = full.capacity, "the stash is full; a result was not stashed");
+        drop(store);
+        drop_expired(expired, ttl);
+        if outcome.is_err() {
+            tracing::warn!(target: "crochet", capacity, "the stash is full; a result was not stashed");
+        }
+        outcome
     }
-    outcome
-}
 
-/// Takes a stashed result out of the stash.
-///
-/// Each id gives its result back once; the result may still be pending
-/// (wait for it, or stash it again under a new id).
-///
-/// # Errors
-///
-/// [`Error::StashNotFound`] for an id that was already retrieved, that
-/// expired or that never existed; [`Error::StashWrongType`] when the result
-/// under `id` is not an `EventualResult<T>`, in which case it stays in the
-/// stash.
-///
-/// # Examples
-///
-/// ```
-/// # use std::time::Duration;
-/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
-/// let id = reactor.run_in_reactor(|| async { 7 }).stash()?;
-/// let cookie = id.to_string();
-///
-/// // ... a later request brings the cookie back:
-/// let result = crochet_core::retrieve_result::<i32>(cookie.parse()?)?;
-/// assert_eq!(result.wait_timeout(Duration::from_secs(5))?, 7);
-/// assert!(crochet_core::retrieve_result::<i32>(cookie.parse()?).is_err());
-/// # reactor.shutdown(Duration::from_secs(5))?;
-/// # Ok::<(), crochet_core::Error>(())
-/// ```
-pub fn retrieve_result<T: Send + 'static>(id: StashId) -> Result<EventualResult<T>, Error> {
-    let now = Instant::now();
-    let (outcome, expired, ttl) = with_store(|store| {
+    /// Takes the result stashed under `id` out.
+    pub(crate) fn take<T: Send + 'static>(&self, id: StashId) -> Result<EventualResult<T>, Error> {
+        let now = Instant::now();
+        let mut store = self.lock();
         let expired = store.expire(now);
         let ttl = store.policy.time_to_live;
-        let Some(entry) = store.entries.remove(&id) else {
-            return (Err(Error::StashNotFound { id }), expired, ttl);
-        };
-        let Entry {
-            result,
-            type_name: found,
-            stored_at,
-        } = entry;
-        let outcome = match result.downcast::<EventualResult<T>>() {
-            Ok(result) => Ok(*result),
-            Err(result) => {
-                // Wrong type: put it back as it was, nothing lost.
-                store.entries.insert(
-                    id,
-                    Entry {
-                        result,
-                        type_name: found,
-                        stored_at,
-                    },
-                );
+        let outcome = match store.entries.get(&id) {
+            None => Err(Error::StashNotFound { id }),
+            Some(entry) if entry.type_id != TypeId::of::<EventualResult<T>>() => {
+                // Wrong type: it stays where it is, nothing lost.
                 Err(Error::StashWrongType {
                     id,
                     expected: type_name::<T>(),
-                    found,
+                    found: entry.type_name,
                 })
             }
+            Some(_) => match store
+                .entries
+                .remove(&id)
+                .map(|entry| entry.result.into_any())
+            {
+                Some(any) => any
+                    .downcast::<EventualResult<T>>()
+                    .map(|result| *result)
+                    .map_err(|_| Error::StashNotFound { id }),
+                None => Err(Error::StashNotFound { id }),
+            },
         };
-        (outcome, expired, ttl)
-    });
-    drop_expired(expired, ttl);
-    outcome
-}
-
-/// Sets how the stash is bounded, process-wide. A smaller capacity does
-/// not evict entries already stashed; a shorter time-to-live applies to
-/// them at the next stash or retrieve.
-pub fn set_stash_policy(policy: StashPolicy) {
-    with_store(|store| store.policy = policy);
-}
-
-/// How many results are stashed (expired ones included until the next
-/// stash or retrieve sweeps them).
-pub fn stash_len() -> usize {
-    with_store(|store| store.entries.len())
-}
-
-/// Empties the stash, dropping every entry outside the lock: failures
-/// among them were never observed and are reported.
-pub(crate) fn drain() {
-    let entries: Vec<Entry> = with_store(|store| {
-        store.order.clear();
-        store.entries.drain().map(|(_, entry)| entry).collect()
-    });
-    if !entries.is_empty() {
-        tracing::debug!(target: "crochet", count = entries.len(), "dropping results left in the stash");
+        drop(store);
+        drop_expired(expired, ttl);
+        outcome
     }
-    drop(entries);
+
+    pub(crate) fn set_policy(&self, policy: StashPolicy) {
+        self.lock().policy = policy;
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.lock().entries.len()
+    }
+
+    /// Empties the stash, letting every entry go outside the lock: running
+    /// operations are cancelled, failures among the finished ones were
+    /// never observed and are reported.
+    pub(crate) fn drain(&self) {
+        let entries: Vec<(StashId, Entry)> = {
+            let mut store = self.lock();
+            store.order.clear();
+            store.entries.drain().collect()
+        };
+        if !entries.is_empty() {
+            tracing::debug!(target: "crochet", count = entries.len(), "dropping results left in the stash");
+        }
+        for (id, entry) in entries {
+            entry.leave(id, "drained at shutdown");
+        }
+    }
+}
+
+impl Reactor {
+    /// Takes a result stashed in this reactor's stash (by
+    /// [`EventualResult::stash`] on one of its results) back out.
+    ///
+    /// Each id gives its result back once; the result may still be pending
+    /// (wait for it, or stash it again under a new id).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::StashNotFound`] for an id that was already retrieved, that
+    /// expired or that never existed here; [`Error::StashWrongType`] when
+    /// the result under `id` is not an `EventualResult<T>`, in which case
+    /// it stays in the stash.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// # use std::time::Duration;
+    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+    /// let id = reactor.run_in_reactor(|| async { 7 }).stash()?;
+    /// let cookie = id.to_string();
+    ///
+    /// // ... a later request brings the cookie back:
+    /// let result = reactor.retrieve_result::<i32>(cookie.parse()?)?;
+    /// assert_eq!(result.wait_timeout(Duration::from_secs(5))?, 7);
+    /// assert!(reactor.retrieve_result::<i32>(cookie.parse()?).is_err());
+    /// # reactor.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), crochet_core::Error>(())
+    /// ```
+    pub fn retrieve_result<T: Send + 'static>(
+        &self,
+        id: StashId,
+    ) -> Result<EventualResult<T>, Error> {
+        self.config().stash.take(id)
+    }
+
+    /// Sets how this reactor's stash is bounded. A smaller capacity does
+    /// not evict entries already stashed; a shorter time-to-live applies to
+    /// them at the next stash or retrieve.
+    pub fn set_stash_policy(&self, policy: StashPolicy) {
+        self.config().stash.set_policy(policy);
+    }
+}
+
+/// Takes a result out of the global reactor's stash; see
+/// [`Reactor::retrieve_result`].
+///
+/// # Errors
+///
+/// As [`Reactor::retrieve_result`].
+pub fn retrieve_result<T: Send + 'static>(id: StashId) -> Result<EventualResult<T>, Error> {
+    crate::global().retrieve_result(id)
+}
+
+/// Sets how the global reactor's stash is bounded; see
+/// [`Reactor::set_stash_policy`].
+pub fn set_stash_policy(policy: StashPolicy) {
+    crate::global().set_stash_policy(policy);
+}
+
+/// How many results the global reactor's stash holds (expired ones
+/// included until the next stash or retrieve sweeps them).
+pub fn stash_len() -> usize {
+    crate::global().config().stash.len()
 }
 
 #[cfg(test)]

@@ -7,7 +7,6 @@ use std::time::Duration;
 
 use crate::reactor::Reactor;
 use crate::report::UnobservedFailure;
-use crate::stash;
 
 /// A snapshot of what a reactor has done, from [`Reactor::stats`].
 ///
@@ -46,7 +45,7 @@ pub struct Stats {
     pub stopped: u64,
     /// Waits on this reactor's results that timed out.
     pub timed_out_waits: u64,
-    /// Results in the stash (which is process-wide: every reactor's).
+    /// Results in this reactor's stash.
     pub stashed: u64,
     /// How long the oldest pending operation has been waiting.
     pub oldest_pending: Option<Duration>,
@@ -87,7 +86,7 @@ impl Reactor {
             cancelled: totals.cancelled,
             stopped: totals.stopped,
             timed_out_waits: totals.timed_out_waits,
-            stashed: stash::stash_len() as u64,
+            stashed: self.config().stash.len() as u64,
             oldest_pending: totals.oldest_pending.map(|since| since.elapsed()),
         }
     }

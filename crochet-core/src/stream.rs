@@ -220,7 +220,14 @@ impl<T> EventualStream<T> {
         if self.done {
             return Ok(None);
         }
-        context::refuse_blocking()?;
+        context::blocking()?.run(|| self.read_until(deadline, timeout))
+    }
+
+    fn read_until(
+        &mut self,
+        deadline: Option<Instant>,
+        timeout: Duration,
+    ) -> Result<Option<T>, Error> {
         let mut state = self.shared.lock();
         loop {
             if let Some(item) = state.buffer.pop_front() {

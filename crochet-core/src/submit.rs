@@ -152,6 +152,11 @@ impl Reactor {
     /// Runs `f` in the reactor and blocks until its result is there, for at
     /// most `timeout`; on timeout the operation is cancelled.
     ///
+    /// On timeout it returns once the reactor has dropped the operation's
+    /// future, so that what the future held is released by then (as after
+    /// [`EventualResult::cancel`]): promptly, unless the future is blocking
+    /// its thread, for which it waits at most one second more.
+    ///
     /// # Errors
     ///
     /// [`Error::Timeout`] (with `cancelled: true`) when the time runs out;
@@ -169,11 +174,9 @@ impl Reactor {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
-        context::refuse_blocking()?;
-        wait_or_cancel(
-            &self.submit::<Plain, _, _, _>(f, Origin::of::<F>()),
-            timeout,
-        )
+        let blocking = context::blocking()?;
+        let result = self.submit::<Plain, _, _, _>(f, Origin::of::<F>());
+        blocking.run(|| wait_or_cancel(&result, timeout))
     }
 
     /// [`Reactor::wait_for`] for a fallible operation: an `Err(e)` becomes
@@ -194,9 +197,9 @@ impl Reactor {
         T: Send + 'static,
         E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
     {
-        context::refuse_blocking()?;
+        let blocking = context::blocking()?;
         let result = self.submit::<Fallible, _, _, _>(f, Origin::of::<F>());
-        wait_or_cancel(&result, timeout)
+        blocking.run(|| wait_or_cancel(&result, timeout))
     }
 
     pub(crate) fn submit<M, T, F, Fut>(&self, f: F, origin: Origin) -> EventualResult<T>
@@ -222,13 +225,22 @@ impl Reactor {
     }
 }
 
-/// `wait_for`'s wait: on timeout, cancel; a value that won the race against
-/// the cancel is still returned.
+/// How long `wait_for`, having timed out, waits for the reactor to drop the
+/// cancelled operation's future: promptly done unless the future is
+/// blocking its thread, which this bounds.
+const CANCEL_GRACE: Duration = Duration::from_secs(1);
+
+/// `wait_for`'s wait: on timeout, cancel, and return once the operation's
+/// future is dropped (or after [`CANCEL_GRACE`]); a value that won the race
+/// against the cancel is still returned.
 fn wait_or_cancel<T>(result: &EventualResult<T>, timeout: Duration) -> Result<T, Error> {
     // The caller refused reactor threads before submitting anything.
     match result.wait_timeout_checked(timeout) {
         Err(Error::Timeout { after, .. }) => {
             result.cancel();
+            result
+                .cell()
+                .wait_published(crate::completion::deadline_after(CANCEL_GRACE));
             match result.try_result() {
                 None | Some(Err(Error::Cancelled)) => Err(Error::Timeout {
                     after,

@@ -1,21 +1,23 @@
-//! The primitives the completion cell synchronises with: std's, or loom's
-//! under `--cfg loom`, so that a model checker can explore every
-//! interleaving of completing, cancelling, waiting and dropping.
+//! The primitives the completion cell and the registry synchronise with:
+//! std's, or loom's under `--cfg loom`, so that a model checker can explore
+//! every interleaving of completing, cancelling, waiting, dropping the last
+//! handle and removing the registry entry.
 
 #[cfg(not(loom))]
-pub(crate) use std::sync::atomic::{AtomicU8, AtomicU32};
+pub(crate) use std::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize};
 #[cfg(not(loom))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
 #[cfg(not(loom))]
 pub(crate) use std::thread::{Thread, current, park, park_timeout};
 
 #[cfg(loom)]
-pub(crate) use loom::sync::atomic::{AtomicU8, AtomicU32};
+pub(crate) use loom::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize};
 #[cfg(loom)]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
 #[cfg(loom)]
 pub(crate) use loom::thread::{Thread, current, park};
 
+pub(crate) use std::sync::TryLockError;
 use std::time::Instant;
 
 /// The current time.

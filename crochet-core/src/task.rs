@@ -4,8 +4,10 @@
 //! It calls the user's closure on the reactor thread, polls the future it
 //! returns, catches panics in both, marks the thread as a reactor thread
 //! while it runs, races cancellation, and completes the result on every
-//! path, including being dropped unfinished. Backends therefore differ in
-//! nothing observable.
+//! path, including being dropped unfinished. On every path it drops the
+//! closure or future *first* and publishes the outcome after, so that a
+//! waiter never hears of the end before what the future held is released.
+//! Backends therefore differ in nothing observable.
 
 use std::future::Future;
 use std::marker::PhantomData;
@@ -23,8 +25,10 @@ use crate::panic;
 use crate::spawner::{LocalBoxFuture, StartLocal};
 
 /// The producing half of a completion cell. Dropping it before the outcome
-/// is decided completes the result with `ReactorStopped`: the runtime
-/// dropped the task, or never ran it.
+/// is published completes the result with the requested end (`Cancelled`,
+/// `ReactorStopped`), or `ReactorStopped` when none was requested: the
+/// runtime dropped the task, or never ran it. Held after the future in
+/// [`Operation`], so that it is dropped after it.
 pub(crate) struct Completer<T> {
     cell: Arc<Completion<T>>,
 }
@@ -38,7 +42,7 @@ impl<T> Completer<T> {
 impl<T> Drop for Completer<T> {
     fn drop(&mut self) {
         if !self.cell.is_done() {
-            self.cell.interrupt(Error::ReactorStopped);
+            self.cell.force(Error::ReactorStopped);
         }
     }
 }
@@ -170,15 +174,26 @@ where
         let _span = this.span.as_ref().map(|span| span.enter());
         let cell = &this.completer.cell;
 
-        if cell.is_done() {
-            // Cancelled or stopped: drop the future now, on this thread.
+        if cell.should_stop() {
+            // Cancelled or stopped: drop the future now, on this thread,
+            // then say so.
             finish_stage(this.stage);
+            cell.force(Error::ReactorStopped);
             return Poll::Ready(());
         }
         if let StageProj::Start { start } = this.stage.as_mut().project() {
             let Some(start) = start.take() else {
                 return Poll::Ready(());
             };
+            if let Some(forked) = cell.forked_here() {
+                // A runtime that started threads in a forked child: the
+                // work was submitted to the parent's reactor, and is refused
+                // like any submission in the child.
+                panic::drop_quietly(start);
+                this.stage.set(Stage::Done);
+                cell.complete(Err(forked));
+                return Poll::Ready(());
+            }
             match panic::catch(start) {
                 Ok(future) => this.stage.set(Stage::Running { future }),
                 Err(panic) => {
@@ -192,28 +207,26 @@ where
             return Poll::Ready(());
         };
         // `finish` runs user code too (the error's `Into` conversion).
-        match panic::catch(|| future.poll(cx).map(M::finish)) {
-            Ok(Poll::Ready(result)) => {
-                cell.complete(result);
-                finish_stage(this.stage);
-                Poll::Ready(())
-            }
+        let outcome = match panic::catch(|| future.poll(cx).map(M::finish)) {
+            Ok(Poll::Ready(result)) => result,
             Ok(Poll::Pending) => {
                 cell.register_task(cx.waker());
                 // Re-check after registering: a cancel that ran before the
                 // registration could not wake this task.
-                if cell.is_done() {
+                if cell.should_stop() {
                     finish_stage(this.stage);
+                    cell.force(Error::ReactorStopped);
                     return Poll::Ready(());
                 }
-                Poll::Pending
+                return Poll::Pending;
             }
-            Err(panic) => {
-                cell.complete(Err(Error::Panicked(panic)));
-                finish_stage(this.stage);
-                Poll::Ready(())
-            }
-        }
+            Err(panic) => Err(Error::Panicked(panic)),
+        };
+        // The future first, then the outcome: whoever hears of the end
+        // finds what the future held released.
+        finish_stage(this.stage);
+        cell.complete(outcome);
+        Poll::Ready(())
     }
 }
 

@@ -32,11 +32,27 @@
 //!
 //! [`Tokio::attach`] wraps the [`Handle`] of a runtime the application
 //! runs; crochet spawns onto it and leaves its life to the application.
-//! Blocking waits are refused where they would stall a runtime: inside
-//! `block_on`, and in tasks on threads that have polled a crochet task (a
-//! `multi_thread` worker that has not yet done so is not recognised; its
-//! blocking-pool threads may always block). `!Send` work is not offered
-//! there.
+//! `!Send` work is not offered there.
+//!
+//! # Blocking waits inside a tokio runtime
+//!
+//! Crochet asks tokio which thread drives a runtime
+//! ([`tokio::runtime::worker_index`]), rather than guessing from "this
+//! thread has a runtime context":
+//!
+//! - On a `multi_thread` worker (in any task of such a runtime, attached
+//!   or not), a blocking wait hands the worker's other tasks to another
+//!   thread with [`tokio::task::block_in_place`] and waits: it completes.
+//! - On a `current_thread` runtime's driver (inside its `block_on`, or any
+//!   of its tasks), it returns `WaitInReactor` at once: the runtime has no
+//!   other thread to run the work on.
+//! - Elsewhere it waits as on any thread: a thread that only holds an
+//!   `enter()` guard (GUI and CLI mains do, to build reqwest or tonic
+//!   types), `spawn_blocking` threads, and the thread in a `multi_thread`
+//!   runtime's `block_on`.
+//! - Crochet's tasks always refuse, and so does the managed runtime's own
+//!   `crochet-tokio` thread; a managed `multi_thread` runtime's workers
+//!   hand off like any other.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -48,11 +64,11 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
+use crochet_core::context::BlockingHint;
 use crochet_core::{
     Backend, BoxFuture, Driver, Error, LocalTask, ReactorThreads, Spawner, Started, Unsupported,
-    context,
 };
-use tokio::runtime::{self, Handle, Runtime};
+use tokio::runtime::{self, Handle, Runtime, RuntimeFlavor};
 use tokio::sync::mpsc;
 use tokio::task::LocalSet;
 
@@ -81,10 +97,6 @@ impl Tokio {
     /// Wraps an application's runtime, to attach with
     /// [`Reactor::attach`](crochet_core::Reactor::attach).
     ///
-    /// Call it from inside that runtime (as `Handle::current()` would be)
-    /// to have the calling thread recognised as its driver, so that a
-    /// blocking wait there is refused instead of deadlocking.
-    ///
     /// # Examples
     ///
     /// ```
@@ -101,9 +113,6 @@ impl Tokio {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn attach(handle: Handle) -> Arc<Tokio> {
-        if Handle::try_current().is_ok() {
-            context::mark_driver_thread();
-        }
         Arc::new(Tokio {
             handle,
             local: None,
@@ -145,8 +154,8 @@ impl Spawner for Tokio {
         }
     }
 
-    fn reactor_thread_hint(&self) -> Option<fn() -> bool> {
-        Some(inside_tokio_driver)
+    fn blocking_hint(&self) -> Option<fn() -> BlockingHint> {
+        Some(blocking_hint)
     }
 
     fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {
@@ -160,14 +169,23 @@ impl Spawner for Tokio {
     }
 }
 
-/// Inside a tokio runtime, where blocking would stall it: in `block_on`
-/// (in the runtime's context, but in no task), or on a thread that polls
-/// crochet tasks (a driver or worker). Blocking-pool threads are inside the
-/// runtime too, but run as tasks and poll none of crochet's: they may
-/// block.
-fn inside_tokio_driver() -> bool {
-    Handle::try_current().is_ok()
-        && (tokio::task::try_id().is_none() || context::has_driven_tasks())
+/// A blocking wait on a thread that drives a tokio runtime: handed off on
+/// a `multi_thread` worker, refused on a `current_thread` driver; anywhere
+/// else (an `enter()` guard, a blocking-pool thread, a multi-thread
+/// runtime's `block_on`) not tokio's business. See the [crate
+/// docs](crate#blocking-waits-inside-a-tokio-runtime).
+fn blocking_hint() -> BlockingHint {
+    if tokio::runtime::worker_index().is_none() {
+        return BlockingHint::Allow;
+    }
+    match Handle::try_current().map(|handle| handle.runtime_flavor()) {
+        Ok(RuntimeFlavor::MultiThread) => BlockingHint::HandOff(block_in_place),
+        _ => BlockingHint::Refuse,
+    }
+}
+
+fn block_in_place(wait: &mut dyn FnMut()) {
+    tokio::task::block_in_place(wait);
 }
 
 impl fmt::Debug for Tokio {
@@ -225,14 +243,11 @@ impl Builder {
             None => runtime::Builder::new_current_thread(),
             Some(workers) => {
                 let mut builder = runtime::Builder::new_multi_thread();
-                // Workers park and unpark; blocking-pool threads never do,
-                // so only workers get marked, and a blocking wait inside
-                // `spawn_blocking` stays allowed.
+                // Workers are not marked: like any multi-thread worker, a
+                // blocking wait there hands the worker off (see the hint).
                 builder
                     .worker_threads(workers)
-                    .thread_name(format!("{}-worker", self.thread_name))
-                    .on_thread_park(context::mark_reactor_thread)
-                    .on_thread_unpark(context::mark_reactor_thread);
+                    .thread_name(format!("{}-worker", self.thread_name));
                 builder
             }
         };
@@ -265,6 +280,9 @@ impl Backend for Builder {
         let name = self.thread_name.clone();
         let counted = Arc::clone(&live);
         threads.spawn(name, move || {
+            // This thread runs the runtime (its `block_on`) without being
+            // one the runtime started: it belongs to it all the same.
+            RUNTIME_ID.with(|current| current.set(id));
             let runtime = match self.runtime(id, &counted) {
                 Ok(runtime) => runtime,
                 Err(error) => {

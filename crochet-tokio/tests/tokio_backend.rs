@@ -166,16 +166,73 @@ fn shutdown_from_spawn_blocking_returns_at_once() {
     }
 }
 
-/// An attached runtime's `block_on` is a reactor context even when crochet
-/// was attached from outside it.
+/// Inside `block_on`, what decides is who runs the work: a `current_thread`
+/// runtime's `block_on` drives it, so a blocking wait there is refused, even
+/// when crochet was attached from outside; a `multi_thread` runtime's
+/// workers run it, so a wait in its `block_on` simply completes.
 #[test]
-fn block_on_of_an_attached_runtime_is_refused_even_when_attached_from_outside() {
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+fn block_on_of_an_attached_runtime_refuses_only_when_it_drives_the_work() {
+    let current = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
     let reactor = Reactor::new();
     reactor
-        .attach(Tokio::attach(runtime.handle().clone()))
+        .attach(Tokio::attach(current.handle().clone()))
         .expect("attach");
-    let refused = runtime.block_on(async { reactor.wait_for(PROMPTLY, || async { 1 }) });
+    let refused = current.block_on(async { reactor.wait_for(PROMPTLY, || async { 1 }) });
     assert_eq!(refused.map_err(|e| e.kind()), Err(ErrorKind::WaitInReactor));
     reactor.shutdown(PROMPTLY).expect("shutdown");
+
+    let multi = tokio::runtime::Runtime::new().expect("runtime");
+    let reactor = Reactor::new();
+    reactor
+        .attach(Tokio::attach(multi.handle().clone()))
+        .expect("attach");
+    let waited = multi.block_on(async { reactor.wait_for(PROMPTLY, || async { 2 }) });
+    assert_eq!(waited.expect("completes"), 2);
+    reactor.shutdown(PROMPTLY).expect("shutdown");
+}
+
+/// A plain thread that holds a runtime's `enter()` guard (as GUI and CLI
+/// mains do, to build reqwest or tonic types) drives nothing: it may wait,
+/// whether the reactor is managed or is that very runtime, attached.
+#[test]
+fn a_thread_holding_an_enter_guard_may_wait() {
+    let app = tokio::runtime::Runtime::new().expect("runtime");
+    let app_current = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let managed = Reactor::start(Tokio::builder()).expect("start");
+    let attached = Reactor::new();
+    attached
+        .attach(Tokio::attach(app.handle().clone()))
+        .expect("attach");
+    thread::scope(|scope| {
+        scope.spawn(|| {
+            let _guard = app.enter();
+            assert_eq!(
+                managed.wait_for(PROMPTLY, || async { 1 }).expect("managed"),
+                1
+            );
+            assert_eq!(
+                attached
+                    .wait_for(PROMPTLY, || async { 2 })
+                    .expect("attached"),
+                2
+            );
+            let result = attached.run_in_reactor(|| async { 3 });
+            assert_eq!(result.wait_timeout(PROMPTLY).expect("wait"), 3);
+        });
+        scope.spawn(|| {
+            let _guard = app_current.enter();
+            assert_eq!(
+                managed.wait_for(PROMPTLY, || async { 4 }).expect("managed"),
+                4
+            );
+        });
+    });
+    managed.shutdown(PROMPTLY).expect("shutdown");
+    attached.shutdown(PROMPTLY).expect("shutdown");
 }

@@ -19,13 +19,15 @@ pub(crate) trait Stash: Sync {
     fn round(&self, result: EventualResult<u64>) -> EventualResult<u64>;
 }
 
-/// crochet's process-wide stash.
-pub(crate) struct CrochetStash;
+/// crochet's stash, the reactor's own.
+pub(crate) struct CrochetStash<'a>(pub(crate) &'a Reactor);
 
-impl Stash for CrochetStash {
+impl Stash for CrochetStash<'_> {
     fn round(&self, result: EventualResult<u64>) -> EventualResult<u64> {
         let id = result.stash().expect("the stash has room for 8 results");
-        crochet::retrieve_result::<u64>(id).expect("a stashed result came back")
+        self.0
+            .retrieve_result::<u64>(id)
+            .expect("a stashed result came back")
     }
 }
 

@@ -65,6 +65,27 @@ pub trait Fixture: Sync + 'static {
     /// A future that needs the runtime's context (spawns a runtime task
     /// and awaits it) and yields 42. Called on a reactor thread.
     fn runtime_context_probe(&self) -> BoxFuture<u32>;
+
+    /// Runs `body` on one of the runtime's blocking threads (its
+    /// `spawn_blocking` pool), or on a plain thread for runtimes without
+    /// one. Called on a reactor thread.
+    fn spawn_blocking_raw(&self, body: Box<dyn FnOnce() + Send>);
+
+    /// What a blocking wait does inside a runtime task (one crochet did not
+    /// make) on the runtime that [`Fixture::start`] gives the reactor.
+    fn raw_task_wait(&self) -> RawTaskWait {
+        RawTaskWait::Refused
+    }
+}
+
+/// What a blocking wait does inside a task of the reactor's runtime.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum RawTaskWait {
+    /// It returns `WaitInReactor` at once.
+    Refused,
+    /// It completes: the runtime hands the thread's other work off (tokio's
+    /// `block_in_place` on an attached multi-thread runtime).
+    Completes,
 }
 
 /// Keeps an application-owned runtime alive; dropping it stops it.

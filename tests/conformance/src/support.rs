@@ -436,3 +436,105 @@ impl Write for Logs {
         Ok(())
     }
 }
+
+/// A loopback address that nothing listens on (it was free a moment ago),
+/// and that no other caller in this process gets.
+///
+/// Below the kernel's ephemeral range (32768 and up by default): a port
+/// picked by `bind(…:0)` would be free again between a test's rounds, and
+/// another test's outgoing connection or listener could take it then.
+pub fn free_address() -> std::net::SocketAddr {
+    use std::sync::atomic::AtomicU16;
+    const LOW: u16 = 12_000;
+    const HIGH: u16 = 32_000;
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    if NEXT.load(Ordering::Relaxed) == 0 {
+        // A different start per process, so that two test processes rarely
+        // meet on the same ports.
+        let start = LOW + (std::process::id() % u32::from(HIGH - LOW)) as u16;
+        let _ = NEXT.compare_exchange(0, start, Ordering::Relaxed, Ordering::Relaxed);
+    }
+    for _ in LOW..HIGH {
+        let port = NEXT.fetch_add(1, Ordering::Relaxed);
+        let port = LOW + port.wrapping_sub(LOW) % (HIGH - LOW);
+        let address = std::net::SocketAddr::from(([127, 0, 0, 1], port));
+        if std::net::TcpListener::bind(address).is_ok() {
+            return address;
+        }
+    }
+    panic!("no free loopback port between {LOW} and {HIGH}");
+}
+
+/// A listening port held by an operation. Its destructor takes a few
+/// milliseconds before it closes the socket, as a real resource's might
+/// (a flush, a goodbye message), then sets its `released` flag: a caller
+/// told too early that the operation is gone would find the port still
+/// taken.
+pub struct HeldPort {
+    listener: Option<std::net::TcpListener>,
+    released: Flag,
+}
+
+impl HeldPort {
+    /// Binds `address`; `released` is set once the port is closed again.
+    ///
+    /// # Panics
+    ///
+    /// When the port is taken: the previous holder was not released.
+    pub fn bind(address: std::net::SocketAddr, released: &Flag) -> HeldPort {
+        let listener = std::net::TcpListener::bind(address)
+            .unwrap_or_else(|error| panic!("{address} is still taken: {error}"));
+        HeldPort {
+            listener: Some(listener),
+            released: released.clone(),
+        }
+    }
+}
+
+impl Drop for HeldPort {
+    fn drop(&mut self) {
+        thread::sleep(Duration::from_millis(5));
+        drop(self.listener.take());
+        self.released.set();
+    }
+}
+
+/// Asserts that the operation let go of `address`: its port was closed
+/// (`released`) before the caller heard of the end, and binding it works.
+///
+/// A bind may still fail for a moment for a reason that is not the
+/// operation's: this test process spawns children (isolated cases), and a
+/// child holds copies of every descriptor between its fork and its exec.
+/// Binding is retried briefly for that, once `released` proved the
+/// operation's part.
+pub fn assert_port_free(address: std::net::SocketAddr, released: &Flag, context: &str) {
+    assert!(
+        released.is_set(),
+        "{context}: the end was heard before the port was released"
+    );
+    let until = Instant::now() + Duration::from_secs(1);
+    loop {
+        match std::net::TcpListener::bind(address) {
+            Ok(_) => return,
+            Err(error) if Instant::now() >= until => {
+                panic!("{context}: {address} is still held: {error}")
+            }
+            Err(_) => thread::sleep(Duration::from_millis(1)),
+        }
+    }
+}
+
+/// A future that holds `held` until it is dropped, even after it has
+/// returned `value`.
+pub struct Holding<H, T> {
+    pub held: H,
+    pub value: Option<T>,
+}
+
+impl<H: Unpin, T: Unpin> Future for Holding<H, T> {
+    type Output = T;
+
+    fn poll(self: Pin<&mut Self>, _cx: &mut Context<'_>) -> Poll<T> {
+        Poll::Ready(self.get_mut().value.take().expect("polled after Ready"))
+    }
+}

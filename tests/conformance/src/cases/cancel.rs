@@ -7,11 +7,16 @@ use std::time::Duration;
 
 use crochet_core::{Error, ErrorKind};
 
-use crate::support::{Flag, Gate, PROMPTLY, eventually};
+use futures_lite::StreamExt;
+
+use crate::support::{
+    Flag, Gate, HeldPort, Holding, PROMPTLY, assert_port_free, eventually, free_address,
+};
 use crate::{Fixture, Running};
 
-/// E4: `cancel` completes a pending result with `Cancelled` at once, drops
-/// its future on the reactor promptly, and is idempotent.
+/// E4: `cancel` decides a pending result's outcome at once (`Cancelled`),
+/// is idempotent, and the waiter hears it once the reactor has dropped the
+/// future, promptly.
 pub fn e4_cancel_completes_pending_and_drops_future(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let dropped = Flag::new();
@@ -25,14 +30,14 @@ pub fn e4_cancel_completes_pending_and_drops_future(fixture: &'static dyn Fixtur
     });
     assert!(result.cancel(), "the first cancel cancels");
     assert!(!result.cancel(), "a second cancel does nothing");
-    assert!(result.is_ready());
     assert!(matches!(
-        result.wait_timeout(Duration::ZERO),
+        result.wait_timeout(PROMPTLY),
         Err(Error::Cancelled)
     ));
+    assert!(result.is_ready());
     assert!(
-        dropped.wait(PROMPTLY),
-        "the cancelled future was not dropped"
+        dropped.is_set(),
+        "Cancelled was heard before the future was dropped"
     );
     assert!(eventually(PROMPTLY, || running.pending_operations() == 0));
     gate.open();
@@ -153,4 +158,147 @@ pub fn w5_wait_for_returns_value_or_operation_error(fixture: &'static dyn Fixtur
             .expect("value"),
         22
     );
+}
+
+/// Rounds of each release check: a port released late shows up in one of
+/// them.
+const ROUNDS: usize = 40;
+
+/// E4: when a waiter hears `Cancelled`, the operation's future has been
+/// dropped, and what it held (here a listening port) is free: binding the
+/// same address succeeds at once. As tokio's `JoinHandle` promises for an
+/// aborted task.
+pub fn e4_cancelled_means_the_future_is_gone_and_its_port_free(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let address = free_address();
+    for round in 0..ROUNDS {
+        let bound = Flag::new();
+        let signal = bound.clone();
+        let released = Flag::new();
+        let port = released.clone();
+        let gate = Gate::new();
+        let opened = gate.opened();
+        let result = running.run_in_reactor(move || {
+            let held = HeldPort::bind(address, &port);
+            signal.set();
+            async move {
+                let _held = held;
+                opened.await;
+            }
+        });
+        assert!(bound.wait(PROMPTLY), "round {round}: never bound");
+        assert!(result.cancel());
+        assert_eq!(
+            result.wait_timeout(PROMPTLY).map_err(|e| e.kind()),
+            Err(ErrorKind::Cancelled)
+        );
+        assert_port_free(
+            address,
+            &released,
+            &format!("round {round}, after Cancelled"),
+        );
+    }
+    // `wait_for` timing out cancels the same way.
+    for round in 0..ROUNDS {
+        let gate = Gate::new();
+        let opened = gate.opened();
+        // Checked only if the operation started: otherwise it held nothing.
+        let released = Flag::new();
+        let port = released.clone();
+        let started = Flag::new();
+        let running_now = started.clone();
+        let timed_out = running.wait_for(Duration::from_millis(20), move || {
+            running_now.set();
+            let held = HeldPort::bind(address, &port);
+            async move {
+                let _held = held;
+                opened.await;
+            }
+        });
+        assert_eq!(timed_out.map_err(|e| e.kind()), Err(ErrorKind::Timeout));
+        if started.is_set() {
+            assert_port_free(
+                address,
+                &released,
+                &format!("round {round}, after wait_for timed out"),
+            );
+        }
+    }
+}
+
+/// E4: a value, too, is handed out only once the future that produced it
+/// is dropped: a future that keeps a port after returning has let go of it
+/// by the time the waiter has the value.
+pub fn e4_a_value_arrives_after_its_future_is_dropped(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let address = free_address();
+    for round in 0..ROUNDS {
+        let released = Flag::new();
+        let port = released.clone();
+        let result = running.run_in_reactor(move || Holding {
+            held: HeldPort::bind(address, &port),
+            value: Some(round),
+        });
+        assert_eq!(result.wait_timeout(PROMPTLY).expect("the value"), round);
+        assert_port_free(
+            address,
+            &released,
+            &format!("round {round}, after the value"),
+        );
+    }
+}
+
+/// E4/R7: the same for a cancelled stream and for shutdown.
+pub fn e4_cancelled_streams_and_shutdown_release_what_they_held(fixture: &'static dyn Fixture) {
+    let address = free_address();
+    for round in 0..4 {
+        let running = Running::start(fixture);
+        let released = Flag::new();
+        let port = released.clone();
+        let mut lines = running.stream_in_reactor(move || {
+            let held = HeldPort::bind(address, &port);
+            futures_lite::stream::unfold(Some(held), |held| async move {
+                let held = held?;
+                Some((1, Some(held)))
+            })
+            .chain(futures_lite::stream::pending())
+        });
+        assert_eq!(lines.next_timeout(PROMPTLY).expect("an item"), Some(1));
+        lines.cancel();
+        assert_eq!(
+            lines.next().map(|item| item.map_err(|e| e.kind())),
+            Some(Err(ErrorKind::Cancelled))
+        );
+        assert_port_free(
+            address,
+            &released,
+            &format!("round {round}, after the stream's Cancelled"),
+        );
+
+        let gate = Gate::new();
+        let opened = gate.opened();
+        let bound = Flag::new();
+        let signal = bound.clone();
+        let released = Flag::new();
+        let port = released.clone();
+        let result = running.run_in_reactor(move || {
+            let held = HeldPort::bind(address, &port);
+            signal.set();
+            async move {
+                let _held = held;
+                opened.await;
+            }
+        });
+        assert!(bound.wait(PROMPTLY));
+        running.shutdown(PROMPTLY).expect("shutdown");
+        assert_eq!(
+            result.wait_timeout(PROMPTLY).map_err(|e| e.kind()),
+            Err(ErrorKind::ReactorStopped)
+        );
+        assert_port_free(
+            address,
+            &released,
+            &format!("round {round}, after ReactorStopped"),
+        );
+    }
 }

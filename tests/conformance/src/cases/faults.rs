@@ -453,3 +453,50 @@ pub fn l5_panicking_failure_hook_is_contained_and_work_continues(fixture: &'stat
     assert!(eventually(PROMPTLY, || seen.load(Ordering::SeqCst) == 1));
     crochet_core::reset_failure_hook();
 }
+
+/// A value whose clone looks at the result it is cloned from.
+#[derive(Default)]
+struct Reentrant {
+    owner: Arc<std::sync::OnceLock<crochet_core::SharedResult<Reentrant>>>,
+}
+
+impl Clone for Reentrant {
+    fn clone(&self) -> Self {
+        if let Some(owner) = self.owner.get() {
+            // What `SharedResult`'s docs allow in a clone: the lock-free
+            // inspections.
+            assert!(owner.is_ready());
+            assert!(format!("{owner:?}").contains("ready"));
+        }
+        Reentrant::default()
+    }
+}
+
+/// X2: a `SharedResult` clones the value under its lock, as its docs say
+/// (clones of a `!Sync` value must not race); what the docs allow a clone
+/// to do with its own result (`is_ready`, `Debug`) does not deadlock.
+pub fn x2_a_clone_that_looks_at_its_own_result_does_not_deadlock(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let owner = Arc::new(std::sync::OnceLock::new());
+    let value = Reentrant {
+        owner: Arc::clone(&owner),
+    };
+    let shared = running
+        .run_in_reactor(move || async move { value })
+        .shared();
+    let _ = owner.set(shared.clone());
+    let (done, finished) = mpsc::channel();
+    thread::spawn(move || {
+        let waited = shared
+            .wait_timeout(PROMPTLY)
+            .map(|_| ())
+            .map_err(|e| e.kind());
+        let _ = done.send(waited);
+    });
+    assert_eq!(
+        finished.recv_timeout(PROMPTLY),
+        Ok(Ok(())),
+        "{}: the wait deadlocked in the value's clone",
+        fixture.name()
+    );
+}

@@ -197,6 +197,13 @@ pub fn l4_debug_shows_state_without_blocking(fixture: &'static dyn Fixture) {
     let _ = failed.wait();
     let cancelled = running.run_in_reactor(std::future::pending::<()>);
     cancelled.cancel();
+    // Cancelling until the reactor has dropped the future, then cancelled.
+    let text = format!("{cancelled:?}");
+    assert!(
+        text.contains("state: cancelling") || text.contains("state: cancelled"),
+        "{text}"
+    );
+    assert!(eventually(PROMPTLY, || cancelled.is_ready()));
     assert!(format!("{cancelled:?}").contains("state: cancelled"));
     let shared = running.run_in_reactor(|| async { 3 }).shared();
     assert!(format!("{shared:?}").starts_with("SharedResult"));

@@ -411,6 +411,67 @@ macro_rules! for_each_case {
         $crate::__suite_case!(isolated, stats, slow_operations_are_logged, $fixture);
         $crate::__suite_case!(isolated, stats, library_reactors_never_interfere, $fixture);
         $crate::__suite_case!(
+            inline,
+            reactor_thread,
+            e3_wait_in_a_runtime_task_completes_or_is_refused_at_once,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            cancel,
+            e4_cancelled_means_the_future_is_gone_and_its_port_free,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            cancel,
+            e4_a_value_arrives_after_its_future_is_dropped,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            cancel,
+            e4_cancelled_streams_and_shutdown_release_what_they_held,
+            $fixture
+        );
+        $crate::__suite_case!(inline, wait, e9_failure_is_reported_to_every_wait, $fixture);
+        $crate::__suite_case!(
+            isolated,
+            stash,
+            s5_stashed_work_never_outlives_its_entry,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            stash,
+            s6_each_reactor_keeps_its_own_stash,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            process,
+            r9_forked_child_never_blocks_on_a_lock_held_at_fork,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            periodic,
+            periodic_with_a_huge_period_ticks_once_and_stays_scheduled,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            periodic,
+            periodic_tick_failures_reach_the_failure_hook,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            faults,
+            x2_a_clone_that_looks_at_its_own_result_does_not_deadlock,
+            $fixture
+        );
+        $crate::__suite_case!(
             isolated,
             stress,
             stress_every_operation_ends_once_with_a_legal_outcome,

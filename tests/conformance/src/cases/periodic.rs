@@ -176,3 +176,53 @@ pub fn periodic_stops_when_dropped_and_at_shutdown(fixture: &'static dyn Fixture
     assert!(matches!(kept.ended(), Some(Error::ReactorStopped)));
     assert!(!kept.is_running());
 }
+
+/// A period too long to represent means "never again": the first tick
+/// runs, and the task stays scheduled instead of overflowing its clock.
+/// Its end is told to every caller of `ended()`.
+pub fn periodic_with_a_huge_period_ticks_once_and_stays_scheduled(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let periodic = running.every(Duration::MAX, || async {});
+    assert!(eventually(PROMPTLY, || periodic.ticks() == 1));
+    thread::sleep(Duration::from_millis(50));
+    assert!(periodic.is_running(), "ended: {:?}", periodic.ended());
+    assert!(periodic.ended().is_none());
+    assert!(periodic.stop());
+    assert!(eventually(PROMPTLY, || !periodic.is_running()));
+    let kind = |ended: Option<Error>| ended.map(|error| error.kind());
+    assert_eq!(kind(periodic.ended()), Some(ErrorKind::Cancelled));
+    assert_eq!(
+        kind(periodic.ended()),
+        Some(ErrorKind::Cancelled),
+        "ended() is a getter: asking twice gives the same answer"
+    );
+}
+
+/// L5: a failing tick is an unobserved failure like any other: it reaches
+/// the failure hook (and the next tick still runs).
+pub fn periodic_tick_failures_reach_the_failure_hook(fixture: &'static dyn Fixture) {
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    crochet_core::set_failure_hook(move |failure| {
+        sink.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(failure.error().to_string());
+    });
+    let running = Running::start(fixture);
+    let periodic = running.every(Duration::from_millis(5), || async {
+        Err::<(), _>("the rate source is down")
+    });
+    let reported = || seen.lock().unwrap_or_else(PoisonError::into_inner).len();
+    assert!(
+        eventually(PROMPTLY, || reported() >= 2),
+        "tick failures never reached the hook"
+    );
+    assert!(periodic.is_running());
+    let seen = seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    assert!(
+        seen.iter()
+            .all(|message| message.contains("the rate source is down")),
+        "{seen:?}"
+    );
+    crochet_core::reset_failure_hook();
+}

@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use crochet_core::{Error, ErrorKind, StashId, StashPolicy};
 
-use crate::support::{Gate, Logs, PROMPTLY, eventually};
+use crate::support::{Flag, Gate, Logs, PROMPTLY, eventually, gated};
 use crate::{Fixture, Running};
 
 /// S1: a stash id prints as 32 hexadecimal characters and parses back.
@@ -23,8 +23,10 @@ pub fn s1_stash_id_round_trips_through_text(fixture: &'static dyn Fixture) {
     );
     let parsed: StashId = text.parse().expect("parse");
     assert_eq!(parsed, id);
-    assert_eq!(format!("{id:?}"), format!("StashId({text})"));
-    let result = crochet_core::retrieve_result::<i32>(parsed).expect("retrieve");
+    // `Debug` ends up in logs: an id (a bearer secret) shows its first
+    // characters only.
+    assert_eq!(format!("{id:?}"), format!("StashId({}…)", &text[..8]));
+    let result = running.retrieve_result::<i32>(parsed).expect("retrieve");
     assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), 1);
 }
 
@@ -40,9 +42,9 @@ pub fn s2_retrieve_returns_result_once_and_restash_gives_new_id(fixture: &'stati
         })
         .stash()
         .expect("stash");
-    let pending = crochet_core::retrieve_result::<&str>(first).expect("retrieve");
+    let pending = running.retrieve_result::<&str>(first).expect("retrieve");
     assert!(matches!(
-        crochet_core::retrieve_result::<&str>(first),
+        running.retrieve_result::<&str>(first),
         Err(Error::StashNotFound { id }) if id == first
     ));
     assert_eq!(
@@ -54,7 +56,7 @@ pub fn s2_retrieve_returns_result_once_and_restash_gives_new_id(fixture: &'stati
     let second = pending.stash().expect("stash again");
     assert_ne!(second, first);
     gate.open();
-    let result = crochet_core::retrieve_result::<&str>(second).expect("retrieve");
+    let result = running.retrieve_result::<&str>(second).expect("retrieve");
     assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), "downloaded");
 }
 
@@ -82,7 +84,7 @@ pub fn s3_stash_ids_are_unguessable(fixture: &'static dyn Fixture) {
     assert_eq!(ones, u128::MAX, "some bit is never set");
     assert_eq!(zeros, u128::MAX, "some bit is always set");
     for id in ids {
-        drop(crochet_core::retrieve_result::<()>(id).expect("retrieve"));
+        drop(running.retrieve_result::<()>(id).expect("retrieve"));
     }
 }
 
@@ -94,7 +96,7 @@ pub fn s4_bad_ids_and_wrong_types_are_typed_and_lose_nothing(fixture: &'static d
         .run_in_reactor(|| async { 23_u32 })
         .stash()
         .expect("stash");
-    match crochet_core::retrieve_result::<String>(id) {
+    match running.retrieve_result::<String>(id) {
         Err(Error::StashWrongType {
             id: wrong,
             expected,
@@ -106,7 +108,9 @@ pub fn s4_bad_ids_and_wrong_types_are_typed_and_lose_nothing(fixture: &'static d
         }
         other => panic!("expected StashWrongType, got {other:?}"),
     }
-    let kept = crochet_core::retrieve_result::<u32>(id).expect("the entry is still there");
+    let kept = running
+        .retrieve_result::<u32>(id)
+        .expect("the entry is still there");
     assert_eq!(kept.wait_timeout(PROMPTLY).expect("value"), 23);
 
     for malformed in [
@@ -130,7 +134,8 @@ pub fn s4_bad_ids_and_wrong_types_are_typed_and_lose_nothing(fixture: &'static d
         .parse()
         .expect("well formed");
     assert_eq!(
-        crochet_core::retrieve_result::<u32>(unknown)
+        running
+            .retrieve_result::<u32>(unknown)
             .err()
             .map(|e| e.kind()),
         Some(ErrorKind::StashNotFound)
@@ -140,11 +145,11 @@ pub fn s4_bad_ids_and_wrong_types_are_typed_and_lose_nothing(fixture: &'static d
 /// S5: a full stash refuses with a typed error that hands the result back.
 pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
     let logs = Logs::capture();
-    crochet_core::set_stash_policy(StashPolicy {
+    let running = Running::start(fixture);
+    running.set_stash_policy(StashPolicy {
         capacity: 2,
         time_to_live: None,
     });
-    let running = Running::start(fixture);
     let first = running
         .run_in_reactor(|| async { 1 })
         .stash()
@@ -166,7 +171,7 @@ pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
     assert_eq!(handed_back.wait_timeout(PROMPTLY).expect("nothing lost"), 3);
     assert!(logs.wait_for(PROMPTLY, &["WARN", "the stash is full"]));
 
-    drop(crochet_core::retrieve_result::<i32>(first).expect("retrieve"));
+    drop(running.retrieve_result::<i32>(first).expect("retrieve"));
     let third = running
         .run_in_reactor(|| async { 3 })
         .stash()
@@ -177,7 +182,7 @@ pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
         .expect_err("full again")
         .into();
     assert_eq!(error.kind(), ErrorKind::StashFull);
-    drop(crochet_core::retrieve_result::<i32>(third).expect("retrieve"));
+    drop(running.retrieve_result::<i32>(third).expect("retrieve"));
 
     // `?` on a full stash (the second entry and this one): the result is
     // dropped, and with nobody left to see it, the operation is cancelled
@@ -201,11 +206,11 @@ pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
 /// warning, and a failure among them is reported as unobserved.
 pub fn s5_expired_entries_are_dropped_and_logged(fixture: &'static dyn Fixture) {
     let logs = Logs::capture();
-    crochet_core::set_stash_policy(StashPolicy {
+    let running = Running::start(fixture);
+    running.set_stash_policy(StashPolicy {
         capacity: 100,
         time_to_live: Some(Duration::from_millis(50)),
     });
-    let running = Running::start(fixture);
     let failed = running.try_run_in_reactor(|| async { Err::<u8, _>("expired failure") });
     assert!(eventually(PROMPTLY, || failed.is_ready()));
     let id = failed.stash().expect("stash");
@@ -215,10 +220,10 @@ pub fn s5_expired_entries_are_dropped_and_logged(fixture: &'static dyn Fixture) 
         .stash()
         .expect("stash");
     assert!(matches!(
-        crochet_core::retrieve_result::<u8>(id),
+        running.retrieve_result::<u8>(id),
         Err(Error::StashNotFound { .. })
     ));
-    assert_eq!(crochet_core::stash_len(), 1);
+    assert_eq!(running.stats().stashed, 1);
     assert_eq!(
         logs.lines_with(&["WARN", "expired"]).len(),
         1,
@@ -232,6 +237,100 @@ pub fn s5_expired_entries_are_dropped_and_logged(fixture: &'static dyn Fixture) 
         "{}",
         logs.text()
     );
-    let kept = crochet_core::retrieve_result::<u8>(fresh).expect("fresh entry");
+    let kept = running.retrieve_result::<u8>(fresh).expect("fresh entry");
     assert_eq!(kept.wait_timeout(PROMPTLY).expect("value"), 5);
+}
+
+/// S5: an entry that leaves the stash unretrieved has its operation
+/// cancelled, so that no work runs on with no handle left: when it
+/// expires, when the stash refuses it for being full (whether the refusal
+/// is dropped or turned into an error), and when shutdown drains it. Each
+/// cancel is logged once, at debug level, with the id's prefix only.
+pub fn s5_stashed_work_never_outlives_its_entry(fixture: &'static dyn Fixture) {
+    let logs = Logs::capture();
+    let running = Running::start(fixture);
+    running.set_stash_policy(StashPolicy {
+        capacity: 1,
+        time_to_live: Some(Duration::from_millis(50)),
+    });
+    let pending_with_flag = || {
+        let dropped = Flag::new();
+        let guard = dropped.on_drop();
+        let (gate, result) = gated(&running, guard);
+        (dropped, gate, result)
+    };
+
+    // Expired.
+    let (expired, _gate, result) = pending_with_flag();
+    let id = result.stash().expect("stash");
+    std::thread::sleep(Duration::from_millis(80));
+    let fresh = running.run_in_reactor(|| async { 0_u8 }).stash();
+    assert!(
+        expired.wait(PROMPTLY),
+        "an expired entry's operation was left running"
+    );
+    let full_id = id.to_string();
+    assert!(
+        !logs.text().contains(&full_id),
+        "a log line shows a whole stash id: {}",
+        logs.text()
+    );
+    assert!(logs.wait_for(PROMPTLY, &["DEBUG", "cancelled", &full_id[..8]]));
+    drop(fresh.map(|id| running.retrieve_result::<u8>(id)));
+
+    // Refused for being full: dropped, or turned into an error.
+    let _occupant = running
+        .run_in_reactor(|| async { 1_u8 })
+        .stash()
+        .expect("stash");
+    let (refused, _gate, result) = pending_with_flag();
+    drop(result.stash().expect_err("full"));
+    assert!(refused.wait(PROMPTLY), "a refused result was left running");
+    let (converted, _gate, result) = pending_with_flag();
+    let _: Error = result.stash().expect_err("full").into();
+    assert!(
+        converted.wait(PROMPTLY),
+        "a refused result was left running"
+    );
+    let cancelled_lines = logs.lines_with(&["DEBUG", "cancelled"]).len();
+    assert_eq!(cancelled_lines, 3, "{}", logs.text());
+}
+
+/// S5/R6: each reactor keeps its own stash: a library's reactor and the
+/// global one never see, count or drain each other's entries.
+pub fn s6_each_reactor_keeps_its_own_stash(fixture: &'static dyn Fixture) {
+    fixture
+        .start(crochet_core::global())
+        .expect("setup")
+        .keep_forever();
+    let library = Running::start(fixture);
+    let other = Running::start(fixture);
+    let (_gate, pending) = gated(&library, 1_u8);
+    let id = pending.stash().expect("stash");
+    assert!(
+        matches!(
+            crochet_core::retrieve_result::<u8>(id),
+            Err(Error::StashNotFound { .. })
+        ),
+        "the global stash handed out a library reactor's entry"
+    );
+    assert_eq!(library.stats().stashed, 1);
+    assert_eq!(other.stats().stashed, 0);
+    assert_eq!(crochet_core::global().stats().stashed, 0);
+    let global_id = crochet_core::run_in_reactor(|| async { 2_u8 })
+        .stash()
+        .expect("stash");
+    assert_eq!(library.stats().stashed, 1);
+    other.shutdown(PROMPTLY).expect("shutdown");
+    crochet_core::shutdown(PROMPTLY).expect("shutdown");
+    assert_eq!(
+        library.stats().stashed,
+        1,
+        "another reactor's shutdown drained this one's stash"
+    );
+    assert_ne!(id, global_id);
+    let back = library
+        .retrieve_result::<u8>(id)
+        .expect("its own reactor has it");
+    assert!(!back.is_ready());
 }

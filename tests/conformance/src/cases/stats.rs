@@ -137,9 +137,19 @@ pub fn library_reactors_never_interfere(fixture: &'static dyn Fixture) {
             .expect("the second runs"),
         3
     );
-    let mine = crochet_core::retrieve_result::<u8>(second_stash).expect("the second's entry");
+    let mine = second
+        .retrieve_result::<u8>(second_stash)
+        .expect("the second's entry");
     assert_eq!(mine.wait_timeout(PROMPTLY).expect("value"), 2);
-    drop(crochet_core::retrieve_result::<u8>(first_stash).expect("the first's entry"));
+    // Each library's stash is its own: the first's went with its shutdown.
+    assert!(matches!(
+        second.retrieve_result::<u8>(first_stash),
+        Err(crochet_core::Error::StashNotFound { .. })
+    ));
+    assert!(matches!(
+        first.retrieve_result::<u8>(first_stash),
+        Err(crochet_core::Error::StashNotFound { .. })
+    ));
     assert_eq!(first.stats().submitted, 2);
     assert_eq!(second.stats().submitted, 3);
     assert!(

@@ -165,7 +165,7 @@ pub fn stress_every_operation_ends_once_with_a_legal_outcome(fixture: &'static d
         crochet_core::set_failure_hook(move |failure| reports.record(failure));
     }
     let running = Running::start(fixture);
-    let stash_before = crochet_core::stash_len();
+    let stash_before = running.stats().stashed;
     let started = Instant::now();
     let shared = Arc::new(Shared {
         fixture,
@@ -214,7 +214,7 @@ pub fn stress_every_operation_ends_once_with_a_legal_outcome(fixture: &'static d
     );
     // The stash holds nothing the run did not leave (it leaves nothing).
     assert_eq!(
-        crochet_core::stash_len(),
+        running.stats().stashed,
         stash_before,
         "entries left in the stash ({replay})"
     );

@@ -226,3 +226,45 @@ fn block_on<F: Future>(future: F) -> F::Output {
         thread::park_timeout(PROMPTLY);
     }
 }
+
+/// E9: a failure is reported to every wait on its result, as Python
+/// crochet re-raises it on every `wait()`: a panic, the operation's own
+/// error, a cancellation and a stopped reactor alike. Only a value that an
+/// earlier wait took says `AlreadyRetrieved`.
+pub fn e9_failure_is_reported_to_every_wait(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let twice = |result: &crochet_core::EventualResult<u8>| {
+        let first = result.wait_timeout(PROMPTLY).map_err(|e| e.kind());
+        let second = result.wait_timeout(PROMPTLY).map_err(|e| e.kind());
+        let polled = result.try_result().map(|r| r.map_err(|e| e.kind()));
+        (first, second, polled)
+    };
+    let panicked = running.run_in_reactor(|| async { panic!("every wait sees this") });
+    let failed = running.try_run_in_reactor(|| async { Err::<u8, _>("refused") });
+    let (gate, cancelled) = gated(&running, 0_u8);
+    assert!(cancelled.cancel());
+    for (result, kind) in [
+        (panicked, ErrorKind::Panicked),
+        (failed, ErrorKind::Failed),
+        (cancelled, ErrorKind::Cancelled),
+    ] {
+        assert_eq!(twice(&result), (Err(kind), Err(kind), Some(Err(kind))));
+    }
+    gate.open();
+
+    let value = running.run_in_reactor(|| async { 7_u8 });
+    assert_eq!(
+        twice(&value),
+        (
+            Ok(7),
+            Err(ErrorKind::AlreadyRetrieved),
+            Some(Err(ErrorKind::AlreadyRetrieved))
+        )
+    );
+
+    let (gate, stopped) = gated(&running, 0_u8);
+    running.shutdown(PROMPTLY).expect("shutdown");
+    let stop = Err(ErrorKind::ReactorStopped);
+    assert_eq!(twice(&stopped), (stop, stop, Some(stop)));
+    gate.open();
+}
