@@ -102,13 +102,20 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let dropped = Arc::new(AtomicBool::new(false));
     let flag = Arc::clone(&dropped);
-    let endless = crochet::run_in_reactor(move || async move {
-        let _on_drop = SetOnDrop(flag);
-        std::future::pending::<()>().await;
+    let (running, is_running) = std::sync::mpsc::channel();
+    let endless = crochet::run_in_reactor(move || {
+        let _ = running.send(());
+        async move {
+            let _on_drop = SetOnDrop(flag);
+            std::future::pending::<()>().await;
+        }
     });
+    // Cancel once it runs: cancelling work that never started has no
+    // future to drop.
+    is_running.recv_timeout(SECOND)?;
     endless.cancel();
+    // The waiter hears `Cancelled` once the reactor has dropped the future.
     let outcome = endless.wait_timeout(SECOND).expect_err("cancelled");
-    std::thread::sleep(Duration::from_millis(10));
     step(
         4,
         "cancel()",
