@@ -538,3 +538,31 @@ impl<H: Unpin, T: Unpin> Future for Holding<H, T> {
         Poll::Ready(self.get_mut().value.take().expect("polled after Ready"))
     }
 }
+
+/// The messages of the failures reported to a process-wide failure hook
+/// that [`HookedFailures::install`] set. Process-wide: isolated cases only.
+#[derive(Clone, Default)]
+pub struct HookedFailures(Arc<Mutex<Vec<String>>>);
+
+impl HookedFailures {
+    /// Sets the process-wide failure hook to collect messages here.
+    pub fn install() -> HookedFailures {
+        let hooked = HookedFailures::default();
+        let sink = hooked.clone();
+        crochet_core::set_failure_hook(move |failure| {
+            sink.0
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .push(failure.error().to_string());
+        });
+        hooked
+    }
+
+    /// The messages so far.
+    pub fn messages(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+}

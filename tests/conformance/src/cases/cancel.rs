@@ -164,6 +164,30 @@ pub fn w5_wait_for_returns_value_or_operation_error(fixture: &'static dyn Fixtur
 /// them.
 const ROUNDS: usize = 40;
 
+/// An operation that binds `address` and holds it until its gate opens
+/// (returned, with the flag its port sets once released), once it holds it.
+fn holding_the_port(
+    running: &Running,
+    address: std::net::SocketAddr,
+) -> (crochet_core::EventualResult<()>, Gate, Flag) {
+    let bound = Flag::new();
+    let signal = bound.clone();
+    let released = Flag::new();
+    let port = released.clone();
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let result = running.run_in_reactor(move || {
+        let held = HeldPort::bind(address, &port);
+        signal.set();
+        async move {
+            let _held = held;
+            opened.await;
+        }
+    });
+    assert!(bound.wait(PROMPTLY), "the operation never bound {address}");
+    (result, gate, released)
+}
+
 /// E4: when a waiter hears `Cancelled`, the operation's future has been
 /// dropped, and what it held (here a listening port) is free: binding the
 /// same address succeeds at once. As tokio's `JoinHandle` promises for an
@@ -172,21 +196,7 @@ pub fn e4_cancelled_means_the_future_is_gone_and_its_port_free(fixture: &'static
     let running = Running::start(fixture);
     let address = free_address();
     for round in 0..ROUNDS {
-        let bound = Flag::new();
-        let signal = bound.clone();
-        let released = Flag::new();
-        let port = released.clone();
-        let gate = Gate::new();
-        let opened = gate.opened();
-        let result = running.run_in_reactor(move || {
-            let held = HeldPort::bind(address, &port);
-            signal.set();
-            async move {
-                let _held = held;
-                opened.await;
-            }
-        });
-        assert!(bound.wait(PROMPTLY), "round {round}: never bound");
+        let (result, _gate, released) = holding_the_port(&running, address);
         assert!(result.cancel());
         assert_eq!(
             result.wait_timeout(PROMPTLY).map_err(|e| e.kind()),
@@ -275,21 +285,7 @@ pub fn e4_cancelled_streams_and_shutdown_release_what_they_held(fixture: &'stati
             &format!("round {round}, after the stream's Cancelled"),
         );
 
-        let gate = Gate::new();
-        let opened = gate.opened();
-        let bound = Flag::new();
-        let signal = bound.clone();
-        let released = Flag::new();
-        let port = released.clone();
-        let result = running.run_in_reactor(move || {
-            let held = HeldPort::bind(address, &port);
-            signal.set();
-            async move {
-                let _held = held;
-                opened.await;
-            }
-        });
-        assert!(bound.wait(PROMPTLY));
+        let (result, _gate, released) = holding_the_port(&running, address);
         running.shutdown(PROMPTLY).expect("shutdown");
         assert_eq!(
             result.wait_timeout(PROMPTLY).map_err(|e| e.kind()),

@@ -4,7 +4,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use crate::support::{Gate, Logs, PROMPTLY, eventually, gated};
+use crate::support::{Gate, HookedFailures, Logs, PROMPTLY, eventually, gated};
 use crate::{Fixture, Running};
 
 const THIS_FILE: &str = "logs.rs";
@@ -252,13 +252,7 @@ pub fn l5_failure_hook_replaces_the_report(fixture: &'static dyn Fixture) {
 
 /// L5: fire-and-forget work exists, and its failures reach the hook.
 pub fn l5_fire_and_forget_failures_reach_the_hook(fixture: &'static dyn Fixture) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&seen);
-    crochet_core::set_failure_hook(move |failure| {
-        sink.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(failure.error().to_string());
-    });
+    let hooked = HookedFailures::install();
     let running = Running::start(fixture);
     let done = Gate::new();
     let ran = Arc::new(Mutex::new(false));
@@ -269,7 +263,7 @@ pub fn l5_fire_and_forget_failures_reach_the_hook(fixture: &'static dyn Fixture)
     });
     running.spawn(|| async { panic!("fire and forget") });
     running.try_spawn(|| async { Err::<(), _>("forgotten error") });
-    let reported = || seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let reported = || hooked.messages();
     assert!(eventually(PROMPTLY, || reported().len() == 2));
     let mut first = reported();
     first.sort();

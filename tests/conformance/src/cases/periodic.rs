@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crochet_core::{Error, ErrorKind};
 
-use crate::support::{Logs, PROMPTLY, eventually};
+use crate::support::{HookedFailures, Logs, PROMPTLY, eventually};
 use crate::{Fixture, Running};
 
 const PERIOD: Duration = Duration::from_millis(10);
@@ -201,24 +201,17 @@ pub fn periodic_with_a_huge_period_ticks_once_and_stays_scheduled(fixture: &'sta
 /// L5: a failing tick is an unobserved failure like any other: it reaches
 /// the failure hook (and the next tick still runs).
 pub fn periodic_tick_failures_reach_the_failure_hook(fixture: &'static dyn Fixture) {
-    let seen = Arc::new(Mutex::new(Vec::new()));
-    let sink = Arc::clone(&seen);
-    crochet_core::set_failure_hook(move |failure| {
-        sink.lock()
-            .unwrap_or_else(PoisonError::into_inner)
-            .push(failure.error().to_string());
-    });
+    let hooked = HookedFailures::install();
     let running = Running::start(fixture);
     let periodic = running.every(Duration::from_millis(5), || async {
         Err::<(), _>("the rate source is down")
     });
-    let reported = || seen.lock().unwrap_or_else(PoisonError::into_inner).len();
     assert!(
-        eventually(PROMPTLY, || reported() >= 2),
+        eventually(PROMPTLY, || hooked.messages().len() >= 2),
         "tick failures never reached the hook"
     );
     assert!(periodic.is_running());
-    let seen = seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    let seen = hooked.messages();
     assert!(
         seen.iter()
             .all(|message| message.contains("the rate source is down")),
