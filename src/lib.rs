@@ -75,6 +75,15 @@
 //! no backend of its own, and without it crochet builds no proc-macro
 //! crate (no `syn`).
 //!
+//! The `tokio-compat` feature (off by default) runs every operation on the
+//! smol and async-std backends inside `async_compat::Compat`, so futures of
+//! tokio-based crates (reqwest, tonic, sqlx, ...) work there unchanged;
+//! without it, such a future fails with [`Error::Panicked`], whose message
+//! says to use the tokio backend or this feature. The README's [which
+//! backend for which
+//! crates](https://github.com/crochet-rs/crochet#which-backend-for-which-crates)
+//! says more.
+//!
 //! async-std is deprecated upstream in favour of smol; its backend is still
 //! supported, and off by default.
 //!

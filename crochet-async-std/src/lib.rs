@@ -29,6 +29,28 @@
 //! started by the managed reactor ([`AsyncStd::builder`]) and stopped at
 //! shutdown. [`AsyncStd::attach`] uses the global executor alone, as an
 //! application that runs async-std already does, without that thread.
+//!
+//! # Tokio-based crates
+//!
+//! Futures from crates built on tokio (reqwest, tonic, sqlx, ...) need a
+//! tokio runtime's context to find their IO driver and timers. With the
+//! `tokio-compat` cargo feature (off by default), every `Send` operation
+//! crochet spawns here runs inside `async_compat::Compat`: each poll
+//! enters a tokio context, so such futures work unchanged. The context is
+//! the caller's tokio runtime if the thread is already in one, else a
+//! current-thread runtime that async-compat starts, once per process, on
+//! its own thread (`async-compat/tokio-1`), at the first poll. That thread
+//! drives tokio's IO and timers, and runs what the work `tokio::spawn`s;
+//! the work itself stays on async-std's threads. That runtime lives as
+//! long as the process: crochet's shutdown does not stop it.
+//!
+//! `!Send` work (`run_in_reactor_local`) runs on crochet's own thread, whose
+//! small executor lives in `crochet-core`, and is not wrapped: wrap such a
+//! future yourself, `async_compat::Compat::new(future)`.
+//!
+//! Without the feature, a tokio-based future panics ("there is no reactor
+//! running, must be called from the context of a Tokio 1.x runtime"), which
+//! crochet reports as [`Error::Panicked`], and this backend builds no tokio.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -66,7 +88,7 @@ impl AsyncStd {
 impl Spawner for AsyncStd {
     fn spawn(&self, task: BoxFuture) {
         // Dropping an async-std join handle detaches the task.
-        drop(async_std::task::spawn(task));
+        drop(async_std::task::spawn(compat(task)));
     }
 
     fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
@@ -93,6 +115,19 @@ impl Spawner for AsyncStd {
     fn name(&self) -> &'static str {
         "async-std"
     }
+}
+
+/// With the `tokio-compat` feature, `future` inside `async_compat::Compat`:
+/// each poll (and its drop) runs in a tokio context.
+#[cfg(feature = "tokio-compat")]
+fn compat<F: std::future::Future>(future: F) -> async_compat::Compat<F> {
+    async_compat::Compat::new(future)
+}
+
+/// Without the `tokio-compat` feature, `future` as it is.
+#[cfg(not(feature = "tokio-compat"))]
+fn compat<F: std::future::Future>(future: F) -> F {
+    future
 }
 
 impl fmt::Debug for AsyncStd {
