@@ -50,7 +50,7 @@
 //! futures work unchanged. The context is the caller's tokio runtime if the
 //! thread is already in one, else a current-thread runtime that
 //! async-compat starts, once per process, on its own thread
-//! (`async-compat/tokio-1`), at the first poll. That thread drives tokio's
+//! (`async-compat/tokio-1`), when the first reactor starts (or attaches). That thread drives tokio's
 //! IO and timers, and runs what the work `tokio::spawn`s; the work itself
 //! stays on smol's threads. That runtime lives as long as the process:
 //! crochet's shutdown does not stop it.
@@ -128,6 +128,7 @@ impl Smol {
     /// # Ok::<(), crochet_core::Error>(())
     /// ```
     pub fn attach(executor: Arc<Executor<'static>>) -> Arc<Smol> {
+        start_compat_runtime();
         Arc::new(Smol {
             executor: RwLock::new(Some(executor)),
             mailbox: None,
@@ -234,6 +235,24 @@ fn compat<F: Future>(future: F) -> async_compat::Compat<F> {
     async_compat::Compat::new(future)
 }
 
+/// With the `tokio-compat` feature, starts async-compat's tokio runtime
+/// now, if the calling thread is not in a tokio runtime already, rather
+/// than in the first operation's first poll: that one-time cost (a runtime
+/// and its thread) then falls on starting the reactor, not on a request,
+/// and never on several executor threads at once.
+#[cfg(feature = "tokio-compat")]
+fn start_compat_runtime() {
+    // Polling any `Compat` future enters (and so first builds) the runtime.
+    let mut ready = std::pin::pin!(async_compat::Compat::new(std::future::ready(())));
+    let _ = ready
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+}
+
+/// Without the `tokio-compat` feature, nothing to start.
+#[cfg(not(feature = "tokio-compat"))]
+fn start_compat_runtime() {}
+
 /// Without the `tokio-compat` feature, `future` as it is.
 #[cfg(not(feature = "tokio-compat"))]
 fn compat<F: Future>(future: F) -> F {
@@ -284,6 +303,7 @@ impl Builder {
 
 impl Backend for Builder {
     fn start(self) -> Result<Started, Error> {
+        start_compat_runtime();
         let executor = Arc::new(Executor::new());
         let (mailbox, inbox) = async_channel::unbounded();
         // Closed (by the first thread) to stop the others.
