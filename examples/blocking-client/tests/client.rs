@@ -162,6 +162,26 @@ fn call_inside_reactor_work_is_refused_at_once() {
 }
 
 #[test]
+fn call_in_a_task_of_a_foreign_runtime_completes_but_holds_its_worker() {
+    with_deadline(|| {
+        let server = loopback::Server::start().expect("a server");
+        let client = client(&server);
+        // A task of a runtime that crochet does not run: crochet cannot
+        // tell its worker from a blocking thread, so the call is not
+        // refused. It completes (the request runs on the library's
+        // reactor, not on this runtime), but blocks the worker meanwhile:
+        // in async code, use the async client or `spawn_blocking`.
+        let runtime = tokio::runtime::Builder::new_multi_thread()
+            .worker_threads(2)
+            .build()
+            .expect("a runtime");
+        let task = runtime.spawn(async move { client.get("/") });
+        let body = runtime.block_on(task).expect("joined");
+        assert_eq!(body.expect("an answer"), loopback::BODY);
+    });
+}
+
+#[test]
 fn timeout_cancels_the_request_and_the_client_goes_on() {
     with_deadline(|| {
         let server = loopback::Server::start().expect("a server");
