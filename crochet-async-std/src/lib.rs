@@ -38,12 +38,12 @@
 //! crochet spawns here runs inside `async_compat::Compat`: each poll
 //! enters a tokio context, so such futures work unchanged. The context is
 //! the caller's tokio runtime if the thread is already in one, else a
-//! current-thread runtime that async-compat starts, once per process, on
-//! its own thread (`async-compat/tokio-1`), when the first reactor starts
-//! (or attaches). That thread
-//! drives tokio's IO and timers, and runs what the work `tokio::spawn`s;
-//! the work itself stays on async-std's threads. That runtime lives as
-//! long as the process: crochet's shutdown does not stop it.
+//! current-thread runtime that async-compat keeps, one per process, on its
+//! own thread (`async-compat/tokio-1`), started when the first reactor
+//! starts (or attaches). That thread drives tokio's IO and timers, and
+//! runs what the work `tokio::spawn`s; the work itself stays on
+//! async-std's threads. That runtime lives as long as the process:
+//! crochet's shutdown does not stop it.
 //!
 //! `!Send` work (`run_in_reactor_local`) runs on crochet's own thread, whose
 //! small executor lives in `crochet-core`, and is not wrapped: wrap such a

@@ -45,15 +45,15 @@
 //! Futures from crates built on tokio (reqwest, tonic, sqlx, ...) need a
 //! tokio runtime's context to find their IO driver and timers. With the
 //! `tokio-compat` cargo feature (off by default), every operation crochet
-//! spawns here, `!Send` work included, runs inside
-//! `async_compat::Compat`: each poll enters a tokio context, so such
-//! futures work unchanged. The context is the caller's tokio runtime if the
-//! thread is already in one, else a current-thread runtime that
-//! async-compat starts, once per process, on its own thread
-//! (`async-compat/tokio-1`), when the first reactor starts (or attaches). That thread drives tokio's
-//! IO and timers, and runs what the work `tokio::spawn`s; the work itself
-//! stays on smol's threads. That runtime lives as long as the process:
-//! crochet's shutdown does not stop it.
+//! spawns here, `!Send` work included, runs inside `async_compat::Compat`:
+//! each poll enters a tokio context, so such futures work unchanged. The
+//! context is the caller's tokio runtime if the thread is already in one,
+//! else a current-thread runtime that async-compat keeps, one per process,
+//! on its own thread (`async-compat/tokio-1`), started when the first
+//! reactor starts (or attaches). That thread drives tokio's IO and timers,
+//! and runs what the work `tokio::spawn`s; the work itself stays on smol's
+//! threads. That runtime lives as long as the process: crochet's shutdown
+//! does not stop it.
 //!
 //! Without the feature, such a future panics ("there is no reactor
 //! running, must be called from the context of a Tokio 1.x runtime"), which
