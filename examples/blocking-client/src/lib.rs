@@ -33,9 +33,9 @@
 //!   [`Error::Timeout`].
 //! - **Refusal, not deadlock.** Called where blocking would stall a
 //!   runtime (inside `block_on`, or inside work on a crochet reactor), a
-//!   call returns [`Error::InRuntime`] at once. In a task of a runtime
-//!   that crochet does not run, it cannot tell a worker from a blocking
-//!   thread: the call completes, holding that worker meanwhile.
+//!   call returns [`Error::InRuntime`] at once. In a task of a
+//!   multi-thread runtime that crochet does not run, the call completes;
+//!   async code should still prefer the async client.
 //! - **`Send + Sync + Clone`.** One client for many threads, and for
 //!   another runtime's `spawn_blocking`.
 

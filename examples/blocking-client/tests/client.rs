@@ -162,15 +162,13 @@ fn call_inside_reactor_work_is_refused_at_once() {
 }
 
 #[test]
-fn call_in_a_task_of_a_foreign_runtime_completes_but_holds_its_worker() {
+fn call_in_a_task_of_a_foreign_multi_thread_runtime_completes() {
     with_deadline(|| {
         let server = loopback::Server::start().expect("a server");
         let client = client(&server);
-        // A task of a runtime that crochet does not run: crochet cannot
-        // tell its worker from a blocking thread, so the call is not
-        // refused. It completes (the request runs on the library's
-        // reactor, not on this runtime), but blocks the worker meanwhile:
-        // in async code, use the async client or `spawn_blocking`.
+        // A task of a multi-thread runtime that crochet does not run: not
+        // refused, and no deadlock (the request runs on the library's
+        // reactor, not on this runtime).
         let runtime = tokio::runtime::Builder::new_multi_thread()
             .worker_threads(2)
             .build()
