@@ -68,7 +68,8 @@ fn naive_block_on<F: Future>(future: F) -> F::Output {
     current_thread().block_on(future)
 }
 
-/// Called from async code (here `block_on`, as in `#[tokio::main]`), the
+/// Called from async code (here a current-thread runtime's `block_on`, as
+/// in `#[tokio::main(flavor = "current_thread")]`), the
 /// naive bridge panics; crochet refuses with a typed error.
 #[test]
 fn runtime_within_a_runtime_panics_where_crochet_refuses() {

@@ -81,9 +81,9 @@ impl Client {
     ///
     /// Blocks the calling thread until the answer or the timeout. Do not
     /// call it from async code: use the async client there, or
-    /// `spawn_blocking`. Where crochet can tell (inside `block_on`, or in
-    /// work on a crochet reactor), it refuses with [`Error::InRuntime`]
-    /// instead of blocking.
+    /// `spawn_blocking`. Where blocking would stall a runtime (inside a
+    /// current-thread runtime's `block_on`, or in work on a crochet
+    /// reactor), crochet refuses with [`Error::InRuntime`] instead.
     pub fn get(&self, path: &str) -> Result<String, Error> {
         let inner = Arc::clone(&self.inner);
         let path = path.to_owned();

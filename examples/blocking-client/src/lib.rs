@@ -32,10 +32,10 @@
 //!   request (and its connection) on timeout, before the caller hears
 //!   [`Error::Timeout`].
 //! - **Refusal, not deadlock.** Called where blocking would stall a
-//!   runtime (inside `block_on`, or inside work on a crochet reactor), a
-//!   call returns [`Error::InRuntime`] at once. In a task of a
-//!   multi-thread runtime that crochet does not run, the call completes;
-//!   async code should still prefer the async client.
+//!   runtime (inside a current-thread runtime's `block_on`, or inside work
+//!   on a crochet reactor), a call returns [`Error::InRuntime`] at once.
+//!   In a task of a multi-thread runtime that crochet does not run, the
+//!   call completes; async code should still prefer the async client.
 //! - **`Send + Sync + Clone`.** One client for many threads, and for
 //!   another runtime's `spawn_blocking`.
 
