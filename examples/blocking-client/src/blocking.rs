@@ -72,7 +72,8 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// The async call's errors; [`Error::Timeout`] when there is no answer
+    /// The async call's errors ([`Error::BadPath`] before anything is
+    /// sent); [`Error::Timeout`] when there is no answer
     /// within the client's timeout (the request is cancelled first);
     /// [`Error::InRuntime`] when called where blocking would stall a
     /// runtime; [`Error::Reactor`] when the reactor is stopped.
@@ -85,14 +86,17 @@ impl Client {
     /// current-thread runtime's `block_on`, or in work on a crochet
     /// reactor), crochet refuses with [`Error::InRuntime`] instead.
     pub fn get(&self, path: &str) -> Result<String, Error> {
+        // The URL is made here, on the caller's thread: a bad path needs no
+        // hop, and the reactor's thread, shared by every caller, does only
+        // the request.
+        let url = self.inner.client.url(path)?;
         let inner = Arc::clone(&self.inner);
-        let path = path.to_owned();
         let timeout = self.inner.timeout;
         self.inner
             .reactor
             .wait_for(
                 timeout,
-                move || async move { inner.client.get(&path).await },
+                move || async move { inner.client.fetch(url).await },
             )
             .unwrap_or_else(|error| Err(Error::from_wait(error, timeout)))
     }

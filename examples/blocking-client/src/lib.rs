@@ -76,13 +76,22 @@ impl Client {
     ///
     /// # Errors
     ///
+    /// [`Error::BadPath`] when `path` does not make a URL with the base,
     /// [`Error::Http`] when the request fails, [`Error::Status`] for an
     /// answer that is not a success.
     pub async fn get(&self, path: &str) -> Result<String, Error> {
-        let url = self
-            .base
+        self.fetch(self.url(path)?).await
+    }
+
+    /// `path` on this client's server.
+    pub(crate) fn url(&self, path: &str) -> Result<reqwest::Url, Error> {
+        self.base
             .join(path)
-            .map_err(|_| Error::BadPath(path.to_owned()))?;
+            .map_err(|_| Error::BadPath(path.to_owned()))
+    }
+
+    /// The body at `url`, as text.
+    pub(crate) async fn fetch(&self, url: reqwest::Url) -> Result<String, Error> {
         let response = self.http.get(url).send().await.map_err(Error::Http)?;
         let status = response.status();
         if !status.is_success() {

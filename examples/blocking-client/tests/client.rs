@@ -211,6 +211,9 @@ fn errors_are_typed() {
         let missing = client.get("/missing").expect_err("404");
         assert!(matches!(missing, Error::Status(404)), "{missing:?}");
         assert_eq!(missing.to_string(), "the server answered 404");
+        let bad = client.get("http://[").expect_err("not a URL");
+        assert!(matches!(bad, Error::BadPath(_)), "{bad:?}");
+        assert_eq!(bad.to_string(), "\"http://[\" is not a path on this server");
 
         let address = server.address();
         drop(server);
