@@ -23,6 +23,22 @@
 //! # Ok::<(), crochet::Error>(())
 //! ```
 //!
+//! # Choosing an approach
+//!
+//! crochet is one of four ways to call async code from blocking code. The
+//! README's [choosing an
+//! approach](https://github.com/crochet-rs/crochet#choosing-an-approach)
+//! compares it with a crate's own `blocking` module (`reqwest::blocking`),
+//! `Handle::block_on` on a shared runtime and a runtime per thread, with
+//! figures measured on real requests, and says where each wins. A library
+//! that offers a blocking API of its own can follow [its blocking
+//! client](https://github.com/crochet-rs/crochet#a-blocking-client-for-your-library),
+//! built on a [`Reactor`] of the library's own ([`default_backend`]); [the
+//! classic bridge
+//! failures](https://github.com/crochet-rs/crochet#the-classic-bridge-failures-side-by-side)
+//! shows what goes wrong with the hand-written ones, and what crochet does
+//! instead.
+//!
 //! # The pieces
 //!
 //! - [`setup`] starts the managed reactor; [`no_setup`] and an attach
@@ -74,6 +90,15 @@
 //! The `macros` feature, on by default, adds the two attributes; it needs
 //! no backend of its own, and without it crochet builds no proc-macro
 //! crate (no `syn`).
+//!
+//! The `tokio-compat` feature (off by default) runs every operation on the
+//! smol and async-std backends inside `async_compat::Compat`, so futures of
+//! tokio-based crates (reqwest, tonic, sqlx, ...) work there unchanged;
+//! without it, such a future fails with [`Error::Panicked`], whose message
+//! says to use the tokio backend or this feature. The README's [which
+//! backend for which
+//! crates](https://github.com/crochet-rs/crochet#which-backend-for-which-crates)
+//! says more.
 //!
 //! async-std is deprecated upstream in favour of smol; its backend is still
 //! supported, and off by default.

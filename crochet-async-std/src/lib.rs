@@ -29,6 +29,29 @@
 //! started by the managed reactor ([`AsyncStd::builder`]) and stopped at
 //! shutdown. [`AsyncStd::attach`] uses the global executor alone, as an
 //! application that runs async-std already does, without that thread.
+//!
+//! # Tokio-based crates
+//!
+//! Futures from crates built on tokio (reqwest, tonic, sqlx, ...) need a
+//! tokio runtime's context to find their IO driver and timers. With the
+//! `tokio-compat` cargo feature (off by default), every `Send` operation
+//! crochet spawns here runs inside `async_compat::Compat`: each poll
+//! enters a tokio context, so such futures work unchanged. The context is
+//! the caller's tokio runtime if the thread is already in one, else a
+//! current-thread runtime that async-compat keeps, one per process, on its
+//! own thread (`async-compat/tokio-1`), started when the first reactor
+//! starts (or attaches). That thread drives tokio's IO and timers, and
+//! runs what the work `tokio::spawn`s; the work itself stays on
+//! async-std's threads. That runtime lives as long as the process:
+//! crochet's shutdown does not stop it.
+//!
+//! `!Send` work (`run_in_reactor_local`) runs on crochet's own thread, whose
+//! small executor lives in `crochet-core`, and is not wrapped: wrap such a
+//! future yourself, `async_compat::Compat::new(future)`.
+//!
+//! Without the feature, a tokio-based future panics ("there is no reactor
+//! running, must be called from the context of a Tokio 1.x runtime"), which
+//! crochet reports as [`Error::Panicked`], and this backend builds no tokio.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -60,6 +83,7 @@ impl AsyncStd {
     /// [`Reactor::attach`](crochet_core::Reactor::attach), without a thread
     /// of crochet's own (so without `!Send` work).
     pub fn attach() -> Arc<AsyncStd> {
+        start_compat_runtime();
         Arc::new(AsyncStd { local: None })
     }
 }
@@ -67,7 +91,7 @@ impl AsyncStd {
 impl Spawner for AsyncStd {
     fn spawn(&self, task: BoxFuture) {
         // Dropping an async-std join handle detaches the task.
-        drop(async_std::task::spawn(task));
+        drop(async_std::task::spawn(compat(task)));
     }
 
     fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
@@ -97,6 +121,37 @@ impl Spawner for AsyncStd {
     fn name(&self) -> &'static str {
         "async-std"
     }
+}
+
+/// With the `tokio-compat` feature, `future` inside `async_compat::Compat`:
+/// each poll (and its drop) runs in a tokio context.
+#[cfg(feature = "tokio-compat")]
+fn compat<F: std::future::Future>(future: F) -> async_compat::Compat<F> {
+    async_compat::Compat::new(future)
+}
+
+/// With the `tokio-compat` feature, starts async-compat's tokio runtime
+/// now, if the calling thread is not in a tokio runtime already, rather
+/// than in the first operation's first poll: that one-time cost (a runtime
+/// and its thread) then falls on starting the reactor, not on a request,
+/// and never on several executor threads at once.
+#[cfg(feature = "tokio-compat")]
+fn start_compat_runtime() {
+    // Polling any `Compat` future enters (and so first builds) the runtime.
+    let mut ready = std::pin::pin!(async_compat::Compat::new(std::future::ready(())));
+    let _ = ready
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+}
+
+/// Without the `tokio-compat` feature, nothing to start.
+#[cfg(not(feature = "tokio-compat"))]
+fn start_compat_runtime() {}
+
+/// Without the `tokio-compat` feature, `future` as it is.
+#[cfg(not(feature = "tokio-compat"))]
+fn compat<F: std::future::Future>(future: F) -> F {
+    future
 }
 
 impl fmt::Debug for AsyncStd {
@@ -134,6 +189,7 @@ impl Builder {
 
 impl Backend for Builder {
     fn start(self) -> Result<Started, Error> {
+        start_compat_runtime();
         let local = LocalThread::start(self.thread_name)?;
         let spawner = Arc::new(AsyncStd {
             local: Some(local.handle()),

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::workloads::http::ChildArgs;
+
 /// A crochet backend, and the runtime its raw baseline uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub(crate) enum Backend {
@@ -55,15 +57,19 @@ pub(crate) enum Command {
         id: String,
         count: usize,
     },
+    /// A child process measuring one approach of the HTTP workload.
+    HttpChild(ChildArgs),
     Help,
 }
 
 pub(crate) const USAGE: &str = "\
-usage: cargo run --release -p crochet-bench -- [--quick] [--backend tokio|smol|async-std] [--no-python]
+usage: cargo run --release -p crochet-bench -- [--quick] [--backend tokio|smol|async-std] [--no-python] [--http-only]
 
   --quick        a smoke run (under two minutes): one repetition, short windows
   --backend B    measure only backend B (repeatable; default: all three)
   --no-python    skip the Python crochet comparison
+  --http-only    run only the HTTP workload (crochet's blocking client against
+                 reqwest::blocking, Handle::block_on and a runtime per thread)
 
 Results: a table per workload on stdout, target/crochet-bench/results.json
 and target/crochet-bench/throughput.svg.";
@@ -73,12 +79,23 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
     let mut quick = false;
     let mut python = true;
     let mut backends = Vec::new();
+    let mut http_only = false;
     let mut child = None;
     let mut count = None;
+    let mut http_child = None;
+    let (mut url, mut callers, mut warmup_ms, mut window_ms) = (None, None, None, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--no-python" => python = false,
+            "--http-only" => http_only = true,
+            "--http-child" => {
+                http_child = Some(args.next().ok_or("--http-child needs a value")?);
+            }
+            "--url" => url = Some(args.next().ok_or("--url needs a value")?),
+            "--callers" => callers = Some(number(&mut args, "--callers")?),
+            "--warmup-ms" => warmup_ms = Some(number(&mut args, "--warmup-ms")?),
+            "--window-ms" => window_ms = Some(number(&mut args, "--window-ms")?),
             "--backend" => {
                 let name = args.next().ok_or("--backend needs a value")?;
                 let backend = Backend::parse(&name).ok_or_else(|| {
@@ -103,6 +120,16 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             other => return Err(format!("unknown argument {other:?}\n\n{USAGE}")),
         }
     }
+    if let Some(id) = http_child {
+        let missing = |flag: &str| format!("--http-child needs {flag}");
+        return Ok(Command::HttpChild(ChildArgs {
+            id,
+            url: url.ok_or_else(|| missing("--url"))?,
+            callers: callers.ok_or_else(|| missing("--callers"))?,
+            warmup: Duration::from_millis(warmup_ms.ok_or_else(|| missing("--warmup-ms"))? as u64),
+            window: Duration::from_millis(window_ms.ok_or_else(|| missing("--window-ms"))? as u64),
+        }));
+    }
     if let Some(id) = child {
         return Ok(Command::MemoryChild {
             id,
@@ -113,7 +140,14 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
     if backends.is_empty() {
         backends = Backend::ALL.to_vec();
     }
-    Ok(Command::Run(Settings::new(quick, backends, python)))
+    let mut settings = Settings::new(quick, backends, python);
+    settings.http_only = http_only;
+    Ok(Command::Run(settings))
+}
+
+fn number(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<usize, String> {
+    let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+    value.parse().map_err(|_| format!("bad {flag} {value:?}"))
 }
 
 /// Pending results held at once in the memory workload.
@@ -131,6 +165,8 @@ pub(crate) struct Settings {
     pub(crate) quick: bool,
     pub(crate) backends: Vec<Backend>,
     pub(crate) python: bool,
+    /// Only the HTTP workload.
+    pub(crate) http_only: bool,
     /// Each measurement is repeated this many times; the median is kept.
     pub(crate) repeats: usize,
     pub(crate) latency_warmup: usize,
@@ -147,6 +183,10 @@ pub(crate) struct Settings {
     pub(crate) stream_warmup: u64,
     /// Items through each timed stream.
     pub(crate) stream_items: u64,
+    /// Requests made uncounted by each caller before the HTTP window
+    /// (connections open then).
+    pub(crate) http_warmup: Duration,
+    pub(crate) http_window: Duration,
     pub(crate) python_calls: usize,
     pub(crate) python_seconds: f64,
     pub(crate) python_repeats: usize,
@@ -160,6 +200,7 @@ impl Settings {
                 quick,
                 backends,
                 python,
+                http_only: false,
                 repeats: 1,
                 latency_warmup: 200,
                 latency_calls: 2_000,
@@ -171,6 +212,8 @@ impl Settings {
                 stash_window: Duration::from_millis(250),
                 stream_warmup: 10_000,
                 stream_items: 200_000,
+                http_warmup: Duration::from_millis(100),
+                http_window: Duration::from_millis(300),
                 python_calls: 1_000,
                 python_seconds: 0.25,
                 python_repeats: 1,
@@ -181,6 +224,7 @@ impl Settings {
                 quick,
                 backends,
                 python,
+                http_only: false,
                 repeats: 5,
                 latency_warmup: 2_000,
                 latency_calls: 20_000,
@@ -192,6 +236,8 @@ impl Settings {
                 stash_window: Duration::from_secs(1),
                 stream_warmup: 50_000,
                 stream_items: 500_000,
+                http_warmup: Duration::from_millis(300),
+                http_window: Duration::from_secs(1),
                 python_calls: 5_000,
                 python_seconds: 1.0,
                 python_repeats: 5,
@@ -230,6 +276,28 @@ mod tests {
         assert!(settings.quick && !settings.python);
         assert_eq!(settings.backends, [Backend::AsyncStd]);
         assert_eq!(settings.repeats, 1);
+    }
+
+    #[test]
+    fn http_only_and_the_http_child_parse() {
+        assert!(run(&["--http-only"]).http_only);
+        let args = [
+            "--http-child",
+            "reqwest-blocking",
+            "--url",
+            "http://127.0.0.1:1/",
+        ]
+        .into_iter()
+        .chain(["--callers", "4", "--warmup-ms", "10", "--window-ms", "20"])
+        .map(str::to_owned);
+        match parse(args) {
+            Ok(Command::HttpChild(child)) => {
+                assert_eq!((child.id.as_str(), child.callers), ("reqwest-blocking", 4));
+                assert_eq!(child.window, Duration::from_millis(20));
+            }
+            other => panic!("expected an http child, got {other:?}"),
+        }
+        assert!(parse(["--http-child".to_owned(), "x".to_owned()]).is_err());
     }
 
     #[test]

@@ -13,7 +13,11 @@
 //! 5. stash-and-retrieve pairs per second from 8 threads;
 //! 6. stream throughput: items per second from a stream on the reactor to
 //!    one blocking thread (crochet's `EventualStream` against a
-//!    hand-written `async_channel` bridge of the same capacity).
+//!    hand-written `async_channel` bridge of the same capacity);
+//! 7. real requests: blocking HTTP GETs to a loopback server from 1, 4
+//!    and 32 threads, through crochet's blocking-client example on each
+//!    backend against `reqwest::blocking`, `Handle::block_on` and a
+//!    runtime per thread (`--http-only` runs this one alone).
 //!
 //! Latency is measured with the whole process pinned to one CPU (what the
 //! figures are judged on: a cross-CPU wake-up costs tens of microseconds
@@ -45,10 +49,11 @@ use affinity::{Affinity, Mode};
 use config::{Backend, Command, PENDING, STASH_THREADS, Settings, THREAD_COUNTS};
 use python::Python;
 use results::{FLOOR, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
+use subjects::http::PEERS;
 use subjects::{
     Crochet, Floor, Gate, Pending, RawAsyncStd, RawSmol, RawTokio, RoundTrip, StreamBridge,
 };
-use workloads::{cancel, latency, memory, stash, stream, throughput};
+use workloads::{cancel, http, latency, memory, stash, stream, throughput};
 
 fn main() -> ExitCode {
     let command = match config::parse(std::env::args().skip(1)) {
@@ -64,6 +69,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::MemoryChild { id, count } => memory::child(&id, count),
+        Command::HttpChild(args) => http::child(&args),
         Command::Run(settings) => run(&settings),
     };
     match outcome {
@@ -113,7 +119,7 @@ fn run(settings: &Settings) -> Result<(), String> {
     let mut record = Record::new();
     // Installing Python crochet is slow and busy: done before anything is
     // timed.
-    let python = if settings.python {
+    let python = if settings.python && !settings.http_only {
         progress("python: preparing the virtualenv");
         match Python::prepare(&out.join("python-venv")) {
             Ok(python) => Some(python),
@@ -127,16 +133,23 @@ fn run(settings: &Settings) -> Result<(), String> {
         None
     };
 
-    bench_floor(settings, &affinity, &mut record)?;
-    for &backend in &settings.backends {
-        bench_backend(backend, settings, &affinity, &mut record)?;
+    if !settings.http_only {
+        bench_floor(settings, &affinity, &mut record)?;
+        for &backend in &settings.backends {
+            bench_backend(backend, settings, &affinity, &mut record)?;
+        }
+        if let Some(python) = &python {
+            bench_python(python, settings, &affinity, &mut record);
+        }
     }
-    if let Some(python) = &python {
-        bench_python(python, settings, &affinity, &mut record);
-    }
+    bench_http(settings, &affinity, &mut record)?;
 
     let ratios = Ratios::of(&record, &settings.backends);
-    report::print(&record, &ratios, settings, affinity.pinned_cpu());
+    if settings.http_only {
+        report::print_http(&record, &ratios, settings);
+    } else {
+        report::print(&record, &ratios, settings, affinity.pinned_cpu());
+    }
 
     let json = results::to_json(
         &record,
@@ -149,6 +162,14 @@ fn run(settings: &Settings) -> Result<(), String> {
     let text = serde_json::to_string_pretty(&json).map_err(|error| error.to_string())?;
     fs::write(&json_path, text + "\n")
         .map_err(|error| format!("cannot write {}: {error}", json_path.display()))?;
+    if settings.http_only {
+        println!(
+            "\nwrote {} in {:.1}s",
+            json_path.display(),
+            started.elapsed().as_secs_f64()
+        );
+        return Ok(());
+    }
     let svg_path = out.join("throughput.svg");
     chart::draw(&record, &settings.backends, &svg_path)?;
     println!(
@@ -344,6 +365,48 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
             .entry(MAP_STASH.to_owned())
             .or_default()
             .push(rate);
+    }
+    Ok(())
+}
+
+/// The HTTP workload: a loopback server here, each approach in a child
+/// process, every approach at each number of callers before the next
+/// number, the order reversed on every other repeat.
+fn bench_http(settings: &Settings, affinity: &Affinity, record: &mut Record) -> Result<(), String> {
+    apply(affinity, Mode::Unpinned)?;
+    let server = blocking_client::loopback::Server::start()
+        .map_err(|error| format!("cannot start the loopback HTTP server: {error}"))?;
+    let mut ids: Vec<String> = PEERS.map(str::to_owned).to_vec();
+    ids.extend(settings.backends.iter().map(|backend| backend.crochet_id()));
+    for repeat in 0..settings.repeats {
+        for callers in THREAD_COUNTS {
+            progress(&format!(
+                "http, {callers} caller(s), repeat {}/{}",
+                repeat + 1,
+                settings.repeats
+            ));
+            let mut order: Vec<&String> = ids.iter().collect();
+            if repeat % 2 == 1 {
+                order.reverse();
+            }
+            for id in order {
+                let args = http::ChildArgs {
+                    id: id.clone(),
+                    url: server.url().to_string(),
+                    callers,
+                    warmup: settings.http_warmup,
+                    window: settings.http_window,
+                };
+                match http::measure(&args) {
+                    Ok(run) => record
+                        .http
+                        .entry((id.clone(), callers))
+                        .or_default()
+                        .push(run),
+                    Err(error) => record.failures.push(error),
+                }
+            }
+        }
     }
     Ok(())
 }

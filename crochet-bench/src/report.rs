@@ -2,8 +2,9 @@
 
 use crate::affinity::Mode;
 use crate::config::{Backend, PENDING, STASH_THREADS, Settings, THREAD_COUNTS};
-use crate::results::{FLOOR, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
+use crate::results::{FLOOR, HttpFigure, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
 use crate::subjects::STREAM_BUFFER;
+use crate::subjects::http::{PEERS, REQWEST_BLOCKING};
 
 /// Prints every workload's table.
 pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinned_cpu: usize) {
@@ -251,6 +252,8 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
         ));
     }
 
+    print_http(record, ratios, settings);
+
     match &record.python {
         PythonStatus::Measured(versions) => println!("\nPython crochet: {versions}"),
         PythonStatus::Unavailable(reason) => {
@@ -339,4 +342,82 @@ fn kib(value: Option<f64>) -> String {
 /// A ratio as `1.23×`.
 fn times(value: Option<f64>) -> String {
     value.map_or_else(|| "n/a×".to_owned(), |ratio| format!("{ratio:.2}×"))
+}
+
+/// The HTTP workload's tables: every approach's figures, then crochet ÷
+/// each peer.
+pub(crate) fn print_http(record: &Record, ratios: &Ratios, settings: &Settings) {
+    let mut ids: Vec<String> = PEERS.map(str::to_owned).to_vec();
+    ids.extend(settings.backends.iter().map(|backend| backend.crochet_id()));
+    let mut table = Table::new([
+        "approach", "req/s 1", "req/s 4", "req/s 32", "p50 1", "p99 1", "p50 32", "p99 32",
+        "threads", "RSS 32",
+    ]);
+    for id in &ids {
+        let figure = |callers, figure| record.http(id, callers, figure);
+        let threads: Vec<String> = THREAD_COUNTS
+            .iter()
+            .map(|&callers| {
+                figure(callers, HttpFigure::Threads)
+                    .map_or_else(|| "n/a".to_owned(), |threads| format!("{threads:.0}"))
+            })
+            .collect();
+        table.row([
+            id.clone(),
+            rate(figure(1, HttpFigure::RequestsPerS)),
+            rate(figure(4, HttpFigure::RequestsPerS)),
+            rate(figure(32, HttpFigure::RequestsPerS)),
+            nanos(figure(1, HttpFigure::P50)),
+            nanos(figure(1, HttpFigure::P99)),
+            nanos(figure(32, HttpFigure::P50)),
+            nanos(figure(32, HttpFigure::P99)),
+            threads.join("/"),
+            kib(figure(32, HttpFigure::RssKib)),
+        ]);
+    }
+    table.print(&format!(
+        "HTTP GET to a loopback server (keep-alive, {}-byte body), unpinned, requests/s from all callers, latency per request; \
+         threads: the approach's own at 1/4/32 callers (not the callers, not main); RSS: the whole child process at 32 callers",
+        blocking_client::loopback::BODY.len()
+    ));
+
+    let mut table = Table::new([
+        "crochet ÷ peer",
+        "req/s 1",
+        "req/s 4",
+        "req/s 32",
+        "p50 1",
+        "p99 1",
+        "p50 32",
+    ]);
+    for ((backend, peer), ratio) in &ratios.http {
+        table.row([
+            format!("{} ÷ {peer}", backend.crochet_id()),
+            times(ratio.rate[0]),
+            times(ratio.rate[1]),
+            times(ratio.rate[2]),
+            times(ratio.p50_1),
+            times(ratio.p99_1),
+            times(ratio.p50_32),
+        ]);
+    }
+    table.print("crochet's blocking client ÷ each peer (requests/s: higher is better; latency: lower is better)");
+    for ((backend, peer), ratio) in &ratios.http {
+        if *peer == REQWEST_BLOCKING {
+            println!(
+                "  target, {} against {peer}: requests/s at 32 callers ≥ 1× ({}), p50 latency at 1 caller ≤ 1.1× ({})",
+                backend.crochet_id(),
+                verdict(ratio.rate[2], |r| r >= 1.0),
+                verdict(ratio.p50_1, |r| r <= 1.1),
+            );
+        }
+    }
+}
+
+fn verdict(ratio: Option<f64>, met: impl Fn(f64) -> bool) -> String {
+    match ratio {
+        Some(ratio) if met(ratio) => format!("met, {}", times(Some(ratio))),
+        Some(ratio) => format!("MISSED, {}", times(Some(ratio))),
+        None => "n/a".to_owned(),
+    }
 }

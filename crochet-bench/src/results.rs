@@ -8,6 +8,8 @@ use serde_json::{Map, Value, json};
 use crate::affinity::Mode;
 use crate::config::{Backend, Settings, THREAD_COUNTS};
 use crate::stats::{LatencyRun, median, ratio};
+use crate::subjects::http::PEERS;
+use crate::workloads::http::HttpRun;
 use crate::workloads::memory::MemoryRun;
 
 /// The implementation id of the floor (std thread + mpsc).
@@ -35,6 +37,8 @@ pub(crate) struct Record {
     pub(crate) stash: BTreeMap<String, Vec<f64>>,
     /// Items per second through one stream.
     pub(crate) stream: BTreeMap<(Mode, String), Vec<f64>>,
+    /// The HTTP workload (unpinned), by approach and callers.
+    pub(crate) http: BTreeMap<(String, usize), Vec<HttpRun>>,
     pub(crate) python: PythonStatus,
     /// Measurements that failed, and why.
     pub(crate) failures: Vec<String>,
@@ -49,6 +53,7 @@ impl Record {
             memory: BTreeMap::new(),
             stash: BTreeMap::new(),
             stream: BTreeMap::new(),
+            http: BTreeMap::new(),
             python: PythonStatus::Skipped,
             failures: Vec::new(),
         }
@@ -121,6 +126,20 @@ impl Record {
         median_of(self.stream.get(&(mode, id.to_owned())), |rate| *rate)
     }
 
+    /// The median over repeats of one HTTP figure.
+    pub(crate) fn http(&self, id: &str, callers: usize, figure: HttpFigure) -> Option<f64> {
+        median_of(
+            self.http.get(&(id.to_owned(), callers)),
+            |run| match figure {
+                HttpFigure::RequestsPerS => run.requests_per_s,
+                HttpFigure::P50 => run.latency.median_ns,
+                HttpFigure::P99 => run.latency.p99_ns,
+                HttpFigure::Threads => run.threads as f64,
+                HttpFigure::RssKib => run.rss_kib as f64,
+            },
+        )
+    }
+
     /// Stash-and-retrieve pairs per second.
     pub(crate) fn stash_rate(&self, id: &str) -> Option<f64> {
         median_of(self.stash.get(id), |rate| *rate)
@@ -135,6 +154,28 @@ impl Record {
             .find(|backend| *backend == Backend::Tokio)
             .or_else(|| backends.first().copied())
     }
+}
+
+/// One figure of an HTTP run.
+#[derive(Clone, Copy, Debug)]
+pub(crate) enum HttpFigure {
+    RequestsPerS,
+    /// Median latency, ns.
+    P50,
+    P99,
+    Threads,
+    RssKib,
+}
+
+/// crochet's blocking client ÷ one peer, in the HTTP workload.
+#[derive(Clone, Copy, Debug, Default)]
+pub(crate) struct HttpRatios {
+    /// Requests per second at 1, 4 and 32 callers (higher is better).
+    pub(crate) rate: [Option<f64>; 3],
+    /// Median latency at 1 caller, and at 32 (lower is better).
+    pub(crate) p50_1: Option<f64>,
+    pub(crate) p50_32: Option<f64>,
+    pub(crate) p99_1: Option<f64>,
 }
 
 fn median_of<T>(runs: Option<&Vec<T>>, value: impl Fn(&T) -> f64) -> Option<f64> {
@@ -157,6 +198,8 @@ pub(crate) struct Ratios {
     /// on) and pinned.
     pub(crate) stream_vs_raw: BTreeMap<Backend, Option<f64>>,
     pub(crate) stream_pinned_vs_raw: BTreeMap<Backend, Option<f64>>,
+    /// crochet's blocking client on each backend ÷ each HTTP peer.
+    pub(crate) http: BTreeMap<(Backend, &'static str), HttpRatios>,
     pub(crate) python_reference: Option<Backend>,
     /// Python's median latency ÷ crochet's, pinned.
     pub(crate) python_latency: Option<f64>,
@@ -189,6 +232,24 @@ impl Ratios {
         let python_reference = record
             .python_reference(backends)
             .filter(|_| matches!(record.python, PythonStatus::Measured(_)));
+        let mut http = BTreeMap::new();
+        for &backend in backends {
+            for peer in PEERS {
+                let of = |id: &str, callers, figure| record.http(id, callers, figure);
+                let mine = crochet(backend);
+                let versus =
+                    |callers, figure| ratio(of(&mine, callers, figure), of(peer, callers, figure));
+                let ratios = HttpRatios {
+                    rate: THREAD_COUNTS.map(|callers| versus(callers, HttpFigure::RequestsPerS)),
+                    p50_1: versus(1, HttpFigure::P50),
+                    p50_32: versus(32, HttpFigure::P50),
+                    p99_1: versus(1, HttpFigure::P99),
+                };
+                if ratios.rate.iter().any(Option::is_some) {
+                    http.insert((backend, peer), ratios);
+                }
+            }
+        }
         let reference = python_reference.map(crochet);
         let reference = reference.as_deref().unwrap_or("");
         Ratios {
@@ -238,6 +299,7 @@ impl Ratios {
                     record.stream_rate(Mode::Pinned, &raw(b)),
                 )
             }),
+            http,
             python_reference,
             python_latency: ratio(
                 record.latency_median(Mode::Pinned, PYTHON),
@@ -267,7 +329,22 @@ impl Ratios {
                 .collect::<Map<_, _>>()
                 .into()
         };
+        let mut http = Map::new();
+        for ((backend, peer), ratios) in &self.http {
+            let entry = http
+                .entry(backend.crochet_id())
+                .or_insert_with(|| Value::Object(Map::new()));
+            entry[*peer] = json!({
+                "requests_per_s_1": ratios.rate[0],
+                "requests_per_s_4": ratios.rate[1],
+                "requests_per_s_32": ratios.rate[2],
+                "p50_latency_1": ratios.p50_1,
+                "p99_latency_1": ratios.p99_1,
+                "p50_latency_32": ratios.p50_32,
+            });
+        }
         json!({
+            "http_vs_peers": http,
             "latency_vs_raw": by_backend(&self.latency_vs_raw),
             "latency_vs_floor": by_backend(&self.latency_vs_floor),
             "throughput32_vs_raw": throughput(32),
@@ -368,6 +445,33 @@ pub(crate) fn to_json(
                 })
                 .collect::<Map<_, _>>()
                 .into();
+            figures["http"] = record
+                .http
+                .iter()
+                .fold(Map::new(), |mut http, ((id, callers), runs)| {
+                    let entry = http
+                        .entry(id.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
+                    let figure = |figure| record.http(id, *callers, figure);
+                    entry[callers.to_string()] = json!({
+                        "requests_per_s": figure(HttpFigure::RequestsPerS),
+                        "p50_ns": figure(HttpFigure::P50),
+                        "p99_ns": figure(HttpFigure::P99),
+                        "threads": figure(HttpFigure::Threads),
+                        "rss_kib": figure(HttpFigure::RssKib),
+                        "runs": runs.iter().map(|run| json!({
+                            "requests_per_s": run.requests_per_s,
+                            "p50_ns": run.latency.median_ns,
+                            "p99_ns": run.latency.p99_ns,
+                            "requests": run.latency.samples,
+                            "threads": run.threads,
+                            "rss_kib": run.rss_kib,
+                            "baseline_rss_kib": run.baseline_rss_kib,
+                        })).collect::<Vec<_>>(),
+                    });
+                    http
+                })
+                .into();
             figures["stash"] = record
                 .stash
                 .iter()
@@ -406,6 +510,9 @@ pub(crate) fn to_json(
             "stash_threads": crate::config::STASH_THREADS,
             "stream_items": settings.stream_items,
             "stream_buffer": crate::subjects::STREAM_BUFFER,
+            "http_only": settings.http_only,
+            "http_window_s": settings.http_window.as_secs_f64(),
+            "http_warmup_s": settings.http_warmup.as_secs_f64(),
         },
     })
 }

@@ -26,7 +26,7 @@ struct Inner {
 
 impl Panic {
     pub(crate) fn new(payload: Box<dyn Any + Send>) -> Self {
-        let message = message_of(&*payload);
+        let message = with_hint(message_of(&*payload));
         Panic(Arc::new(Inner {
             message,
             payload: Mutex::new(Some(payload)),
@@ -132,6 +132,22 @@ fn message_of(payload: &(dyn Any + Send)) -> String {
     }
 }
 
+/// Tokio's panic when a future of a tokio-based crate runs outside a tokio
+/// runtime, which on crochet means on another backend.
+const NO_TOKIO: &str = "must be called from the context of a Tokio 1.x runtime";
+
+/// `message`, followed by what to do when it is [`NO_TOKIO`]'s panic.
+fn with_hint(message: String) -> String {
+    if message.contains(NO_TOKIO) {
+        format!(
+            "{message} (this future needs tokio, and the reactor's backend is not tokio: \
+             use the tokio backend, or enable crochet's `tokio-compat` feature)"
+        )
+    } else {
+        message
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -141,5 +157,18 @@ mod tests {
         assert_eq!(message_of(&"static"), "static");
         assert_eq!(message_of(&String::from("owned")), "owned");
         assert_eq!(message_of(&42_u8), "<non-string panic payload>");
+    }
+
+    #[test]
+    fn with_hint_says_what_to_do_about_a_missing_tokio_runtime() {
+        let tokio =
+            "there is no reactor running, must be called from the context of a Tokio 1.x runtime";
+        let hinted = with_hint(tokio.to_owned());
+        assert!(hinted.starts_with(tokio), "{hinted}");
+        assert!(
+            hinted.contains("enable crochet's `tokio-compat` feature"),
+            "{hinted}"
+        );
+        assert_eq!(with_hint("boom".to_owned()), "boom");
     }
 }

@@ -39,6 +39,25 @@
 //! waits then time out, and shutdown still completes every result. Drive
 //! it with [`run`] instead of `executor.run` to have blocking waits on its
 //! threads refused instead of deadlocking.
+//!
+//! # Tokio-based crates
+//!
+//! Futures from crates built on tokio (reqwest, tonic, sqlx, ...) need a
+//! tokio runtime's context to find their IO driver and timers. With the
+//! `tokio-compat` cargo feature (off by default), every operation crochet
+//! spawns here, `!Send` work included, runs inside `async_compat::Compat`:
+//! each poll enters a tokio context, so such futures work unchanged. The
+//! context is the caller's tokio runtime if the thread is already in one,
+//! else a current-thread runtime that async-compat keeps, one per process,
+//! on its own thread (`async-compat/tokio-1`), started when the first
+//! reactor starts (or attaches). That thread drives tokio's IO and timers,
+//! and runs what the work `tokio::spawn`s; the work itself stays on smol's
+//! threads. That runtime lives as long as the process: crochet's shutdown
+//! does not stop it.
+//!
+//! Without the feature, such a future panics ("there is no reactor
+//! running, must be called from the context of a Tokio 1.x runtime"), which
+//! crochet reports as [`Error::Panicked`], and this backend builds no tokio.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -109,6 +128,7 @@ impl Smol {
     /// # Ok::<(), crochet_core::Error>(())
     /// ```
     pub fn attach(executor: Arc<Executor<'static>>) -> Arc<Smol> {
+        start_compat_runtime();
         Arc::new(Smol {
             executor: RwLock::new(Some(executor)),
             mailbox: None,
@@ -180,7 +200,7 @@ impl Spawner for Smol {
     fn spawn(&self, task: BoxFuture) {
         let executor = self.executor.read().unwrap_or_else(PoisonError::into_inner);
         match executor.as_ref() {
-            Some(executor) => executor.spawn(task).detach(),
+            Some(executor) => executor.spawn(compat(task)).detach(),
             // Stopped: dropping the task completes its result as stopped.
             None => drop(task),
         }
@@ -206,6 +226,37 @@ impl Spawner for Smol {
     fn name(&self) -> &'static str {
         "smol"
     }
+}
+
+/// With the `tokio-compat` feature, `future` inside `async_compat::Compat`:
+/// each poll (and its drop) runs in a tokio context.
+#[cfg(feature = "tokio-compat")]
+fn compat<F: Future>(future: F) -> async_compat::Compat<F> {
+    async_compat::Compat::new(future)
+}
+
+/// With the `tokio-compat` feature, starts async-compat's tokio runtime
+/// now, if the calling thread is not in a tokio runtime already, rather
+/// than in the first operation's first poll: that one-time cost (a runtime
+/// and its thread) then falls on starting the reactor, not on a request,
+/// and never on several executor threads at once.
+#[cfg(feature = "tokio-compat")]
+fn start_compat_runtime() {
+    // Polling any `Compat` future enters (and so first builds) the runtime.
+    let mut ready = std::pin::pin!(async_compat::Compat::new(std::future::ready(())));
+    let _ = ready
+        .as_mut()
+        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
+}
+
+/// Without the `tokio-compat` feature, nothing to start.
+#[cfg(not(feature = "tokio-compat"))]
+fn start_compat_runtime() {}
+
+/// Without the `tokio-compat` feature, `future` as it is.
+#[cfg(not(feature = "tokio-compat"))]
+fn compat<F: Future>(future: F) -> F {
+    future
 }
 
 impl fmt::Debug for Smol {
@@ -252,6 +303,7 @@ impl Builder {
 
 impl Backend for Builder {
     fn start(self) -> Result<Started, Error> {
+        start_compat_runtime();
         let executor = Arc::new(Executor::new());
         let (mailbox, inbox) = async_channel::unbounded();
         // Closed (by the first thread) to stop the others.
@@ -300,7 +352,7 @@ fn drive_first(executor: &Arc<Executor<'static>>, inbox: &async_channel::Receive
     let last = async_io::block_on(executor.run(local.run(async {
         while let Ok(message) = inbox.recv().await {
             match message {
-                Message::Local(task) => local.spawn(task.start()).detach(),
+                Message::Local(task) => local.spawn(compat(task.start())).detach(),
                 Message::Stop(executor) => return Some(executor),
             }
         }

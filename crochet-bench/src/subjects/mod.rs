@@ -14,6 +14,7 @@ use std::time::{Duration, Instant};
 
 mod crochet;
 mod floor;
+pub(crate) mod http;
 mod raw_async_std;
 mod raw_smol;
 mod raw_tokio;

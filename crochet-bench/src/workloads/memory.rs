@@ -150,7 +150,7 @@ fn in_this_process<S: Pending + RoundTrip>(subject: &S, count: usize) -> Result<
 }
 
 /// The resident set size of this process, in KiB.
-fn rss_kib() -> io::Result<u64> {
+pub(crate) fn rss_kib() -> io::Result<u64> {
     let status = fs::read_to_string("/proc/self/status")?;
     status
         .lines()

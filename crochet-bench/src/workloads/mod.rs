@@ -2,6 +2,7 @@
 //! its baselines run the very same loop.
 
 pub(crate) mod cancel;
+pub(crate) mod http;
 pub(crate) mod latency;
 pub(crate) mod memory;
 pub(crate) mod stash;

@@ -17,6 +17,8 @@ pub mod stats;
 pub mod stream;
 pub mod stress;
 pub mod submit;
+#[cfg(feature = "tokio-compat")]
+pub mod tokio_compat;
 pub mod wait;
 
 /// Invokes `__suite_case!` once per case: `(isolation, module, name)`.
@@ -410,6 +412,7 @@ macro_rules! for_each_case {
         $crate::__suite_case!(inline, stats, stats_count_every_outcome, $fixture);
         $crate::__suite_case!(isolated, stats, slow_operations_are_logged, $fixture);
         $crate::__suite_case!(isolated, stats, library_reactors_never_interfere, $fixture);
+        $crate::__tokio_compat_case!($fixture);
         $crate::__suite_case!(
             inline,
             reactor_thread,
@@ -478,4 +481,27 @@ macro_rules! for_each_case {
             $fixture
         );
     };
+}
+
+/// The cases that need the `tokio-compat` feature, when it is on.
+#[cfg(feature = "tokio-compat")]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tokio_compat_case {
+    ($fixture:expr) => {
+        $crate::__suite_case!(
+            inline,
+            tokio_compat,
+            tokio_io_and_timers_work_on_every_backend,
+            $fixture
+        );
+    };
+}
+
+/// Without the `tokio-compat` feature: no case.
+#[cfg(not(feature = "tokio-compat"))]
+#[doc(hidden)]
+#[macro_export]
+macro_rules! __tokio_compat_case {
+    ($fixture:expr) => {};
 }
