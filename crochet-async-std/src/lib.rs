@@ -60,6 +60,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crochet_core::compat::{in_tokio_context, start_tokio_context};
 use crochet_core::context::BlockingHint;
 use crochet_core::{
     Backend, BoxFuture, Driver, Error, LocalHandle, LocalTask, LocalThread, Spawner, Started,
@@ -83,7 +84,7 @@ impl AsyncStd {
     /// [`Reactor::attach`](crochet_core::Reactor::attach), without a thread
     /// of crochet's own (so without `!Send` work).
     pub fn attach() -> Arc<AsyncStd> {
-        start_compat_runtime();
+        start_tokio_context();
         Arc::new(AsyncStd { local: None })
     }
 }
@@ -91,7 +92,7 @@ impl AsyncStd {
 impl Spawner for AsyncStd {
     fn spawn(&self, task: BoxFuture) {
         // Dropping an async-std join handle detaches the task.
-        drop(async_std::task::spawn(compat(task)));
+        drop(async_std::task::spawn(in_tokio_context(task)));
     }
 
     fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
@@ -121,37 +122,6 @@ impl Spawner for AsyncStd {
     fn name(&self) -> &'static str {
         "async-std"
     }
-}
-
-/// With the `tokio-compat` feature, `future` inside `async_compat::Compat`:
-/// each poll (and its drop) runs in a tokio context.
-#[cfg(feature = "tokio-compat")]
-fn compat<F: std::future::Future>(future: F) -> async_compat::Compat<F> {
-    async_compat::Compat::new(future)
-}
-
-/// With the `tokio-compat` feature, starts async-compat's tokio runtime
-/// now, if the calling thread is not in a tokio runtime already, rather
-/// than in the first operation's first poll: that one-time cost (a runtime
-/// and its thread) then falls on starting the reactor, not on a request,
-/// and never on several executor threads at once.
-#[cfg(feature = "tokio-compat")]
-fn start_compat_runtime() {
-    // Polling any `Compat` future enters (and so first builds) the runtime.
-    let mut ready = std::pin::pin!(async_compat::Compat::new(std::future::ready(())));
-    let _ = ready
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
-}
-
-/// Without the `tokio-compat` feature, nothing to start.
-#[cfg(not(feature = "tokio-compat"))]
-fn start_compat_runtime() {}
-
-/// Without the `tokio-compat` feature, `future` as it is.
-#[cfg(not(feature = "tokio-compat"))]
-fn compat<F: std::future::Future>(future: F) -> F {
-    future
 }
 
 impl fmt::Debug for AsyncStd {
@@ -189,7 +159,7 @@ impl Builder {
 
 impl Backend for Builder {
     fn start(self) -> Result<Started, Error> {
-        start_compat_runtime();
+        start_tokio_context();
         let local = LocalThread::start(self.thread_name)?;
         let spawner = Arc::new(AsyncStd {
             local: Some(local.handle()),

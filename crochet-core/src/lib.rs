@@ -42,6 +42,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod backend;
+pub mod compat;
 mod completion;
 pub mod context;
 #[doc(hidden)]

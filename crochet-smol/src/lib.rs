@@ -70,6 +70,7 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use async_executor::{Executor, LocalExecutor};
+use crochet_core::compat::{in_tokio_context, start_tokio_context};
 use crochet_core::{
     Backend, BoxFuture, Driver, Error, LocalTask, ReactorThreads, Spawner, Started, Unsupported,
     context,
@@ -128,7 +129,7 @@ impl Smol {
     /// # Ok::<(), crochet_core::Error>(())
     /// ```
     pub fn attach(executor: Arc<Executor<'static>>) -> Arc<Smol> {
-        start_compat_runtime();
+        start_tokio_context();
         Arc::new(Smol {
             executor: RwLock::new(Some(executor)),
             mailbox: None,
@@ -200,7 +201,7 @@ impl Spawner for Smol {
     fn spawn(&self, task: BoxFuture) {
         let executor = self.executor.read().unwrap_or_else(PoisonError::into_inner);
         match executor.as_ref() {
-            Some(executor) => executor.spawn(compat(task)).detach(),
+            Some(executor) => executor.spawn(in_tokio_context(task)).detach(),
             // Stopped: dropping the task completes its result as stopped.
             None => drop(task),
         }
@@ -226,37 +227,6 @@ impl Spawner for Smol {
     fn name(&self) -> &'static str {
         "smol"
     }
-}
-
-/// With the `tokio-compat` feature, `future` inside `async_compat::Compat`:
-/// each poll (and its drop) runs in a tokio context.
-#[cfg(feature = "tokio-compat")]
-fn compat<F: Future>(future: F) -> async_compat::Compat<F> {
-    async_compat::Compat::new(future)
-}
-
-/// With the `tokio-compat` feature, starts async-compat's tokio runtime
-/// now, if the calling thread is not in a tokio runtime already, rather
-/// than in the first operation's first poll: that one-time cost (a runtime
-/// and its thread) then falls on starting the reactor, not on a request,
-/// and never on several executor threads at once.
-#[cfg(feature = "tokio-compat")]
-fn start_compat_runtime() {
-    // Polling any `Compat` future enters (and so first builds) the runtime.
-    let mut ready = std::pin::pin!(async_compat::Compat::new(std::future::ready(())));
-    let _ = ready
-        .as_mut()
-        .poll(&mut std::task::Context::from_waker(std::task::Waker::noop()));
-}
-
-/// Without the `tokio-compat` feature, nothing to start.
-#[cfg(not(feature = "tokio-compat"))]
-fn start_compat_runtime() {}
-
-/// Without the `tokio-compat` feature, `future` as it is.
-#[cfg(not(feature = "tokio-compat"))]
-fn compat<F: Future>(future: F) -> F {
-    future
 }
 
 impl fmt::Debug for Smol {
@@ -303,7 +273,7 @@ impl Builder {
 
 impl Backend for Builder {
     fn start(self) -> Result<Started, Error> {
-        start_compat_runtime();
+        start_tokio_context();
         let executor = Arc::new(Executor::new());
         let (mailbox, inbox) = async_channel::unbounded();
         // Closed (by the first thread) to stop the others.
@@ -352,7 +322,7 @@ fn drive_first(executor: &Arc<Executor<'static>>, inbox: &async_channel::Receive
     let last = async_io::block_on(executor.run(local.run(async {
         while let Ok(message) = inbox.recv().await {
             match message {
-                Message::Local(task) => local.spawn(compat(task.start())).detach(),
+                Message::Local(task) => local.spawn(in_tokio_context(task.start())).detach(),
                 Message::Stop(executor) => return Some(executor),
             }
         }

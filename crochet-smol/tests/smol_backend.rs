@@ -17,11 +17,13 @@ const PROMPTLY: Duration = Duration::from_secs(10);
 fn work_spreads_over_the_configured_threads() {
     let reactor =
         Reactor::start(Smol::builder().threads(3).thread_name("crochet-pool")).expect("start");
-    let names: HashSet<String> = (0..200)
+    let names: HashSet<String> = (0..30)
         .map(|_| {
             reactor.run_in_reactor(|| async {
-                // Long enough that the other threads pick up work meanwhile.
-                async_io::Timer::after(Duration::from_millis(2)).await;
+                // Blocks its thread (on purpose, in a test): the queued work
+                // can only go on on the others, however loaded the machine
+                // is (a timer alone let one busy thread take everything).
+                thread::sleep(Duration::from_millis(10));
                 thread::current().name().unwrap_or_default().to_owned()
             })
         })
