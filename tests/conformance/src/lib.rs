@@ -4,7 +4,9 @@
 //!
 //! A backend's test file implements [`Fixture`] (how to start a reactor on
 //! it, and three runtime-specific futures) and calls [`suite!`] once per
-//! fixture; the macro generates one `#[test]` per case. Cases that touch
+//! fixture; the macro generates one `#[test]` per case. The fixtures of
+//! crochet's own backends are in [`fixtures`], each behind the feature of
+//! its name (`tokio`, `smol`, `async-std`). Cases that touch
 //! process-wide state (the global reactor, the failure hook, the global
 //! log subscriber, the stash policy, signals, `fork`) each run in a fresh
 //! process; every case has a hard deadline.
@@ -21,6 +23,7 @@ use std::time::Duration;
 use crochet_core::{Error, Reactor};
 
 pub mod cases;
+pub mod fixtures;
 pub mod support;
 
 /// A `Send` boxed future, as fixtures hand them to the cases.
