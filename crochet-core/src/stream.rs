@@ -174,7 +174,16 @@ async fn drive<S: Stream>(stream: S, shared: &Shared<S::Item>) {
             // seen above is still there.
             match stream.as_mut().poll_next(cx) {
                 Poll::Ready(Some(item)) => {
-                    shared.lock().buffer.push_back(item);
+                    let mut state = shared.lock();
+                    if state.abandoned {
+                        // Cancelled while the item was being made: nobody
+                        // reads it any more.
+                        drop(state);
+                        drop(item);
+                        return Poll::Ready(());
+                    }
+                    state.buffer.push_back(item);
+                    drop(state);
                     shared.changed.notify_one();
                 }
                 Poll::Ready(None) => {
@@ -230,7 +239,13 @@ impl<T> EventualStream<T> {
     ) -> Result<Option<T>, Error> {
         let mut state = self.shared.lock();
         loop {
-            if let Some(item) = state.buffer.pop_front() {
+            // A cancelled stream yields nothing more, only its end.
+            let next = if state.abandoned {
+                None
+            } else {
+                state.buffer.pop_front()
+            };
+            if let Some(item) = next {
                 let producer = state.producer.take();
                 drop(state);
                 if let Some(producer) = producer {
