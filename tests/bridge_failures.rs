@@ -8,7 +8,6 @@
 
 use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
-use std::thread;
 use std::time::{Duration, Instant};
 
 use crochet::Reactor;
@@ -20,24 +19,10 @@ const PROMPTLY: Duration = Duration::from_secs(10);
 /// "At once": a refusal, not a wait.
 const AT_ONCE: Duration = Duration::from_secs(1);
 
-/// Runs `test` on a thread of its own, failing if it outlives [`DEADLINE`].
+/// Runs `test` under a watchdog of [`DEADLINE`] (a hung call would
+/// otherwise hang the suite).
 fn with_deadline(test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let runner = thread::spawn(move || {
-        test();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(DEADLINE) {
-        Ok(()) => runner.join().expect("the test thread"),
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = runner.join() {
-                panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("the test did not finish within {DEADLINE:?}")
-        }
-    }
+    crochet_conformance::support::with_deadline("bridge-failure test", DEADLINE, test);
 }
 
 /// The panic message of `f`, which must panic.

@@ -2,7 +2,6 @@
 //! another runtime's `spawn_blocking`, refusal inside a runtime, and a
 //! timeout that cancels. Every test runs under a deadline.
 
-use std::sync::mpsc;
 use std::thread;
 use std::time::{Duration, Instant};
 
@@ -13,26 +12,10 @@ const DEADLINE: Duration = Duration::from_secs(60);
 /// The client's timeout where a test does not set one.
 const PROMPTLY: Duration = Duration::from_secs(10);
 
-/// Runs `test` on a thread of its own and fails if it takes longer than
-/// [`DEADLINE`] (a hung call would otherwise hang the suite).
+/// Runs `test` under a watchdog of [`DEADLINE`] (a hung call would
+/// otherwise hang the suite).
 fn with_deadline(test: impl FnOnce() + Send + 'static) {
-    let (done, finished) = mpsc::channel();
-    let runner = thread::spawn(move || {
-        test();
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(DEADLINE) {
-        Ok(()) => runner.join().expect("the test thread"),
-        // The test panicked: show its panic.
-        Err(mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = runner.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!("the test did not finish within {DEADLINE:?}")
-        }
-    }
+    crochet_conformance::support::with_deadline("blocking-client test", DEADLINE, test);
 }
 
 fn client(server: &loopback::Server) -> blocking::Client {

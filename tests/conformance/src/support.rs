@@ -46,28 +46,38 @@ fn soak_allowance() -> Duration {
 /// within [`CASE_DEADLINE`] (the stuck thread is left behind), plus the
 /// length of a soak run beyond the default (see [`stress_duration`]).
 pub fn run_inline(fixture: &'static dyn Fixture, case: fn(&'static dyn Fixture)) {
-    let deadline = CASE_DEADLINE + soak_allowance();
+    with_deadline(
+        fixture.name(),
+        CASE_DEADLINE + soak_allowance(),
+        move || {
+            case(fixture);
+        },
+    );
+}
+
+/// Runs `test` on a thread of its own (named `conformance-case`) and fails
+/// if it does not end within `deadline`, naming `what`: the watchdog of
+/// every blocking test (a hung call would otherwise hang the suite; the
+/// stuck thread is left behind). A panic in `test` is raised again here.
+pub fn with_deadline(what: &str, deadline: Duration, test: impl FnOnce() + Send + 'static) {
     let (done_tx, done_rx) = mpsc::channel();
     let worker = thread::Builder::new()
         .name("conformance-case".into())
         .spawn(move || {
-            case(fixture);
+            test();
             let _ = done_tx.send(());
         })
-        .expect("spawn the case thread");
+        .expect("spawn the test thread");
     match done_rx.recv_timeout(deadline) {
-        Ok(()) => worker.join().expect("case thread"),
+        Ok(()) => worker.join().expect("the test thread"),
         Err(mpsc::RecvTimeoutError::Disconnected) => {
-            // The case panicked: re-raise its panic here.
+            // The test panicked: re-raise its panic here.
             if let Err(panic) = worker.join() {
                 std::panic::resume_unwind(panic);
             }
         }
         Err(mpsc::RecvTimeoutError::Timeout) => {
-            panic!(
-                "{}: case did not finish within {deadline:?}",
-                fixture.name()
-            )
+            panic!("{what}: did not finish within {deadline:?}")
         }
     }
 }
