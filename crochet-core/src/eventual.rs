@@ -19,8 +19,10 @@ use crate::stash::{StashFull, StashId};
 ///
 /// Returned at once by `run_in_reactor`. Waiting takes the value out: the
 /// first wait that sees it gets it, and later waits get
-/// [`Error::AlreadyRetrieved`]. To let several waiters each get the value,
-/// turn it into a [`SharedResult`] with [`EventualResult::shared`].
+/// [`Error::AlreadyRetrieved`]. A failure (a panic, the operation's error,
+/// a cancellation, a stopped reactor) is not taken: every wait reports it.
+/// To let several waiters each get the value, turn it into a
+/// [`SharedResult`] with [`EventualResult::shared`].
 ///
 /// A wait that times out consumes and cancels nothing: the result stays
 /// waitable. Dropping an `EventualResult` does not cancel the operation
@@ -58,9 +60,12 @@ impl<T> EventualResult<T> {
     /// # Errors
     ///
     /// The operation's outcome ([`Error::Panicked`], [`Error::Failed`],
-    /// [`Error::Cancelled`], [`Error::ReactorStopped`], ...);
+    /// [`Error::Cancelled`], [`Error::ReactorStopped`], ...), to every wait;
     /// [`Error::AlreadyRetrieved`] when an earlier wait took the value;
-    /// [`Error::WaitInReactor`] at once, when called on a reactor thread.
+    /// [`Error::WaitInReactor`] at once, when called on a thread that
+    /// drives the reactor (a tokio `multi_thread` worker hands itself off
+    /// and waits instead); [`Error::Forked`] before it would park, in a
+    /// child process forked after the reactor started.
     ///
     /// # Blocking
     ///
