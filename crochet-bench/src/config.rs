@@ -59,6 +59,13 @@ pub(crate) enum Command {
     },
     /// A child process measuring one approach of the HTTP workload.
     HttpChild(ChildArgs),
+    /// A child process measuring the round trip of one implementation
+    /// with and without a tracing subscriber.
+    TracingChild {
+        id: String,
+        warmup: usize,
+        calls: usize,
+    },
     Help,
 }
 
@@ -83,6 +90,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
     let mut child = None;
     let mut count = None;
     let mut http_child = None;
+    let (mut tracing_child, mut warmup_calls, mut calls) = (None, None, None);
     let (mut url, mut callers, mut warmup_ms, mut window_ms) = (None, None, None, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
@@ -92,6 +100,11 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             "--http-child" => {
                 http_child = Some(args.next().ok_or("--http-child needs a value")?);
             }
+            "--tracing-child" => {
+                tracing_child = Some(args.next().ok_or("--tracing-child needs a value")?);
+            }
+            "--warmup-calls" => warmup_calls = Some(number(&mut args, "--warmup-calls")?),
+            "--calls" => calls = Some(number(&mut args, "--calls")?),
             "--url" => url = Some(args.next().ok_or("--url needs a value")?),
             "--callers" => callers = Some(number(&mut args, "--callers")?),
             "--warmup-ms" => warmup_ms = Some(number(&mut args, "--warmup-ms")?),
@@ -129,6 +142,14 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             warmup: Duration::from_millis(warmup_ms.ok_or_else(|| missing("--warmup-ms"))? as u64),
             window: Duration::from_millis(window_ms.ok_or_else(|| missing("--window-ms"))? as u64),
         }));
+    }
+    if let Some(id) = tracing_child {
+        let missing = |flag: &str| format!("--tracing-child needs {flag}");
+        return Ok(Command::TracingChild {
+            id,
+            warmup: warmup_calls.ok_or_else(|| missing("--warmup-calls"))?,
+            calls: calls.ok_or_else(|| missing("--calls"))?,
+        });
     }
     if let Some(id) = child {
         return Ok(Command::MemoryChild {
@@ -298,6 +319,25 @@ mod tests {
             other => panic!("expected an http child, got {other:?}"),
         }
         assert!(parse(["--http-child".to_owned(), "x".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn the_tracing_child_parses() {
+        let args = [
+            "--tracing-child",
+            "raw-smol",
+            "--warmup-calls",
+            "5",
+            "--calls",
+            "9",
+        ];
+        match parse(args.map(str::to_owned)) {
+            Ok(Command::TracingChild { id, warmup, calls }) => {
+                assert_eq!((id.as_str(), warmup, calls), ("raw-smol", 5, 9));
+            }
+            other => panic!("expected a tracing child, got {other:?}"),
+        }
+        assert!(parse(["--tracing-child".to_owned(), "x".to_owned()]).is_err());
     }
 
     #[test]

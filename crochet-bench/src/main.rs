@@ -17,7 +17,12 @@
 //! 7. real requests: blocking HTTP GETs to a loopback server from 1, 4
 //!    and 32 threads, through crochet's blocking-client example on each
 //!    backend against `reqwest::blocking`, `Handle::block_on` and a
-//!    runtime per thread (`--http-only` runs this one alone).
+//!    runtime per thread (`--http-only` runs this one alone);
+//! 8. allocations and bytes allocated per round trip, from every thread,
+//!    counted by this program's global allocator;
+//! 9. round-trip latency with a `tracing_subscriber` fmt subscriber
+//!    installed, with no span and inside the caller's span, each
+//!    implementation in a fresh process.
 //!
 //! Latency is measured with the whole process pinned to one CPU (what the
 //! figures are judged on: a cross-CPU wake-up costs tens of microseconds
@@ -36,6 +41,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod affinity;
+mod alloc_count;
 mod chart;
 mod config;
 mod python;
@@ -53,7 +59,7 @@ use subjects::http::PEERS;
 use subjects::{
     Crochet, Floor, Gate, Pending, RawAsyncStd, RawSmol, RawTokio, RoundTrip, StreamBridge,
 };
-use workloads::{cancel, http, latency, memory, stash, stream, throughput};
+use workloads::{allocs, cancel, http, latency, memory, stash, stream, throughput, with_tracing};
 
 fn main() -> ExitCode {
     let command = match config::parse(std::env::args().skip(1)) {
@@ -70,6 +76,7 @@ fn main() -> ExitCode {
         }
         Command::MemoryChild { id, count } => memory::child(&id, count),
         Command::HttpChild(args) => http::child(&args),
+        Command::TracingChild { id, warmup, calls } => with_tracing::child(&id, warmup, calls),
         Command::Run(settings) => run(&settings),
     };
     match outcome {
@@ -212,7 +219,8 @@ fn bench_floor(
     apply(affinity, Mode::Unpinned)
 }
 
-/// Latency and throughput of one subject in one mode.
+/// Latency and throughput of one subject in one mode, and, pinned, its
+/// allocations per round trip.
 fn round_trips(
     id: &str,
     subject: &impl RoundTrip,
@@ -222,6 +230,10 @@ fn round_trips(
 ) {
     let run = latency::run(subject, settings.latency_warmup, settings.latency_calls);
     record.push_latency(mode, id, run);
+    if mode == Mode::Pinned {
+        let run = allocs::run(subject, settings.latency_warmup, settings.latency_calls);
+        record.push_allocs(id, run);
+    }
     for threads in THREAD_COUNTS {
         let (warmup, window) = (settings.throughput_warmup, settings.throughput_window);
         let rate = throughput::run(subject, threads, warmup, window);
@@ -305,6 +317,12 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
                 let run = latency::run(subject, settings.latency_warmup, settings.latency_calls);
                 record.push_latency(mode, id, run);
             });
+            if mode == Mode::Pinned {
+                for_both!(crochet_first, pair.0, pair.1, |id, subject| {
+                    let run = allocs::run(subject, settings.latency_warmup, settings.latency_calls);
+                    record.push_allocs(id, run);
+                });
+            }
             for threads in THREAD_COUNTS {
                 let (warmup, window) = (settings.throughput_warmup, settings.throughput_window);
                 for_both!(crochet_first, pair.0, pair.1, |id, subject| {
@@ -340,6 +358,18 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
         for id in [&crochet_id, &raw_id] {
             match memory::measure(id, PENDING) {
                 Ok(run) => record.memory.entry(id.clone()).or_default().push(run),
+                Err(error) => record.failures.push(error),
+            }
+        }
+        progress(&format!(
+            "{backend}, round trips with a tracing subscriber, repeat {}/{}",
+            repeat + 1,
+            settings.repeats
+        ));
+        for id in [&crochet_id, &raw_id] {
+            let (warmup, calls) = (settings.latency_warmup, settings.latency_calls);
+            match with_tracing::measure(id, warmup, calls) {
+                Ok(run) => record.tracing.entry(id.clone()).or_default().push(run),
                 Err(error) => record.failures.push(error),
             }
         }
