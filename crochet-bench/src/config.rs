@@ -174,8 +174,12 @@ fn number(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<usize, 
 /// Pending results held at once in the memory workload.
 pub(crate) const PENDING: usize = 100_000;
 
-/// Submitting threads in the throughput workload.
+/// Callers in the HTTP workload, and Python crochet's submitting threads.
 pub(crate) const THREAD_COUNTS: [usize; 3] = [1, 4, 32];
+
+/// Submitting threads in the throughput workload: up to 256, to show how
+/// the cost grows with the callers.
+pub(crate) const THROUGHPUT_THREADS: [usize; 4] = [1, 4, 32, 256];
 
 /// Threads stashing and retrieving at once.
 pub(crate) const STASH_THREADS: usize = 8;

@@ -7,7 +7,7 @@
 //! `std::sync::mpsc`) and Python crochet on Twisted:
 //!
 //! 1. round-trip latency, one thread, median and p99 per call;
-//! 2. throughput from 1, 4 and 32 submitting threads;
+//! 2. throughput from 1, 4, 32 and 256 submitting threads;
 //! 3. memory per pending result, with 100,000 pending, and after cancel;
 //! 4. cancel latency, from `cancel()` to the blocked waiter waking;
 //! 5. stash-and-retrieve pairs per second from 8 threads;
@@ -52,7 +52,9 @@ mod subjects;
 mod workloads;
 
 use affinity::{Affinity, Mode};
-use config::{Backend, Command, PENDING, STASH_THREADS, Settings, THREAD_COUNTS};
+use config::{
+    Backend, Command, PENDING, STASH_THREADS, Settings, THREAD_COUNTS, THROUGHPUT_THREADS,
+};
 use python::Python;
 use results::{FLOOR, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
 use subjects::http::PEERS;
@@ -234,7 +236,7 @@ fn round_trips(
         let run = allocs::run(subject, settings.latency_warmup, settings.latency_calls);
         record.push_allocs(id, run);
     }
-    for threads in THREAD_COUNTS {
+    for threads in THROUGHPUT_THREADS {
         let (warmup, window) = (settings.throughput_warmup, settings.throughput_window);
         let rate = throughput::run(subject, threads, warmup, window);
         record.push_throughput(mode, id, threads, rate);
@@ -323,7 +325,7 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
                     record.push_allocs(id, run);
                 });
             }
-            for threads in THREAD_COUNTS {
+            for threads in THROUGHPUT_THREADS {
                 let (warmup, window) = (settings.throughput_warmup, settings.throughput_window);
                 for_both!(crochet_first, pair.0, pair.1, |id, subject| {
                     let rate = throughput::run(subject, threads, warmup, window);

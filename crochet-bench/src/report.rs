@@ -1,7 +1,7 @@
 //! The tables printed at the end of a run.
 
 use crate::affinity::Mode;
-use crate::config::{Backend, PENDING, STASH_THREADS, Settings, THREAD_COUNTS};
+use crate::config::{Backend, PENDING, STASH_THREADS, Settings, THREAD_COUNTS, THROUGHPUT_THREADS};
 use crate::results::{FLOOR, HttpFigure, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
 use crate::subjects::STREAM_BUFFER;
 use crate::subjects::http::{PEERS, REQWEST_BLOCKING};
@@ -139,12 +139,13 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
             "1 thread",
             "4 threads",
             "32 threads",
+            "256 threads",
             "compared at 32",
         ]);
         let mut rows: Vec<String> = ids.clone();
         rows.extend([FLOOR.to_owned(), PYTHON.to_owned()]);
         for id in rows {
-            let rates: Vec<Option<f64>> = THREAD_COUNTS
+            let rates: Vec<Option<f64>> = THROUGHPUT_THREADS
                 .iter()
                 .map(|&threads| record.throughput(mode, &id, threads))
                 .collect();
@@ -152,23 +153,26 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
                 continue;
             }
             let compared = match backends.iter().find(|backend| backend.crochet_id() == id) {
-                Some(&backend) if mode == Mode::Unpinned => format!(
-                    "{} {}",
-                    times(
-                        ratios
-                            .throughput_vs_raw
-                            .get(&(backend, 32))
-                            .copied()
-                            .flatten()
-                    ),
-                    backend.raw_id()
-                ),
+                Some(&backend) if mode == Mode::Unpinned => {
+                    let at = |threads| {
+                        let ratio = ratios.throughput_vs_raw.get(&(backend, threads));
+                        times(ratio.copied().flatten())
+                    };
+                    format!("{} {} (at 256: {})", at(32), backend.raw_id(), at(256))
+                }
                 _ if id == PYTHON && mode == Mode::Unpinned => {
                     python_vs(ratios.python_throughput32)
                 }
                 _ => String::new(),
             };
-            table.row([id, rate(rates[0]), rate(rates[1]), rate(rates[2]), compared]);
+            table.row([
+                id,
+                rate(rates[0]),
+                rate(rates[1]),
+                rate(rates[2]),
+                rate(rates[3]),
+                compared,
+            ]);
         }
         let note = match mode {
             Mode::Unpinned => python_note(&format!(

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::affinity::Mode;
-use crate::config::{Backend, Settings, THREAD_COUNTS};
+use crate::config::{Backend, Settings, THREAD_COUNTS, THROUGHPUT_THREADS};
 use crate::stats::{LatencyRun, median, ratio};
 use crate::subjects::http::PEERS;
 use crate::workloads::allocs::AllocRun;
@@ -262,7 +262,7 @@ impl Ratios {
         let latency = |mode, id: String| record.latency_median(mode, &id);
         let mut throughput_vs_raw = BTreeMap::new();
         for &backend in backends {
-            for threads in THREAD_COUNTS {
+            for threads in THROUGHPUT_THREADS {
                 let of = |id: String| record.throughput(Mode::Unpinned, &id, threads);
                 throughput_vs_raw.insert(
                     (backend, threads),
@@ -430,6 +430,7 @@ impl Ratios {
             "latency_unpinned_vs_raw": by_backend(&self.latency_unpinned_vs_raw),
             "throughput1_vs_raw": throughput(1),
             "throughput4_vs_raw": throughput(4),
+            "throughput256_vs_raw": throughput(256),
             "cancel_latency_vs_raw": by_backend(&self.cancel_vs_raw),
             "stash_vs_mutex_hashmap": by_backend(&self.stash_vs_map),
             "stream_vs_raw": by_backend(&self.stream_vs_raw),
@@ -615,6 +616,7 @@ pub(crate) fn to_json(
             "latency_calls": settings.latency_calls,
             "throughput_window_s": settings.throughput_window.as_secs_f64(),
             "thread_counts": THREAD_COUNTS,
+            "throughput_threads": THROUGHPUT_THREADS,
             "cancel_iterations": settings.cancel_iterations,
             "pending": crate::config::PENDING,
             "stash_threads": crate::config::STASH_THREADS,
