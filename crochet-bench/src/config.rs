@@ -70,13 +70,17 @@ pub(crate) enum Command {
 }
 
 pub(crate) const USAGE: &str = "\
-usage: cargo run --release -p crochet-bench -- [--quick] [--backend tokio|smol|async-std] [--no-python] [--http-only]
+usage: cargo run --release -p crochet-bench -- [--quick] [--backend tokio|smol|async-std] [--no-python]
+                                                [--http-only | --accounting-only]
 
   --quick        a smoke run (under two minutes): one repetition, short windows
   --backend B    measure only backend B (repeatable; default: all three)
   --no-python    skip the Python crochet comparison
   --http-only    run only the HTTP workload (crochet's blocking client against
                  reqwest::blocking, Handle::block_on and a runtime per thread)
+  --accounting-only
+                 run only the allocations per round trip and the round trip
+                 with a tracing subscriber
 
 Results: a table per workload on stdout, target/crochet-bench/results.json
 and target/crochet-bench/throughput.svg.";
@@ -87,6 +91,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
     let mut python = true;
     let mut backends = Vec::new();
     let mut http_only = false;
+    let mut accounting_only = false;
     let mut child = None;
     let mut count = None;
     let mut http_child = None;
@@ -97,6 +102,7 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             "--quick" => quick = true,
             "--no-python" => python = false,
             "--http-only" => http_only = true,
+            "--accounting-only" => accounting_only = true,
             "--http-child" => {
                 http_child = Some(args.next().ok_or("--http-child needs a value")?);
             }
@@ -162,7 +168,11 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
         backends = Backend::ALL.to_vec();
     }
     let mut settings = Settings::new(quick, backends, python);
+    if http_only && accounting_only {
+        return Err("--http-only and --accounting-only exclude each other".to_owned());
+    }
     settings.http_only = http_only;
+    settings.accounting_only = accounting_only;
     Ok(Command::Run(settings))
 }
 
@@ -192,6 +202,8 @@ pub(crate) struct Settings {
     pub(crate) python: bool,
     /// Only the HTTP workload.
     pub(crate) http_only: bool,
+    /// Only the allocations per round trip and the tracing workload.
+    pub(crate) accounting_only: bool,
     /// Each measurement is repeated this many times; the median is kept.
     pub(crate) repeats: usize,
     pub(crate) latency_warmup: usize,
@@ -226,6 +238,7 @@ impl Settings {
                 backends,
                 python,
                 http_only: false,
+                accounting_only: false,
                 repeats: 1,
                 latency_warmup: 200,
                 latency_calls: 2_000,
@@ -250,6 +263,7 @@ impl Settings {
                 backends,
                 python,
                 http_only: false,
+                accounting_only: false,
                 repeats: 5,
                 latency_warmup: 2_000,
                 latency_calls: 20_000,
@@ -306,6 +320,8 @@ mod tests {
     #[test]
     fn http_only_and_the_http_child_parse() {
         assert!(run(&["--http-only"]).http_only);
+        assert!(run(&["--accounting-only"]).accounting_only);
+        assert!(parse(["--http-only", "--accounting-only"].map(str::to_owned)).is_err());
         let args = [
             "--http-child",
             "reqwest-blocking",

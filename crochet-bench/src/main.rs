@@ -128,7 +128,7 @@ fn run(settings: &Settings) -> Result<(), String> {
     let mut record = Record::new();
     // Installing Python crochet is slow and busy: done before anything is
     // timed.
-    let python = if settings.python && !settings.http_only {
+    let python = if settings.python && !settings.http_only && !settings.accounting_only {
         progress("python: preparing the virtualenv");
         match Python::prepare(&out.join("python-venv")) {
             Ok(python) => Some(python),
@@ -151,11 +151,15 @@ fn run(settings: &Settings) -> Result<(), String> {
             bench_python(python, settings, &affinity, &mut record);
         }
     }
-    bench_http(settings, &affinity, &mut record)?;
+    if !settings.accounting_only {
+        bench_http(settings, &affinity, &mut record)?;
+    }
 
     let ratios = Ratios::of(&record, &settings.backends);
     if settings.http_only {
         report::print_http(&record, &ratios, settings);
+    } else if settings.accounting_only {
+        report::print_accounting(&record, &ratios, settings, affinity.pinned_cpu());
     } else {
         report::print(&record, &ratios, settings, affinity.pinned_cpu());
     }
@@ -171,7 +175,7 @@ fn run(settings: &Settings) -> Result<(), String> {
     let text = serde_json::to_string_pretty(&json).map_err(|error| error.to_string())?;
     fs::write(&json_path, text + "\n")
         .map_err(|error| format!("cannot write {}: {error}", json_path.display()))?;
-    if settings.http_only {
+    if settings.http_only || settings.accounting_only {
         println!(
             "\nwrote {} in {:.1}s",
             json_path.display(),
@@ -188,6 +192,15 @@ fn run(settings: &Settings) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The modes a run measures in: `--accounting-only` measures pinned only.
+fn modes(settings: &Settings) -> &'static [Mode] {
+    if settings.accounting_only {
+        &[Mode::Pinned]
+    } else {
+        &Mode::ALL
+    }
 }
 
 fn progress(message: &str) {
@@ -208,7 +221,7 @@ fn bench_floor(
     let floor =
         Floor::start().map_err(|error| format!("cannot start the floor thread: {error}"))?;
     for repeat in 0..settings.repeats {
-        for mode in Mode::ALL {
+        for &mode in modes(settings) {
             progress(&format!(
                 "floor, {mode}, repeat {}/{}",
                 repeat + 1,
@@ -230,12 +243,15 @@ fn round_trips(
     settings: &Settings,
     record: &mut Record,
 ) {
-    let run = latency::run(subject, settings.latency_warmup, settings.latency_calls);
-    record.push_latency(mode, id, run);
     if mode == Mode::Pinned {
         let run = allocs::run(subject, settings.latency_warmup, settings.latency_calls);
         record.push_allocs(id, run);
     }
+    if settings.accounting_only {
+        return;
+    }
+    let run = latency::run(subject, settings.latency_warmup, settings.latency_calls);
+    record.push_latency(mode, id, run);
     for threads in THROUGHPUT_THREADS {
         let (warmup, window) = (settings.throughput_warmup, settings.throughput_window);
         let rate = throughput::run(subject, threads, warmup, window);
@@ -308,22 +324,28 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
         // first alternates, so that neither always meets a warmer (or
         // busier) machine.
         let crochet_first = repeat % 2 == 0;
-        for mode in Mode::ALL {
+        for &mode in modes(settings) {
             progress(&format!(
                 "{backend}, {mode}, repeat {}/{}",
                 repeat + 1,
                 settings.repeats
             ));
             apply(affinity, mode)?;
-            for_both!(crochet_first, pair.0, pair.1, |id, subject| {
-                let run = latency::run(subject, settings.latency_warmup, settings.latency_calls);
-                record.push_latency(mode, id, run);
-            });
+            if !settings.accounting_only {
+                for_both!(crochet_first, pair.0, pair.1, |id, subject| {
+                    let run =
+                        latency::run(subject, settings.latency_warmup, settings.latency_calls);
+                    record.push_latency(mode, id, run);
+                });
+            }
             if mode == Mode::Pinned {
                 for_both!(crochet_first, pair.0, pair.1, |id, subject| {
                     let run = allocs::run(subject, settings.latency_warmup, settings.latency_calls);
                     record.push_allocs(id, run);
                 });
+            }
+            if settings.accounting_only {
+                continue;
             }
             for threads in THROUGHPUT_THREADS {
                 let (warmup, window) = (settings.throughput_warmup, settings.throughput_window);
@@ -353,17 +375,6 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
 
     for repeat in 0..settings.repeats {
         progress(&format!(
-            "{backend}, memory with {PENDING} pending, repeat {}/{}",
-            repeat + 1,
-            settings.repeats
-        ));
-        for id in [&crochet_id, &raw_id] {
-            match memory::measure(id, PENDING) {
-                Ok(run) => record.memory.entry(id.clone()).or_default().push(run),
-                Err(error) => record.failures.push(error),
-            }
-        }
-        progress(&format!(
             "{backend}, round trips with a tracing subscriber, repeat {}/{}",
             repeat + 1,
             settings.repeats
@@ -372,6 +383,20 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
             let (warmup, calls) = (settings.latency_warmup, settings.latency_calls);
             match with_tracing::measure(id, warmup, calls) {
                 Ok(run) => record.tracing.entry(id.clone()).or_default().push(run),
+                Err(error) => record.failures.push(error),
+            }
+        }
+        if settings.accounting_only {
+            continue;
+        }
+        progress(&format!(
+            "{backend}, memory with {PENDING} pending, repeat {}/{}",
+            repeat + 1,
+            settings.repeats
+        ));
+        for id in [&crochet_id, &raw_id] {
+            match memory::measure(id, PENDING) {
+                Ok(run) => record.memory.entry(id.clone()).or_default().push(run),
                 Err(error) => record.failures.push(error),
             }
         }

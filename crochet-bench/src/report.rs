@@ -97,41 +97,7 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
         ));
     }
 
-    let mut table = Table::new(["implementation", "allocations", "bytes", "compared"]);
-    for &backend in backends {
-        let compared = format!(
-            "{} / {} {}",
-            times(ratios.allocations_vs_raw.get(&backend).copied().flatten()),
-            times(ratios.alloc_bytes_vs_raw.get(&backend).copied().flatten()),
-            backend.raw_id()
-        );
-        for (id, compared) in [
-            (backend.crochet_id(), compared),
-            (backend.raw_id(), String::new()),
-        ] {
-            table.row([
-                id.clone(),
-                count(record.allocations_per_call(&id)),
-                bytes(record.alloc_bytes_per_call(&id)),
-                compared,
-            ]);
-        }
-    }
-    if record.allocations_per_call(FLOOR).is_some() {
-        table.row([
-            FLOOR.to_owned(),
-            count(record.allocations_per_call(FLOOR)),
-            bytes(record.alloc_bytes_per_call(FLOOR)),
-            String::new(),
-        ]);
-    }
-    table.print(&format!(
-        "Allocations per round trip, {}: counted from every thread over {} round trips after {} uncounted; \
-         compared: crochet ÷ raw, allocations / bytes",
-        mode_label(Mode::Pinned),
-        settings.latency_calls,
-        settings.latency_warmup,
-    ));
+    print_accounting(record, ratios, settings, pinned_cpu);
 
     for mode in [Mode::Unpinned, Mode::Pinned] {
         let mut table = Table::new([
@@ -248,48 +214,6 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
         "Memory: resident set growth per result with {PENDING} pending (handles included), fresh process each"
     ));
 
-    let mut table = Table::new([
-        "implementation",
-        "without",
-        "subscriber",
-        "in span",
-        "p99 in span",
-        "compared",
-    ]);
-    for &backend in backends {
-        let of = |map: &std::collections::BTreeMap<Backend, Option<f64>>| {
-            times(map.get(&backend).copied().flatten())
-        };
-        let compared = format!(
-            "{} / {} without, {} / {} {}",
-            of(&ratios.tracing_vs_without),
-            of(&ratios.tracing_span_vs_without),
-            of(&ratios.tracing_vs_raw),
-            of(&ratios.tracing_span_vs_raw),
-            backend.raw_id(),
-        );
-        for (id, compared) in [
-            (backend.crochet_id(), compared),
-            (backend.raw_id(), String::new()),
-        ] {
-            let median = |traced| nanos(record.tracing_median(&id, traced));
-            table.row([
-                id.clone(),
-                median(Traced::Without),
-                median(Traced::Subscriber),
-                median(Traced::InSpan),
-                nanos(record.tracing_p99(&id, Traced::InSpan)),
-                compared,
-            ]);
-        }
-    }
-    table.print(&format!(
-        "Round trip with a tracing subscriber, {}, fresh process each: median latency without one, with a fmt subscriber \
-         to a sink at INFO (crochet's events filtered out), and inside a caller's info_span; \
-         compared: crochet's subscriber / in-span median ÷ its own without, and ÷ raw's under the same",
-        mode_label(Mode::Pinned),
-    ));
-
     let mut table = Table::new(["implementation", "stash+retrieve/s", "compared"]);
     for &backend in backends {
         let id = backend.crochet_id();
@@ -347,6 +271,95 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
     for failure in &record.failures {
         println!("failed: {failure}");
     }
+}
+
+/// The accounting tables: allocations per round trip, and the round trip
+/// with a tracing subscriber.
+pub(crate) fn print_accounting(
+    record: &Record,
+    ratios: &Ratios,
+    settings: &Settings,
+    pinned_cpu: usize,
+) {
+    let backends = &settings.backends[..];
+    let pinned = format!("pinned to CPU {pinned_cpu}");
+    let mut table = Table::new(["implementation", "allocations", "bytes", "compared"]);
+    for &backend in backends {
+        let compared = format!(
+            "{} / {} {}",
+            times(ratios.allocations_vs_raw.get(&backend).copied().flatten()),
+            times(ratios.alloc_bytes_vs_raw.get(&backend).copied().flatten()),
+            backend.raw_id()
+        );
+        for (id, compared) in [
+            (backend.crochet_id(), compared),
+            (backend.raw_id(), String::new()),
+        ] {
+            table.row([
+                id.clone(),
+                count(record.allocations_per_call(&id)),
+                bytes(record.alloc_bytes_per_call(&id)),
+                compared,
+            ]);
+        }
+    }
+    if record.allocations_per_call(FLOOR).is_some() {
+        table.row([
+            FLOOR.to_owned(),
+            count(record.allocations_per_call(FLOOR)),
+            bytes(record.alloc_bytes_per_call(FLOOR)),
+            String::new(),
+        ]);
+    }
+    table.print(&format!(
+        "Allocations per round trip, {}: counted from every thread over {} round trips after {} uncounted; \
+         compared: crochet ÷ raw, allocations / bytes",
+        pinned,
+        settings.latency_calls,
+        settings.latency_warmup,
+    ));
+
+    let mut table = Table::new([
+        "implementation",
+        "without",
+        "subscriber",
+        "in span",
+        "p99 in span",
+        "compared",
+    ]);
+    for &backend in backends {
+        let of = |map: &std::collections::BTreeMap<Backend, Option<f64>>| {
+            times(map.get(&backend).copied().flatten())
+        };
+        let compared = format!(
+            "{} / {} without, {} / {} {}",
+            of(&ratios.tracing_vs_without),
+            of(&ratios.tracing_span_vs_without),
+            of(&ratios.tracing_vs_raw),
+            of(&ratios.tracing_span_vs_raw),
+            backend.raw_id(),
+        );
+        for (id, compared) in [
+            (backend.crochet_id(), compared),
+            (backend.raw_id(), String::new()),
+        ] {
+            let median = |traced| nanos(record.tracing_median(&id, traced));
+            table.row([
+                id.clone(),
+                median(Traced::Without),
+                median(Traced::Subscriber),
+                median(Traced::InSpan),
+                nanos(record.tracing_p99(&id, Traced::InSpan)),
+                compared,
+            ]);
+        }
+    }
+    table.print(&format!(
+        "Round trip with a tracing subscriber, {}, fresh process each: median latency without one, with a fmt subscriber \
+         to a sink at INFO (crochet's events filtered out), and inside a caller's info_span; \
+         compared: crochet's subscriber / in-span median ÷ its own without, and ÷ raw's under the same",
+        pinned,
+    ));
 }
 
 /// Left-aligned first column, right-aligned figures, left-aligned last.

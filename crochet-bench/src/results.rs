@@ -623,6 +623,7 @@ pub(crate) fn to_json(
             "stream_items": settings.stream_items,
             "stream_buffer": crate::subjects::STREAM_BUFFER,
             "http_only": settings.http_only,
+            "accounting_only": settings.accounting_only,
             "http_window_s": settings.http_window.as_secs_f64(),
             "http_warmup_s": settings.http_warmup.as_secs_f64(),
         },
