@@ -1,5 +1,7 @@
 //! The tables printed at the end of a run.
 
+use std::collections::BTreeMap;
+
 use crate::affinity::Mode;
 use crate::config::{Backend, PENDING, STASH_THREADS, Settings, THREAD_COUNTS, THROUGHPUT_THREADS};
 use crate::results::{FLOOR, HttpFigure, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
@@ -106,7 +108,7 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
             "4 threads",
             "32 threads",
             "256 threads",
-            "compared at 32",
+            "compared at 32 (256)",
         ]);
         let mut rows: Vec<String> = ids.clone();
         rows.extend([FLOOR.to_owned(), PYTHON.to_owned()]);
@@ -148,7 +150,7 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
             Mode::Pinned => String::new(),
         };
         let compared = match mode {
-            Mode::Unpinned => "; compared at 32: crochet's calls/s ÷ raw's",
+            Mode::Unpinned => "; compared at 32 (and 256): crochet's calls/s ÷ raw's",
             Mode::Pinned => "",
         };
         table.print(&format!(
@@ -328,9 +330,7 @@ pub(crate) fn print_accounting(
         "compared",
     ]);
     for &backend in backends {
-        let of = |map: &std::collections::BTreeMap<Backend, Option<f64>>| {
-            times(map.get(&backend).copied().flatten())
-        };
+        let of = |map: &BTreeMap<Backend, Option<f64>>| times(map.get(&backend).copied().flatten());
         let compared = format!(
             "{} / {} without, {} / {} {}",
             of(&ratios.tracing_vs_without),
