@@ -7,7 +7,7 @@ use std::path::Path;
 use plotters::prelude::*;
 
 use crate::affinity::Mode;
-use crate::config::{Backend, THREAD_COUNTS};
+use crate::config::{Backend, THROUGHPUT_THREADS};
 use crate::results::{FLOOR, PYTHON, Record};
 
 /// One colour per backend; crochet solid, its raw baseline dashed.
@@ -36,7 +36,7 @@ struct Line {
 /// Draws the unpinned throughput of every implementation measured.
 pub(crate) fn draw(record: &Record, backends: &[Backend], path: &Path) -> Result<(), String> {
     let points = |id: &str| -> Vec<(f64, f64)> {
-        THREAD_COUNTS
+        THROUGHPUT_THREADS
             .iter()
             .filter_map(|&threads| {
                 record
@@ -75,8 +75,12 @@ pub(crate) fn draw(record: &Record, backends: &[Backend], path: &Path) -> Result
     let root = SVGBackend::new(path, (1000, 600)).into_drawing_area();
     root.fill(&WHITE).map_err(error)?;
     let (plot, legend) = root.split_horizontally(790);
-    // x is log2 of the thread count, so 1, 4 and 32 are evenly readable.
-    let max_exponent = THREAD_COUNTS.iter().map(|&n| n.ilog2()).max().unwrap_or(0) as f64;
+    // x is log2 of the thread count, so 1, 4, 32 and 256 are evenly readable.
+    let max_exponent = THROUGHPUT_THREADS
+        .iter()
+        .map(|&n| n.ilog2())
+        .max()
+        .unwrap_or(0) as f64;
     let mut chart = ChartBuilder::on(&plot)
         .caption(
             "crochet-bench: throughput (unpinned) against submitting threads",

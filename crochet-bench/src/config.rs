@@ -59,17 +59,28 @@ pub(crate) enum Command {
     },
     /// A child process measuring one approach of the HTTP workload.
     HttpChild(ChildArgs),
+    /// A child process measuring the round trip of one implementation
+    /// with and without a tracing subscriber.
+    TracingChild {
+        id: String,
+        warmup: usize,
+        calls: usize,
+    },
     Help,
 }
 
 pub(crate) const USAGE: &str = "\
-usage: cargo run --release -p crochet-bench -- [--quick] [--backend tokio|smol|async-std] [--no-python] [--http-only]
+usage: cargo run --release -p crochet-bench -- [--quick] [--backend tokio|smol|async-std] [--no-python]
+                                                [--http-only | --accounting-only]
 
   --quick        a smoke run (under two minutes): one repetition, short windows
   --backend B    measure only backend B (repeatable; default: all three)
   --no-python    skip the Python crochet comparison
   --http-only    run only the HTTP workload (crochet's blocking client against
                  reqwest::blocking, Handle::block_on and a runtime per thread)
+  --accounting-only
+                 run only the allocations per round trip and the round trip
+                 with a tracing subscriber
 
 Results: a table per workload on stdout, target/crochet-bench/results.json
 and target/crochet-bench/throughput.svg.";
@@ -80,18 +91,26 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
     let mut python = true;
     let mut backends = Vec::new();
     let mut http_only = false;
+    let mut accounting_only = false;
     let mut child = None;
     let mut count = None;
     let mut http_child = None;
+    let (mut tracing_child, mut warmup_calls, mut calls) = (None, None, None);
     let (mut url, mut callers, mut warmup_ms, mut window_ms) = (None, None, None, None);
     while let Some(arg) = args.next() {
         match arg.as_str() {
             "--quick" => quick = true,
             "--no-python" => python = false,
             "--http-only" => http_only = true,
+            "--accounting-only" => accounting_only = true,
             "--http-child" => {
                 http_child = Some(args.next().ok_or("--http-child needs a value")?);
             }
+            "--tracing-child" => {
+                tracing_child = Some(args.next().ok_or("--tracing-child needs a value")?);
+            }
+            "--warmup-calls" => warmup_calls = Some(number(&mut args, "--warmup-calls")?),
+            "--calls" => calls = Some(number(&mut args, "--calls")?),
             "--url" => url = Some(args.next().ok_or("--url needs a value")?),
             "--callers" => callers = Some(number(&mut args, "--callers")?),
             "--warmup-ms" => warmup_ms = Some(number(&mut args, "--warmup-ms")?),
@@ -130,6 +149,14 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             window: Duration::from_millis(window_ms.ok_or_else(|| missing("--window-ms"))? as u64),
         }));
     }
+    if let Some(id) = tracing_child {
+        let missing = |flag: &str| format!("--tracing-child needs {flag}");
+        return Ok(Command::TracingChild {
+            id,
+            warmup: warmup_calls.ok_or_else(|| missing("--warmup-calls"))?,
+            calls: calls.ok_or_else(|| missing("--calls"))?,
+        });
+    }
     if let Some(id) = child {
         return Ok(Command::MemoryChild {
             id,
@@ -141,7 +168,11 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
         backends = Backend::ALL.to_vec();
     }
     let mut settings = Settings::new(quick, backends, python);
+    if http_only && accounting_only {
+        return Err("--http-only and --accounting-only exclude each other".to_owned());
+    }
     settings.http_only = http_only;
+    settings.accounting_only = accounting_only;
     Ok(Command::Run(settings))
 }
 
@@ -153,8 +184,12 @@ fn number(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<usize, 
 /// Pending results held at once in the memory workload.
 pub(crate) const PENDING: usize = 100_000;
 
-/// Submitting threads in the throughput workload.
+/// Callers in the HTTP workload, and Python crochet's submitting threads.
 pub(crate) const THREAD_COUNTS: [usize; 3] = [1, 4, 32];
+
+/// Submitting threads in the throughput workload: up to 256, to show how
+/// the cost grows with the callers.
+pub(crate) const THROUGHPUT_THREADS: [usize; 4] = [1, 4, 32, 256];
 
 /// Threads stashing and retrieving at once.
 pub(crate) const STASH_THREADS: usize = 8;
@@ -167,6 +202,8 @@ pub(crate) struct Settings {
     pub(crate) python: bool,
     /// Only the HTTP workload.
     pub(crate) http_only: bool,
+    /// Only the allocations per round trip and the tracing workload.
+    pub(crate) accounting_only: bool,
     /// Each measurement is repeated this many times; the median is kept.
     pub(crate) repeats: usize,
     pub(crate) latency_warmup: usize,
@@ -201,6 +238,7 @@ impl Settings {
                 backends,
                 python,
                 http_only: false,
+                accounting_only: false,
                 repeats: 1,
                 latency_warmup: 200,
                 latency_calls: 2_000,
@@ -225,6 +263,7 @@ impl Settings {
                 backends,
                 python,
                 http_only: false,
+                accounting_only: false,
                 repeats: 5,
                 latency_warmup: 2_000,
                 latency_calls: 20_000,
@@ -281,6 +320,8 @@ mod tests {
     #[test]
     fn http_only_and_the_http_child_parse() {
         assert!(run(&["--http-only"]).http_only);
+        assert!(run(&["--accounting-only"]).accounting_only);
+        assert!(parse(["--http-only", "--accounting-only"].map(str::to_owned)).is_err());
         let args = [
             "--http-child",
             "reqwest-blocking",
@@ -298,6 +339,25 @@ mod tests {
             other => panic!("expected an http child, got {other:?}"),
         }
         assert!(parse(["--http-child".to_owned(), "x".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn the_tracing_child_parses() {
+        let args = [
+            "--tracing-child",
+            "raw-smol",
+            "--warmup-calls",
+            "5",
+            "--calls",
+            "9",
+        ];
+        match parse(args.map(str::to_owned)) {
+            Ok(Command::TracingChild { id, warmup, calls }) => {
+                assert_eq!((id.as_str(), warmup, calls), ("raw-smol", 5, 9));
+            }
+            other => panic!("expected a tracing child, got {other:?}"),
+        }
+        assert!(parse(["--tracing-child".to_owned(), "x".to_owned()]).is_err());
     }
 
     #[test]

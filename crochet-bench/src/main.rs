@@ -7,7 +7,7 @@
 //! `std::sync::mpsc`) and Python crochet on Twisted:
 //!
 //! 1. round-trip latency, one thread, median and p99 per call;
-//! 2. throughput from 1, 4 and 32 submitting threads;
+//! 2. throughput from 1, 4, 32 and 256 submitting threads;
 //! 3. memory per pending result, with 100,000 pending, and after cancel;
 //! 4. cancel latency, from `cancel()` to the blocked waiter waking;
 //! 5. stash-and-retrieve pairs per second from 8 threads;
@@ -17,7 +17,12 @@
 //! 7. real requests: blocking HTTP GETs to a loopback server from 1, 4
 //!    and 32 threads, through crochet's blocking-client example on each
 //!    backend against `reqwest::blocking`, `Handle::block_on` and a
-//!    runtime per thread (`--http-only` runs this one alone).
+//!    runtime per thread (`--http-only` runs this one alone);
+//! 8. allocations and bytes allocated per round trip, from every thread,
+//!    counted by this program's global allocator;
+//! 9. round-trip latency with a `tracing_subscriber` fmt subscriber
+//!    installed, with no span and inside the caller's span, each
+//!    implementation in a fresh process.
 //!
 //! Latency is measured with the whole process pinned to one CPU (what the
 //! figures are judged on: a cross-CPU wake-up costs tens of microseconds
@@ -36,6 +41,7 @@ use std::process::ExitCode;
 use std::time::Instant;
 
 mod affinity;
+mod alloc_count;
 mod chart;
 mod config;
 mod python;
@@ -46,14 +52,16 @@ mod subjects;
 mod workloads;
 
 use affinity::{Affinity, Mode};
-use config::{Backend, Command, PENDING, STASH_THREADS, Settings, THREAD_COUNTS};
+use config::{
+    Backend, Command, PENDING, STASH_THREADS, Settings, THREAD_COUNTS, THROUGHPUT_THREADS,
+};
 use python::Python;
 use results::{FLOOR, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
 use subjects::http::PEERS;
 use subjects::{
     Crochet, Floor, Gate, Pending, RawAsyncStd, RawSmol, RawTokio, RoundTrip, StreamBridge,
 };
-use workloads::{cancel, http, latency, memory, stash, stream, throughput};
+use workloads::{allocs, cancel, http, latency, memory, stash, stream, throughput, with_tracing};
 
 fn main() -> ExitCode {
     let command = match config::parse(std::env::args().skip(1)) {
@@ -70,6 +78,7 @@ fn main() -> ExitCode {
         }
         Command::MemoryChild { id, count } => memory::child(&id, count),
         Command::HttpChild(args) => http::child(&args),
+        Command::TracingChild { id, warmup, calls } => with_tracing::child(&id, warmup, calls),
         Command::Run(settings) => run(&settings),
     };
     match outcome {
@@ -119,7 +128,7 @@ fn run(settings: &Settings) -> Result<(), String> {
     let mut record = Record::new();
     // Installing Python crochet is slow and busy: done before anything is
     // timed.
-    let python = if settings.python && !settings.http_only {
+    let python = if settings.python && !settings.http_only && !settings.accounting_only {
         progress("python: preparing the virtualenv");
         match Python::prepare(&out.join("python-venv")) {
             Ok(python) => Some(python),
@@ -142,11 +151,15 @@ fn run(settings: &Settings) -> Result<(), String> {
             bench_python(python, settings, &affinity, &mut record);
         }
     }
-    bench_http(settings, &affinity, &mut record)?;
+    if !settings.accounting_only {
+        bench_http(settings, &affinity, &mut record)?;
+    }
 
     let ratios = Ratios::of(&record, &settings.backends);
     if settings.http_only {
         report::print_http(&record, &ratios, settings);
+    } else if settings.accounting_only {
+        report::print_accounting(&record, &ratios, settings, affinity.pinned_cpu());
     } else {
         report::print(&record, &ratios, settings, affinity.pinned_cpu());
     }
@@ -162,7 +175,7 @@ fn run(settings: &Settings) -> Result<(), String> {
     let text = serde_json::to_string_pretty(&json).map_err(|error| error.to_string())?;
     fs::write(&json_path, text + "\n")
         .map_err(|error| format!("cannot write {}: {error}", json_path.display()))?;
-    if settings.http_only {
+    if settings.http_only || settings.accounting_only {
         println!(
             "\nwrote {} in {:.1}s",
             json_path.display(),
@@ -179,6 +192,15 @@ fn run(settings: &Settings) -> Result<(), String> {
         started.elapsed().as_secs_f64()
     );
     Ok(())
+}
+
+/// The modes a run measures in: `--accounting-only` measures pinned only.
+fn modes(settings: &Settings) -> &'static [Mode] {
+    if settings.accounting_only {
+        &[Mode::Pinned]
+    } else {
+        &Mode::ALL
+    }
 }
 
 fn progress(message: &str) {
@@ -199,7 +221,7 @@ fn bench_floor(
     let floor =
         Floor::start().map_err(|error| format!("cannot start the floor thread: {error}"))?;
     for repeat in 0..settings.repeats {
-        for mode in Mode::ALL {
+        for &mode in modes(settings) {
             progress(&format!(
                 "floor, {mode}, repeat {}/{}",
                 repeat + 1,
@@ -212,7 +234,8 @@ fn bench_floor(
     apply(affinity, Mode::Unpinned)
 }
 
-/// Latency and throughput of one subject in one mode.
+/// Latency and throughput of one subject in one mode, and, pinned, its
+/// allocations per round trip.
 fn round_trips(
     id: &str,
     subject: &impl RoundTrip,
@@ -220,9 +243,16 @@ fn round_trips(
     settings: &Settings,
     record: &mut Record,
 ) {
+    if mode == Mode::Pinned {
+        let run = allocs::run(subject, settings.latency_warmup, settings.latency_calls);
+        record.push_allocs(id, run);
+    }
+    if settings.accounting_only {
+        return;
+    }
     let run = latency::run(subject, settings.latency_warmup, settings.latency_calls);
     record.push_latency(mode, id, run);
-    for threads in THREAD_COUNTS {
+    for threads in THROUGHPUT_THREADS {
         let (warmup, window) = (settings.throughput_warmup, settings.throughput_window);
         let rate = throughput::run(subject, threads, warmup, window);
         record.push_throughput(mode, id, threads, rate);
@@ -294,18 +324,30 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
         // first alternates, so that neither always meets a warmer (or
         // busier) machine.
         let crochet_first = repeat % 2 == 0;
-        for mode in Mode::ALL {
+        for &mode in modes(settings) {
             progress(&format!(
                 "{backend}, {mode}, repeat {}/{}",
                 repeat + 1,
                 settings.repeats
             ));
             apply(affinity, mode)?;
-            for_both!(crochet_first, pair.0, pair.1, |id, subject| {
-                let run = latency::run(subject, settings.latency_warmup, settings.latency_calls);
-                record.push_latency(mode, id, run);
-            });
-            for threads in THREAD_COUNTS {
+            if !settings.accounting_only {
+                for_both!(crochet_first, pair.0, pair.1, |id, subject| {
+                    let run =
+                        latency::run(subject, settings.latency_warmup, settings.latency_calls);
+                    record.push_latency(mode, id, run);
+                });
+            }
+            if mode == Mode::Pinned {
+                for_both!(crochet_first, pair.0, pair.1, |id, subject| {
+                    let run = allocs::run(subject, settings.latency_warmup, settings.latency_calls);
+                    record.push_allocs(id, run);
+                });
+            }
+            if settings.accounting_only {
+                continue;
+            }
+            for threads in THROUGHPUT_THREADS {
                 let (warmup, window) = (settings.throughput_warmup, settings.throughput_window);
                 for_both!(crochet_first, pair.0, pair.1, |id, subject| {
                     let rate = throughput::run(subject, threads, warmup, window);
@@ -332,6 +374,21 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
     apply(affinity, Mode::Unpinned)?;
 
     for repeat in 0..settings.repeats {
+        progress(&format!(
+            "{backend}, round trips with a tracing subscriber, repeat {}/{}",
+            repeat + 1,
+            settings.repeats
+        ));
+        for id in [&crochet_id, &raw_id] {
+            let (warmup, calls) = (settings.latency_warmup, settings.latency_calls);
+            match with_tracing::measure(id, warmup, calls) {
+                Ok(run) => record.tracing.entry(id.clone()).or_default().push(run),
+                Err(error) => record.failures.push(error),
+            }
+        }
+        if settings.accounting_only {
+            continue;
+        }
         progress(&format!(
             "{backend}, memory with {PENDING} pending, repeat {}/{}",
             repeat + 1,

@@ -1,10 +1,13 @@
 //! The tables printed at the end of a run.
 
+use std::collections::BTreeMap;
+
 use crate::affinity::Mode;
-use crate::config::{Backend, PENDING, STASH_THREADS, Settings, THREAD_COUNTS};
+use crate::config::{Backend, PENDING, STASH_THREADS, Settings, THREAD_COUNTS, THROUGHPUT_THREADS};
 use crate::results::{FLOOR, HttpFigure, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
 use crate::subjects::STREAM_BUFFER;
 use crate::subjects::http::{PEERS, REQWEST_BLOCKING};
+use crate::workloads::with_tracing::Traced;
 
 /// Prints every workload's table.
 pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinned_cpu: usize) {
@@ -96,18 +99,21 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
         ));
     }
 
+    print_accounting(record, ratios, settings, pinned_cpu);
+
     for mode in [Mode::Unpinned, Mode::Pinned] {
         let mut table = Table::new([
             "implementation",
             "1 thread",
             "4 threads",
             "32 threads",
-            "compared at 32",
+            "256 threads",
+            "compared at 32 (256)",
         ]);
         let mut rows: Vec<String> = ids.clone();
         rows.extend([FLOOR.to_owned(), PYTHON.to_owned()]);
         for id in rows {
-            let rates: Vec<Option<f64>> = THREAD_COUNTS
+            let rates: Vec<Option<f64>> = THROUGHPUT_THREADS
                 .iter()
                 .map(|&threads| record.throughput(mode, &id, threads))
                 .collect();
@@ -115,23 +121,26 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
                 continue;
             }
             let compared = match backends.iter().find(|backend| backend.crochet_id() == id) {
-                Some(&backend) if mode == Mode::Unpinned => format!(
-                    "{} {}",
-                    times(
-                        ratios
-                            .throughput_vs_raw
-                            .get(&(backend, 32))
-                            .copied()
-                            .flatten()
-                    ),
-                    backend.raw_id()
-                ),
+                Some(&backend) if mode == Mode::Unpinned => {
+                    let at = |threads| {
+                        let ratio = ratios.throughput_vs_raw.get(&(backend, threads));
+                        times(ratio.copied().flatten())
+                    };
+                    format!("{} {} (at 256: {})", at(32), backend.raw_id(), at(256))
+                }
                 _ if id == PYTHON && mode == Mode::Unpinned => {
                     python_vs(ratios.python_throughput32)
                 }
                 _ => String::new(),
             };
-            table.row([id, rate(rates[0]), rate(rates[1]), rate(rates[2]), compared]);
+            table.row([
+                id,
+                rate(rates[0]),
+                rate(rates[1]),
+                rate(rates[2]),
+                rate(rates[3]),
+                compared,
+            ]);
         }
         let note = match mode {
             Mode::Unpinned => python_note(&format!(
@@ -141,7 +150,7 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
             Mode::Pinned => String::new(),
         };
         let compared = match mode {
-            Mode::Unpinned => "; compared at 32: crochet's calls/s ÷ raw's",
+            Mode::Unpinned => "; compared at 32 (and 256): crochet's calls/s ÷ raw's",
             Mode::Pinned => "",
         };
         table.print(&format!(
@@ -266,6 +275,93 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
     }
 }
 
+/// The accounting tables: allocations per round trip, and the round trip
+/// with a tracing subscriber.
+pub(crate) fn print_accounting(
+    record: &Record,
+    ratios: &Ratios,
+    settings: &Settings,
+    pinned_cpu: usize,
+) {
+    let backends = &settings.backends[..];
+    let pinned = format!("pinned to CPU {pinned_cpu}");
+    let mut table = Table::new(["implementation", "allocations", "bytes", "compared"]);
+    for &backend in backends {
+        let compared = format!(
+            "{} / {} {}",
+            times(ratios.allocations_vs_raw.get(&backend).copied().flatten()),
+            times(ratios.alloc_bytes_vs_raw.get(&backend).copied().flatten()),
+            backend.raw_id()
+        );
+        for (id, compared) in [
+            (backend.crochet_id(), compared),
+            (backend.raw_id(), String::new()),
+        ] {
+            table.row([
+                id.clone(),
+                count(record.allocations_per_call(&id)),
+                bytes(record.alloc_bytes_per_call(&id)),
+                compared,
+            ]);
+        }
+    }
+    if record.allocations_per_call(FLOOR).is_some() {
+        table.row([
+            FLOOR.to_owned(),
+            count(record.allocations_per_call(FLOOR)),
+            bytes(record.alloc_bytes_per_call(FLOOR)),
+            String::new(),
+        ]);
+    }
+    table.print(&format!(
+        "Allocations per round trip, {}: counted from every thread over {} round trips after {} uncounted; \
+         compared: crochet ÷ raw, allocations / bytes",
+        pinned,
+        settings.latency_calls,
+        settings.latency_warmup,
+    ));
+
+    let mut table = Table::new([
+        "implementation",
+        "without",
+        "subscriber",
+        "in span",
+        "p99 in span",
+        "compared",
+    ]);
+    for &backend in backends {
+        let of = |map: &BTreeMap<Backend, Option<f64>>| times(map.get(&backend).copied().flatten());
+        let compared = format!(
+            "{} / {} without, {} / {} {}",
+            of(&ratios.tracing_vs_without),
+            of(&ratios.tracing_span_vs_without),
+            of(&ratios.tracing_vs_raw),
+            of(&ratios.tracing_span_vs_raw),
+            backend.raw_id(),
+        );
+        for (id, compared) in [
+            (backend.crochet_id(), compared),
+            (backend.raw_id(), String::new()),
+        ] {
+            let median = |traced| nanos(record.tracing_median(&id, traced));
+            table.row([
+                id.clone(),
+                median(Traced::Without),
+                median(Traced::Subscriber),
+                median(Traced::InSpan),
+                nanos(record.tracing_p99(&id, Traced::InSpan)),
+                compared,
+            ]);
+        }
+    }
+    table.print(&format!(
+        "Round trip with a tracing subscriber, {}, fresh process each: median latency without one, with a fmt subscriber \
+         to a sink at INFO (crochet's events filtered out), and inside a caller's info_span; \
+         compared: crochet's subscriber / in-span median ÷ its own without, and ÷ raw's under the same",
+        pinned,
+    ));
+}
+
 /// Left-aligned first column, right-aligned figures, left-aligned last.
 struct Table<const N: usize> {
     header: [String; N],
@@ -326,6 +422,12 @@ fn rate(value: Option<f64>) -> String {
         Some(rate) if rate >= 1e3 => format!("{:.1}k", rate / 1e3),
         Some(rate) => format!("{rate:.0}"),
     }
+}
+
+/// A count per call, which may be fractional (something done every few
+/// calls).
+fn count(value: Option<f64>) -> String {
+    value.map_or_else(|| "n/a".to_owned(), |count| format!("{count:.2}"))
 }
 
 fn bytes(value: Option<f64>) -> String {

@@ -6,11 +6,13 @@ use std::collections::BTreeMap;
 use serde_json::{Map, Value, json};
 
 use crate::affinity::Mode;
-use crate::config::{Backend, Settings, THREAD_COUNTS};
+use crate::config::{Backend, Settings, THREAD_COUNTS, THROUGHPUT_THREADS};
 use crate::stats::{LatencyRun, median, ratio};
 use crate::subjects::http::PEERS;
+use crate::workloads::allocs::AllocRun;
 use crate::workloads::http::HttpRun;
 use crate::workloads::memory::MemoryRun;
+use crate::workloads::with_tracing::{Traced, TracingRun};
 
 /// The implementation id of the floor (std thread + mpsc).
 pub(crate) const FLOOR: &str = "floor";
@@ -33,7 +35,11 @@ pub(crate) struct Record {
     pub(crate) latency: BTreeMap<(Mode, String), Vec<LatencyRun>>,
     pub(crate) cancel: BTreeMap<(Mode, String), Vec<LatencyRun>>,
     pub(crate) throughput: BTreeMap<(Mode, String, usize), Vec<f64>>,
+    /// Allocations per round trip (pinned).
+    pub(crate) allocs: BTreeMap<String, Vec<AllocRun>>,
     pub(crate) memory: BTreeMap<String, Vec<MemoryRun>>,
+    /// Round trips with a tracing subscriber (pinned, fresh process each).
+    pub(crate) tracing: BTreeMap<String, Vec<TracingRun>>,
     pub(crate) stash: BTreeMap<String, Vec<f64>>,
     /// Items per second through one stream.
     pub(crate) stream: BTreeMap<(Mode, String), Vec<f64>>,
@@ -50,7 +56,9 @@ impl Record {
             latency: BTreeMap::new(),
             cancel: BTreeMap::new(),
             throughput: BTreeMap::new(),
+            allocs: BTreeMap::new(),
             memory: BTreeMap::new(),
+            tracing: BTreeMap::new(),
             stash: BTreeMap::new(),
             stream: BTreeMap::new(),
             http: BTreeMap::new(),
@@ -76,6 +84,10 @@ impl Record {
     pub(crate) fn push_throughput(&mut self, mode: Mode, id: &str, threads: usize, rate: f64) {
         let key = (mode, id.to_owned(), threads);
         self.throughput.entry(key).or_default().push(rate);
+    }
+
+    pub(crate) fn push_allocs(&mut self, id: &str, run: AllocRun) {
+        self.allocs.entry(id.to_owned()).or_default().push(run);
     }
 
     pub(crate) fn push_stream(&mut self, mode: Mode, id: &str, rate: f64) {
@@ -111,6 +123,25 @@ impl Record {
             self.throughput.get(&(mode, id.to_owned(), threads)),
             |rate| *rate,
         )
+    }
+
+    /// Allocations per round trip, the median over repeats.
+    pub(crate) fn allocations_per_call(&self, id: &str) -> Option<f64> {
+        median_of(self.allocs.get(id), AllocRun::allocations_per_call)
+    }
+
+    /// Bytes allocated per round trip, the median over repeats.
+    pub(crate) fn alloc_bytes_per_call(&self, id: &str) -> Option<f64> {
+        median_of(self.allocs.get(id), AllocRun::bytes_per_call)
+    }
+
+    /// The median over repeats of one tracing condition's median latency.
+    pub(crate) fn tracing_median(&self, id: &str, traced: Traced) -> Option<f64> {
+        median_of(self.tracing.get(id), |run| run.get(traced).median_ns)
+    }
+
+    pub(crate) fn tracing_p99(&self, id: &str, traced: Traced) -> Option<f64> {
+        median_of(self.tracing.get(id), |run| run.get(traced).p99_ns)
     }
 
     pub(crate) fn bytes_per_pending(&self, id: &str) -> Option<f64> {
@@ -192,7 +223,17 @@ pub(crate) struct Ratios {
     pub(crate) latency_unpinned_vs_raw: BTreeMap<Backend, Option<f64>>,
     pub(crate) throughput_vs_raw: BTreeMap<(Backend, usize), Option<f64>>,
     pub(crate) memory_vs_raw: BTreeMap<Backend, Option<f64>>,
+    /// Allocations, and bytes allocated, per round trip.
+    pub(crate) allocations_vs_raw: BTreeMap<Backend, Option<f64>>,
+    pub(crate) alloc_bytes_vs_raw: BTreeMap<Backend, Option<f64>>,
     pub(crate) cancel_vs_raw: BTreeMap<Backend, Option<f64>>,
+    /// crochet's median round trip with a tracing subscriber (no span, and
+    /// in a span) ÷ its own without one, in the same child process.
+    pub(crate) tracing_vs_without: BTreeMap<Backend, Option<f64>>,
+    pub(crate) tracing_span_vs_without: BTreeMap<Backend, Option<f64>>,
+    /// The same ÷ raw's under the same subscriber (and span).
+    pub(crate) tracing_vs_raw: BTreeMap<Backend, Option<f64>>,
+    pub(crate) tracing_span_vs_raw: BTreeMap<Backend, Option<f64>>,
     pub(crate) stash_vs_map: BTreeMap<Backend, Option<f64>>,
     /// Items per second, crochet ÷ raw bridge, unpinned (what it is judged
     /// on) and pinned.
@@ -221,7 +262,7 @@ impl Ratios {
         let latency = |mode, id: String| record.latency_median(mode, &id);
         let mut throughput_vs_raw = BTreeMap::new();
         for &backend in backends {
-            for threads in THREAD_COUNTS {
+            for threads in THROUGHPUT_THREADS {
                 let of = |id: String| record.throughput(Mode::Unpinned, &id, threads);
                 throughput_vs_raw.insert(
                     (backend, threads),
@@ -277,6 +318,34 @@ impl Ratios {
                     record.bytes_per_pending(&crochet(b)),
                     record.bytes_per_pending(&raw(b)),
                 )
+            }),
+            allocations_vs_raw: per_backend(&|b| {
+                ratio(
+                    record.allocations_per_call(&crochet(b)),
+                    record.allocations_per_call(&raw(b)),
+                )
+            }),
+            alloc_bytes_vs_raw: per_backend(&|b| {
+                ratio(
+                    record.alloc_bytes_per_call(&crochet(b)),
+                    record.alloc_bytes_per_call(&raw(b)),
+                )
+            }),
+            tracing_vs_without: per_backend(&|b| {
+                let of = |traced| record.tracing_median(&crochet(b), traced);
+                ratio(of(Traced::Subscriber), of(Traced::Without))
+            }),
+            tracing_span_vs_without: per_backend(&|b| {
+                let of = |traced| record.tracing_median(&crochet(b), traced);
+                ratio(of(Traced::InSpan), of(Traced::Without))
+            }),
+            tracing_vs_raw: per_backend(&|b| {
+                let of = |id: String| record.tracing_median(&id, Traced::Subscriber);
+                ratio(of(crochet(b)), of(raw(b)))
+            }),
+            tracing_span_vs_raw: per_backend(&|b| {
+                let of = |id: String| record.tracing_median(&id, Traced::InSpan);
+                ratio(of(crochet(b)), of(raw(b)))
             }),
             cancel_vs_raw: per_backend(&|b| {
                 ratio(
@@ -349,12 +418,19 @@ impl Ratios {
             "latency_vs_floor": by_backend(&self.latency_vs_floor),
             "throughput32_vs_raw": throughput(32),
             "memory_per_pending_vs_raw": by_backend(&self.memory_vs_raw),
+            "allocations_per_round_trip_vs_raw": by_backend(&self.allocations_vs_raw),
+            "bytes_allocated_per_round_trip_vs_raw": by_backend(&self.alloc_bytes_vs_raw),
+            "with_tracing_vs_without": by_backend(&self.tracing_vs_without),
+            "with_tracing_in_span_vs_without": by_backend(&self.tracing_span_vs_without),
+            "with_tracing_vs_raw": by_backend(&self.tracing_vs_raw),
+            "with_tracing_in_span_vs_raw": by_backend(&self.tracing_span_vs_raw),
             "python_latency_vs_crochet": self.python_latency,
             "python_throughput32_vs_crochet": self.python_throughput32,
             "python_compared_with": self.python_reference.map(Backend::crochet_id),
             "latency_unpinned_vs_raw": by_backend(&self.latency_unpinned_vs_raw),
             "throughput1_vs_raw": throughput(1),
             "throughput4_vs_raw": throughput(4),
+            "throughput256_vs_raw": throughput(256),
             "cancel_latency_vs_raw": by_backend(&self.cancel_vs_raw),
             "stash_vs_mutex_hashmap": by_backend(&self.stash_vs_map),
             "stream_vs_raw": by_backend(&self.stream_vs_raw),
@@ -426,6 +502,41 @@ pub(crate) fn to_json(
             "throughput": throughput,
             "stream": stream,
         });
+        if mode == Mode::Pinned {
+            figures["allocations_per_round_trip"] = record
+                .allocs
+                .iter()
+                .map(|(id, runs)| {
+                    let value = json!({
+                        "allocations": record.allocations_per_call(id),
+                        "bytes": record.alloc_bytes_per_call(id),
+                        "runs": runs.iter().map(|run| json!({
+                            "calls": run.calls,
+                            "allocations": run.allocations,
+                            "bytes": run.bytes,
+                        })).collect::<Vec<_>>(),
+                    });
+                    (id.clone(), value)
+                })
+                .collect::<Map<_, _>>()
+                .into();
+        }
+        if mode == Mode::Pinned {
+            figures["with_tracing"] = record
+                .tracing
+                .iter()
+                .map(|(id, runs)| {
+                    let mut value = Map::new();
+                    for traced in Traced::ALL {
+                        let runs: Vec<LatencyRun> =
+                            runs.iter().map(|run| *run.get(traced)).collect();
+                        value.insert(traced.name().to_owned(), latency(&runs));
+                    }
+                    (id.clone(), Value::Object(value))
+                })
+                .collect::<Map<_, _>>()
+                .into();
+        }
         if mode == Mode::Unpinned {
             figures["memory"] = record
                 .memory
@@ -505,12 +616,14 @@ pub(crate) fn to_json(
             "latency_calls": settings.latency_calls,
             "throughput_window_s": settings.throughput_window.as_secs_f64(),
             "thread_counts": THREAD_COUNTS,
+            "throughput_threads": THROUGHPUT_THREADS,
             "cancel_iterations": settings.cancel_iterations,
             "pending": crate::config::PENDING,
             "stash_threads": crate::config::STASH_THREADS,
             "stream_items": settings.stream_items,
             "stream_buffer": crate::subjects::STREAM_BUFFER,
             "http_only": settings.http_only,
+            "accounting_only": settings.accounting_only,
             "http_window_s": settings.http_window.as_secs_f64(),
             "http_warmup_s": settings.http_warmup.as_secs_f64(),
         },
