@@ -158,14 +158,17 @@ fn in_this_process(
                         while Instant::now() < counting_from {
                             call()?;
                         }
+                        // At least one counted request per caller: on a
+                        // loaded machine a warm-up request can outlast the
+                        // whole window, which must not leave it empty.
                         let mut samples = Vec::new();
                         loop {
                             let started = Instant::now();
-                            if started >= until {
-                                return Ok(samples);
-                            }
                             call()?;
                             samples.push(started.elapsed());
+                            if Instant::now() >= until {
+                                return Ok(samples);
+                            }
                         }
                     })
                     .expect("a calling thread")
