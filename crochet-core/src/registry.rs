@@ -90,23 +90,25 @@ impl Config {
         self.forked_from(std::process::id())
     }
 
-    /// [`Config::forked`] without the syscall, for the reactor side: by the
-    /// process id the calling thread saw when it first asked. A thread that
-    /// runs tasks in a forked child was started in the child (the parent's
-    /// threads are not copied), so what it saw is the child's id. (The one
-    /// thread that is copied, the one that called `fork`, keeps the
-    /// parent's: it is not told.)
+    /// [`Config::forked`] without the syscall on the common path, for the
+    /// reactor side: by the process id the calling thread saw when it last
+    /// asked. A thread that runs tasks in a forked child was started in the
+    /// child (the parent's threads are not copied), so what it saw is the
+    /// child's id. Only when that differs from the reactor's is the id
+    /// asked again (a syscall): the one thread that is copied, the one that
+    /// called `fork`, may remember its parent's id in a child that set up a
+    /// reactor of its own.
     pub(crate) fn forked_per_thread(&self) -> Option<Error> {
         thread_local! {
             static PID: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
         }
-        let pid = PID.with(|pid| {
-            if pid.get() == 0 {
-                pid.set(std::process::id());
-            }
-            pid.get()
-        });
-        self.forked_from(pid)
+        let parent = self.pid.load(Ordering::Relaxed);
+        if parent == 0 || PID.with(std::cell::Cell::get) == parent {
+            return None;
+        }
+        let now = std::process::id();
+        PID.with(|pid| pid.set(now));
+        self.forked_from(now)
     }
 
     fn forked_from(&self, child: u32) -> Option<Error> {
