@@ -43,6 +43,7 @@ use std::time::Instant;
 mod affinity;
 mod alloc_count;
 mod chart;
+mod child;
 mod config;
 mod python;
 mod report;

@@ -12,13 +12,13 @@
 //! resident set.
 
 use std::fs;
-use std::process::{Command, Stdio};
 use std::sync::{Barrier, OnceLock};
 use std::thread;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 
+use crate::child;
 use crate::config::Backend;
 use crate::stats::LatencyRun;
 use crate::subjects::http::{
@@ -55,32 +55,22 @@ pub(crate) struct ChildArgs {
 
 /// Measures `args.id` in a child process.
 pub(crate) fn measure(args: &ChildArgs) -> Result<HttpRun, String> {
-    let exe =
-        std::env::current_exe().map_err(|error| format!("cannot find this program: {error}"))?;
-    let output = Command::new(exe)
-        .args(["--http-child", &args.id, "--url", &args.url])
-        .args(["--callers", &args.callers.to_string()])
-        .args(["--warmup-ms", &args.warmup.as_millis().to_string()])
-        .args(["--window-ms", &args.window.as_millis().to_string()])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|error| format!("cannot start the http child: {error}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "the http child for {} with {} callers failed: {}",
-            args.id, args.callers, output.status
-        ));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().last().unwrap_or_default();
-    let value: serde_json::Value = serde_json::from_str(line)
-        .map_err(|error| format!("unreadable http child output {line:?}: {error}"))?;
-    let number = |name: &str| {
-        value[name]
-            .as_f64()
-            .ok_or_else(|| format!("http child output lacks {name}: {line}"))
-    };
+    let child_args = [
+        "--http-child",
+        &args.id,
+        "--url",
+        &args.url,
+        "--callers",
+        &args.callers.to_string(),
+        "--warmup-ms",
+        &args.warmup.as_millis().to_string(),
+        "--window-ms",
+        &args.window.as_millis().to_string(),
+    ]
+    .map(String::from);
+    let which = format!("{} with {} callers", args.id, args.callers);
+    let output = child::run("http", &which, &child_args)?;
+    let number = |name: &str| output.number(&output.value, "http", name);
     Ok(HttpRun {
         requests_per_s: number("requests_per_s")?,
         latency: LatencyRun {

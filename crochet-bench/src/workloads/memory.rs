@@ -8,12 +8,12 @@
 
 use std::fs;
 use std::io;
-use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
 use serde_json::json;
 
+use crate::child;
 use crate::config::Backend;
 use crate::subjects::{Crochet, Gate, Pending, RawAsyncStd, RawSmol, RawTokio, RoundTrip};
 
@@ -43,28 +43,12 @@ impl MemoryRun {
 
 /// Measures `id` in a child process.
 pub(crate) fn measure(id: &str, count: usize) -> Result<MemoryRun, String> {
-    let exe =
-        std::env::current_exe().map_err(|error| format!("cannot find this program: {error}"))?;
-    let output = Command::new(exe)
-        .args(["--memory-child", id, "--count", &count.to_string()])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|error| format!("cannot start the memory child: {error}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "the memory child for {id} failed: {}",
-            output.status
-        ));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().last().unwrap_or_default();
-    let value: serde_json::Value = serde_json::from_str(line)
-        .map_err(|error| format!("unreadable memory child output {line:?}: {error}"))?;
+    let args = ["--memory-child", id, "--count", &count.to_string()].map(String::from);
+    let output = child::run("memory", id, &args)?;
     let field = |name: &str| {
-        value[name]
+        output.value[name]
             .as_u64()
-            .ok_or_else(|| format!("memory child output lacks {name}: {line}"))
+            .ok_or_else(|| format!("memory child output lacks {name}: {}", output.line))
     };
     Ok(MemoryRun {
         count,

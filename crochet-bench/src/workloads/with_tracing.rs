@@ -13,12 +13,12 @@
 //! `--tracing-child <id>`).
 
 use std::io;
-use std::process::{Command, Stdio};
 
 use serde_json::{Value, json};
 use tracing::{Level, Span};
 
 use crate::affinity::{Affinity, Mode};
+use crate::child;
 use crate::config::Backend;
 use crate::stats::LatencyRun;
 use crate::subjects::{Crochet, RawAsyncStd, RawSmol, RawTokio, RoundTrip};
@@ -68,33 +68,19 @@ impl TracingRun {
 /// Measures `id` in a child process, which pins itself to the first CPU
 /// this process may use (so this one should be unpinned).
 pub(crate) fn measure(id: &str, warmup: usize, calls: usize) -> Result<TracingRun, String> {
-    let exe =
-        std::env::current_exe().map_err(|error| format!("cannot find this program: {error}"))?;
-    let output = Command::new(exe)
-        .args(["--tracing-child", id])
-        .args(["--warmup-calls", &warmup.to_string()])
-        .args(["--calls", &calls.to_string()])
-        .stdin(Stdio::null())
-        .stderr(Stdio::inherit())
-        .output()
-        .map_err(|error| format!("cannot start the tracing child: {error}"))?;
-    if !output.status.success() {
-        return Err(format!(
-            "the tracing child for {id} failed: {}",
-            output.status
-        ));
-    }
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    let line = stdout.lines().last().unwrap_or_default();
-    let value: Value = serde_json::from_str(line)
-        .map_err(|error| format!("unreadable tracing child output {line:?}: {error}"))?;
+    let args = [
+        "--tracing-child",
+        id,
+        "--warmup-calls",
+        &warmup.to_string(),
+        "--calls",
+        &calls.to_string(),
+    ]
+    .map(String::from);
+    let output = child::run("tracing", id, &args)?;
     let run = |traced: Traced| {
-        let run = &value[traced.name()];
-        let number = |name: &str| {
-            run[name]
-                .as_f64()
-                .ok_or_else(|| format!("tracing child output lacks {name}: {line}"))
-        };
+        let run = &output.value[traced.name()];
+        let number = |name: &str| output.number(run, "tracing", name);
         Ok::<_, String>(LatencyRun {
             median_ns: number("median_ns")?,
             p99_ns: number("p99_ns")?,
