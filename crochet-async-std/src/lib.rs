@@ -59,13 +59,14 @@
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use crochet_core::compat::{in_tokio_context, start_tokio_context};
-use crochet_core::context::BlockingHint;
-use crochet_core::{
-    Backend, BoxFuture, Driver, Error, LocalHandle, LocalTask, LocalThread, Spawner, Started,
-    Unsupported,
+use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
+use crochet_core::backend::{
+    Backend, BlockingHint, BoxFuture, Driver, LocalHandle, LocalTask, LocalThread, Spawner,
+    Started,
 };
+use crochet_core::{SetupError, ShutdownError};
+
+
 
 /// async-std's global executor, as crochet runs work on it.
 pub struct AsyncStd {
@@ -95,13 +96,13 @@ impl Spawner for AsyncStd {
         drop(async_std::task::spawn(in_tokio_context(task)));
     }
 
-    fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
+    fn spawn_local(&self, task: LocalTask) -> Result<(), LocalTask> {
         match &self.local {
             Some(local) => {
                 local.spawn_local(task);
                 Ok(())
             }
-            None => Err(Unsupported::new(task, self.name())),
+            None => Err(task),
         }
     }
 
@@ -158,7 +159,11 @@ impl Builder {
 }
 
 impl Backend for Builder {
-    fn start(self) -> Result<Started, Error> {
+    fn name(&self) -> &'static str {
+        "async-std"
+    }
+
+    fn start(self) -> Result<Started, SetupError> {
         start_tokio_context();
         let local = LocalThread::start(self.thread_name)?;
         let spawner = Arc::new(AsyncStd {
@@ -173,7 +178,7 @@ impl Backend for Builder {
 struct AsyncStdDriver(LocalThread);
 
 impl Driver for AsyncStdDriver {
-    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), Error> {
+    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), ShutdownError> {
         self.0.shutdown(timeout)
     }
 }

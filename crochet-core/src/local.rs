@@ -15,7 +15,7 @@ use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use crate::error::Error;
+use crate::error::{SetupError, ShutdownError};
 use crate::panic;
 use crate::spawner::{BoxFuture, LocalBoxFuture, LocalTask};
 use crate::threads::ReactorThreads;
@@ -123,8 +123,8 @@ impl LocalThread {
     ///
     /// # Errors
     ///
-    /// [`Error::StartFailed`] when the thread cannot be created.
-    pub fn start(name: impl Into<String>) -> Result<Self, Error> {
+    /// [`SetupError::StartFailed`] when the thread cannot be created.
+    pub fn start(name: impl Into<String>) -> Result<Self, SetupError> {
         let queue = Arc::new(Queue::default());
         let mut thread = ReactorThreads::new();
         let run_queue = Arc::clone(&queue);
@@ -145,8 +145,8 @@ impl LocalThread {
     ///
     /// # Errors
     ///
-    /// [`Error::ShutdownTimedOut`] when a future is blocking the thread.
-    pub fn shutdown(self, timeout: Duration) -> Result<(), Error> {
+    /// [`ShutdownError::TimedOut`] when a future is blocking the thread.
+    pub fn shutdown(self, timeout: Duration) -> Result<(), ShutdownError> {
         self.handle.queue.push(Runnable::Stop);
         self.thread.join(timeout)
     }

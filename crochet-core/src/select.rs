@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::completion::{self, Status};
 use crate::context;
-use crate::error::Error;
+use crate::error::WaitError;
 use crate::eventual::EventualResult;
 use crate::sync;
 
@@ -22,9 +22,9 @@ use crate::sync;
 ///
 /// # Errors
 ///
-/// [`Error::Timeout`] when none is decided in time (nothing is taken);
-/// [`Error::AlreadyRetrieved`] when every result was already taken (or
-/// `results` is empty); [`Error::WaitInReactor`] on a reactor thread.
+/// [`WaitError::Timeout`] when none is decided in time (nothing is taken);
+/// [`WaitError::AlreadyRetrieved`] when every result was already taken (or
+/// `results` is empty); [`WaitError::WaitInReactor`] on a reactor thread.
 ///
 /// # Blocking
 ///
@@ -34,7 +34,7 @@ use crate::sync;
 ///
 /// ```
 /// use std::time::Duration;
-/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+/// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
 /// let results = vec![
 ///     reactor.run_in_reactor(std::future::pending::<&str>),
 ///     reactor.run_in_reactor(|| async { "fast" }),
@@ -44,20 +44,20 @@ use crate::sync;
 /// # reactor.shutdown(Duration::from_secs(5))?;
 /// # Ok::<(), crochet_core::Error>(())
 /// ```
-pub fn wait_any<T>(
-    results: &[EventualResult<T>],
+pub fn wait_any<T, E>(
+    results: &[EventualResult<T, E>],
     timeout: Duration,
-) -> Result<(usize, Result<T, Error>), Error> {
-    let blocking = context::blocking()?;
+) -> Result<(usize, Result<T, WaitError<E>>), WaitError<E>> {
+    let blocking = context::blocking().map_err(WaitError::widen)?;
     let deadline = completion::deadline_after(timeout);
     blocking.run(|| wait_any_blocking(results, deadline, timeout))
 }
 
-fn wait_any_blocking<T>(
-    results: &[EventualResult<T>],
+fn wait_any_blocking<T, E>(
+    results: &[EventualResult<T, E>],
     deadline: Option<Instant>,
     timeout: Duration,
-) -> Result<(usize, Result<T, Error>), Error> {
+) -> Result<(usize, Result<T, WaitError<E>>), WaitError<E>> {
     loop {
         let mut candidates = 0;
         for (index, result) in results.iter().enumerate() {
@@ -75,7 +75,7 @@ fn wait_any_blocking<T>(
             }
         }
         if candidates == 0 {
-            return Err(Error::AlreadyRetrieved);
+            return Err(WaitError::AlreadyRetrieved);
         }
         // Results read before are published too, but are not what we wait
         // for.
@@ -91,9 +91,9 @@ fn wait_any_blocking<T>(
 ///
 /// # Errors
 ///
-/// [`Error::Timeout`] when not all are decided in time: nothing is taken,
-/// and they stay waitable; [`Error::WaitInReactor`] on a reactor thread. A
-/// result already taken before has [`Error::AlreadyRetrieved`] as its
+/// [`WaitError::Timeout`] when not all are decided in time: nothing is taken,
+/// and they stay waitable; [`WaitError::WaitInReactor`] on a reactor thread. A
+/// result already taken before has [`WaitError::AlreadyRetrieved`] as its
 /// outcome.
 ///
 /// # Blocking
@@ -104,7 +104,7 @@ fn wait_any_blocking<T>(
 ///
 /// ```
 /// use std::time::Duration;
-/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+/// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
 /// let results: Vec<_> = (1..=3).map(|n| reactor.run_in_reactor(move || async move { n * 10 })).collect();
 /// let all = crochet_core::wait_all(&results, Duration::from_secs(5))?;
 /// let values: Vec<u32> = all.into_iter().collect::<Result<_, _>>()?;
@@ -112,11 +112,11 @@ fn wait_any_blocking<T>(
 /// # reactor.shutdown(Duration::from_secs(5))?;
 /// # Ok::<(), crochet_core::Error>(())
 /// ```
-pub fn wait_all<T>(
-    results: &[EventualResult<T>],
+pub fn wait_all<T, E>(
+    results: &[EventualResult<T, E>],
     timeout: Duration,
-) -> Result<Vec<Result<T, Error>>, Error> {
-    let blocking = context::blocking()?;
+) -> Result<Vec<Result<T, WaitError<E>>>, WaitError<E>> {
+    let blocking = context::blocking().map_err(WaitError::widen)?;
     let deadline = completion::deadline_after(timeout);
     if !blocking.run(|| park_until(results, deadline, || all_decided(results))) {
         return Err(timeout_error(results, timeout));
@@ -127,19 +127,19 @@ pub fn wait_all<T>(
             result
                 .cell()
                 .try_read(completion::take)
-                .unwrap_or(Err(Error::AlreadyRetrieved))
+                .unwrap_or(Err(WaitError::AlreadyRetrieved))
         })
         .collect())
 }
 
-fn all_decided<T>(results: &[EventualResult<T>]) -> bool {
+fn all_decided<T, E>(results: &[EventualResult<T, E>]) -> bool {
     results.iter().all(|result| result.cell().is_done())
 }
 
 /// Registers with every pending result, parks until `ready()` or the
 /// deadline, and unregisters. Returns `false` on timeout.
-fn park_until<T>(
-    results: &[EventualResult<T>],
+fn park_until<T, E>(
+    results: &[EventualResult<T, E>],
     deadline: Option<Instant>,
     ready: impl Fn() -> bool,
 ) -> bool {
@@ -172,12 +172,12 @@ fn park_until<T>(
     reached
 }
 
-fn timeout_error<T>(results: &[EventualResult<T>], timeout: Duration) -> Error {
+fn timeout_error<T, E>(results: &[EventualResult<T, E>], timeout: Duration) -> WaitError<E> {
     // One wait timed out, counted once (on the first result's reactor).
     if let Some(first) = results.first() {
         first.cell().note_timed_out_wait();
     }
-    Error::Timeout {
+    WaitError::Timeout {
         after: timeout,
         cancelled: false,
     }

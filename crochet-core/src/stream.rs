@@ -17,7 +17,7 @@ use std::time::{Duration, Instant};
 use futures_core::Stream;
 
 use crate::context;
-use crate::error::Error;
+use crate::error::WaitError;
 use crate::eventual::EventualResult;
 use crate::reactor::Reactor;
 use crate::report::Origin;
@@ -74,13 +74,13 @@ impl<T> Drop for CloseOnDrop<T> {
 /// full. The iterator yields each item as `Ok`; if the stream panics, or is
 /// cancelled or stopped, it yields that error once and then ends. Dropping
 /// the handle drops the stream, on the reactor. Blocking reads on a reactor
-/// thread are refused with [`Error::WaitInReactor`], as waits are.
+/// thread are refused with [`WaitError::WaitInReactor`], as waits are.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+/// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
 ///
 /// let numbers = reactor.stream_in_reactor(|| futures_lite::stream::iter(1..=3));
 /// let collected: Vec<u32> = numbers.collect::<Result<_, _>>()?;
@@ -134,7 +134,7 @@ impl Reactor {
         // Made here, so that the reactor side closes even if `f` is never
         // called (shutdown) or panics.
         let closing = CloseOnDrop(Arc::clone(&shared));
-        let producer = self.submit::<Decided, _, _, _>(
+        let producer = self.submit::<Decided, _, _, _, _>(
             move || {
                 let stream = f();
                 async move {
@@ -206,17 +206,17 @@ impl<T> EventualStream<T> {
     ///
     /// # Errors
     ///
-    /// [`Error::Timeout`] when no item arrived in time (nothing is lost:
+    /// [`WaitError::Timeout`] when no item arrived in time (nothing is lost:
     /// the next call gets it); the error that ended the stream
-    /// ([`Error::Panicked`], [`Error::Cancelled`],
-    /// [`Error::ReactorStopped`]), once; [`Error::WaitInReactor`] on a
+    /// ([`WaitError::Panicked`], [`WaitError::Cancelled`],
+    /// [`WaitError::ReactorStopped`]), once; [`WaitError::WaitInReactor`] on a
     /// reactor thread.
     ///
     /// # Blocking
     ///
     /// Blocks the calling thread for up to `timeout`; never call it from
     /// async code.
-    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<T>, Error> {
+    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<T>, WaitError> {
         let deadline = Instant::now().checked_add(timeout);
         self.next_until(deadline, timeout)
     }
@@ -225,7 +225,7 @@ impl<T> EventualStream<T> {
         &mut self,
         deadline: Option<Instant>,
         timeout: Duration,
-    ) -> Result<Option<T>, Error> {
+    ) -> Result<Option<T>, WaitError> {
         if self.done {
             return Ok(None);
         }
@@ -236,7 +236,7 @@ impl<T> EventualStream<T> {
         &mut self,
         deadline: Option<Instant>,
         timeout: Duration,
-    ) -> Result<Option<T>, Error> {
+    ) -> Result<Option<T>, WaitError> {
         let mut state = self.shared.lock();
         loop {
             // A cancelled stream yields nothing more, only its end.
@@ -269,7 +269,7 @@ impl<T> EventualStream<T> {
                     let now = Instant::now();
                     if now >= deadline {
                         self.producer.cell().note_timed_out_wait();
-                        return Err(Error::Timeout {
+                        return Err(WaitError::Timeout {
                             after: timeout,
                             cancelled: false,
                         });
@@ -285,7 +285,7 @@ impl<T> EventualStream<T> {
     }
 
     /// How the reactor side ended, once its buffer is drained.
-    fn ending(&self, finished: bool) -> Result<Option<T>, Error> {
+    fn ending(&self, finished: bool) -> Result<Option<T>, WaitError> {
         if finished {
             return Ok(None);
         }
@@ -295,13 +295,13 @@ impl<T> EventualStream<T> {
         // The decision follows at once; the bound is only a safeguard.
         match self.producer.wait_timeout(ENDING_GRACE) {
             Ok(()) => Ok(None),
-            Err(Error::Timeout { .. }) => Err(Error::ReactorStopped),
+            Err(WaitError::Timeout { .. }) => Err(WaitError::ReactorStopped),
             Err(error) => Err(error),
         }
     }
 
     /// Stops the stream: it is dropped on the reactor, items not yet read
-    /// are discarded, and the next read returns [`Error::Cancelled`].
+    /// are discarded, and the next read returns [`WaitError::Cancelled`].
     /// Idempotent; callable from any thread.
     pub fn cancel(&self) {
         let discarded = {
@@ -321,7 +321,7 @@ impl<T> EventualStream<T> {
 }
 
 impl<T> Iterator for EventualStream<T> {
-    type Item = Result<T, Error>;
+    type Item = Result<T, WaitError>;
 
     /// The next item, waiting as long as it takes.
     ///

@@ -70,11 +70,12 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use async_executor::{Executor, LocalExecutor};
-use crochet_core::compat::{in_tokio_context, start_tokio_context};
-use crochet_core::{
-    Backend, BoxFuture, Driver, Error, LocalTask, ReactorThreads, Spawner, Started, Unsupported,
-    context,
+use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
+use crochet_core::backend::{
+    self as context, Backend, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner, Started,
 };
+use crochet_core::{SetupError, ShutdownError};
+
 
 /// An async-executor that crochet runs work on.
 pub struct Smol {
@@ -207,14 +208,14 @@ impl Spawner for Smol {
         }
     }
 
-    fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
+    fn spawn_local(&self, task: LocalTask) -> Result<(), LocalTask> {
         match &self.mailbox {
             // A closed mailbox drops the task: its result is stopped.
             Some(mailbox) => {
                 drop(mailbox.try_send(Message::Local(task)));
                 Ok(())
             }
-            None => Err(Unsupported::new(task, self.name())),
+            None => Err(task),
         }
     }
 
@@ -272,7 +273,11 @@ impl Builder {
 }
 
 impl Backend for Builder {
-    fn start(self) -> Result<Started, Error> {
+    fn name(&self) -> &'static str {
+        "smol"
+    }
+
+    fn start(self) -> Result<Started, SetupError> {
         start_tokio_context();
         let executor = Arc::new(Executor::new());
         let (mailbox, inbox) = async_channel::unbounded();
@@ -353,7 +358,7 @@ impl fmt::Debug for SmolDriver {
 }
 
 impl Driver for SmolDriver {
-    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), Error> {
+    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), ShutdownError> {
         let executor = self
             .smol
             .executor
