@@ -91,7 +91,7 @@ impl Wake for TaskWaker {
 /// A thread named `crochet-…` that runs futures which never leave it.
 ///
 /// Backends whose runtime has no way to pin a `!Send` future to one of its
-/// threads give [`Spawner::spawn_local`](crate::Spawner::spawn_local) work
+/// threads give [`Spawner::spawn_local`](crate::backend::Spawner::spawn_local) work
 /// to one of these. [`LocalThread::shutdown`] drops every future still
 /// there, on the thread, and waits for it to exit.
 ///
@@ -99,7 +99,7 @@ impl Wake for TaskWaker {
 ///
 /// ```
 /// use std::time::Duration;
-/// use crochet_core::LocalThread;
+/// use crochet_core::backend::LocalThread;
 ///
 /// let thread = LocalThread::start("crochet-local-example")?;
 /// let handle = thread.handle();

@@ -84,7 +84,7 @@ impl Config {
         self.pid.store(std::process::id(), Ordering::Relaxed);
     }
 
-    /// [`Error::Forked`] in a child process forked after this reactor was
+    /// [`WaitError::Forked`] in a child process forked after this reactor was
     /// set up in its parent. A syscall (`getpid`): never on the hot path.
     pub(crate) fn forked(&self) -> Option<WaitError> {
         self.forked_from(std::process::id())

@@ -490,7 +490,8 @@ impl Reactor {
     /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
     /// # use std::convert::Infallible;
     /// # use crochet_core::EventualResult;
-    /// let id = reactor.run_in_reactor(|| async { 7 }).stash()?;
+    /// # use crochet_core::NotStashed;
+    /// let id = reactor.run_in_reactor(|| async { 7 }).stash().map_err(NotStashed::cancel)?;
     /// let cookie = id.to_string();
     ///
     /// // ... a later request brings the cookie back:

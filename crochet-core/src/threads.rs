@@ -16,11 +16,11 @@ use crate::error::{SetupError, ShutdownError};
 ///
 /// ```
 /// use std::time::Duration;
-/// use crochet_core::ReactorThreads;
+/// use crochet_core::backend::ReactorThreads;
 ///
 /// let mut threads = ReactorThreads::new();
 /// threads.spawn("crochet-example", || {
-///     assert!(crochet_core::context::is_reactor_thread());
+///     assert!(crochet_core::backend::is_reactor_thread());
 /// })?;
 /// threads.join(Duration::from_secs(5))?;
 /// # Ok::<(), crochet_core::Error>(())
