@@ -122,8 +122,7 @@ pub use crochet_core::{
     Unsupported, WaitError, attach, backend, every, global, no_setup, reset_failure_hook,
     retrieve_result, run_in_reactor, run_in_reactor_fallible, run_in_reactor_local,
     set_failure_hook, set_stash_policy, setup_with, shutdown, shutdown_guard, spawn,
-    spawn_fallible, stash_len, stream_in_reactor, wait_all, wait_any, wait_for,
-    wait_for_fallible,
+    spawn_fallible, stash_len, stream_in_reactor, wait_all, wait_any, wait_for, wait_for_fallible,
 };
 
 // Macros live in a namespace of their own, so these sit beside the functions

@@ -56,17 +56,14 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
+use crochet_core::backend::{
+    Backend, BlockingHint, BoxFuture, Driver, LocalHandle, LocalTask, LocalThread, Spawner, Started,
+};
+use crochet_core::{SetupError, ShutdownError};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
-use crochet_core::backend::{
-    Backend, BlockingHint, BoxFuture, Driver, LocalHandle, LocalTask, LocalThread, Spawner,
-    Started,
-};
-use crochet_core::{SetupError, ShutdownError};
-
-
 
 /// async-std's global executor, as crochet runs work on it.
 pub struct AsyncStd {

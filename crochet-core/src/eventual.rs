@@ -1,6 +1,7 @@
 //! `EventualResult`: the blocking (and awaitable) handle to an operation
 //! running in the reactor.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -10,8 +11,6 @@ use std::time::{Duration, Instant};
 
 use crate::completion::{self, Completion};
 use crate::context;
-use std::convert::Infallible;
-
 use crate::error::WaitError;
 use crate::shared::SharedResult;
 use crate::stash::{NotStashed, StashId};
@@ -19,11 +18,15 @@ use crate::stash::{NotStashed, StashId};
 /// The result of an operation running in the reactor, to wait for from a
 /// blocking thread or to `.await` from async code.
 ///
-/// Returned at once by `run_in_reactor`. Waiting takes the value out: the
-/// first wait that sees it gets it, and later waits get
-/// [`WaitError::AlreadyRetrieved`]. A failure (a panic, the operation's error,
-/// a cancellation, a stopped reactor) is not taken: every wait reports it.
-/// To let several waiters each get the value, turn it into a
+/// Returned at once by `run_in_reactor` (then `E` is [`Infallible`]: the
+/// operation cannot fail by itself) or `run_in_reactor_fallible` (then `E`
+/// is the error type of the operation's `Result`). Waiting takes the value
+/// out: the first wait that sees it gets it, and later waits get
+/// [`WaitError::AlreadyRetrieved`]. The operation's own error `E` is owned
+/// too and moves out the same way (later waits get
+/// [`WaitError::FailureTaken`]); crochet's own failures (a panic, a
+/// cancellation, a stopped reactor) are not taken: every wait reports them.
+/// To let several waiters each get the value (or the error), turn it into a
 /// [`SharedResult`] with [`EventualResult::shared`].
 ///
 /// A wait that times out consumes and cancels nothing: the result stays
@@ -32,8 +35,8 @@ use crate::stash::{NotStashed, StashId};
 /// nobody looked, the failure is reported (see
 /// [`set_failure_hook`](crate::set_failure_hook)).
 ///
-/// `EventualResult<T>` is `Send + Sync` when `T: Send`: hand it to another
-/// thread, or wait on it from several.
+/// `EventualResult<T, E>` is `Send + Sync` when `T` and `E` are `Send`:
+/// hand it to another thread, or wait on it from several.
 ///
 /// # Examples
 ///
@@ -61,8 +64,10 @@ impl<T, E> EventualResult<T, E> {
     ///
     /// # Errors
     ///
-    /// The operation's outcome ([`WaitError::Panicked`], [`WaitError::Failed`],
-    /// [`WaitError::Cancelled`], [`WaitError::ReactorStopped`], ...), to every wait;
+    /// The operation's own error, [`WaitError::Failed`] (to the first wait
+    /// that reads it; [`WaitError::FailureTaken`] after); crochet's
+    /// failures ([`WaitError::Panicked`], [`WaitError::Cancelled`],
+    /// [`WaitError::ReactorStopped`], ...), to every wait;
     /// [`WaitError::AlreadyRetrieved`] when an earlier wait took the value;
     /// [`WaitError::WaitInReactor`] at once, when called on a thread that
     /// drives the reactor (a tokio `multi_thread` worker hands itself off

@@ -75,9 +75,9 @@ pub use error::{
 };
 pub use eventual::EventualResult;
 pub use global::{
-    attach, every, global, no_setup, run_in_reactor, run_in_reactor_fallible,
-    run_in_reactor_local, setup_with, shutdown, shutdown_guard, spawn, spawn_fallible,
-    stream_in_reactor, wait_for, wait_for_fallible,
+    attach, every, global, no_setup, run_in_reactor, run_in_reactor_fallible, run_in_reactor_local,
+    setup_with, shutdown, shutdown_guard, spawn, spawn_fallible, stream_in_reactor, wait_for,
+    wait_for_fallible,
 };
 pub use panic::Panic;
 pub use periodic::{MIN_PERIOD, Periodic, TickOutcome};

@@ -24,7 +24,9 @@ fn cell() -> Arc<Cell> {
 }
 
 /// The outcome with its error reduced to the variant's name.
-fn kind(outcome: Option<Result<u32, WaitError<&'static str>>>) -> Option<Result<u32, &'static str>> {
+fn kind(
+    outcome: Option<Result<u32, WaitError<&'static str>>>,
+) -> Option<Result<u32, &'static str>> {
     outcome.map(|result| result.map_err(|error| name(&error)))
 }
 
@@ -122,10 +124,7 @@ fn two_waiters_one_value() {
         assert!(cell.complete(Outcome::Value(7)));
         let mut got: Vec<_> = waiters.into_iter().map(|w| w.join().unwrap()).collect();
         got.sort_by_key(|outcome| format!("{outcome:?}"));
-        assert_eq!(
-            got,
-            [Some(Err("AlreadyRetrieved")), Some(Ok(7))]
-        );
+        assert_eq!(got, [Some(Err("AlreadyRetrieved")), Some(Ok(7))]);
     });
 }
 
@@ -286,8 +285,7 @@ fn cancelled_is_heard_only_after_the_future_is_dropped() {
 fn registry_entry_leaves_once_whatever_the_order() {
     loom::model(|| {
         let registry = crate::registry::Registry::new();
-        let cell: Arc<Cell> =
-            Completion::new(Origin::of::<()>(), Some(registry.shard()));
+        let cell: Arc<Cell> = Completion::new(Origin::of::<()>(), Some(registry.shard()));
         let entry: Arc<dyn crate::registry::Interrupt> = Arc::clone(&cell) as _;
         crate::registry::Registry::register(cell.shard().expect("a shard"), entry, cell.key_slot())
             .expect("registered");

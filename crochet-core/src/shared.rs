@@ -1,5 +1,6 @@
 //! `SharedResult`: a cloneable handle where every waiter gets the value.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -8,8 +9,6 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::completion::{self, Completion};
-use std::convert::Infallible;
-
 use crate::error::WaitError;
 use crate::eventual::{blocking_wait, debug_fields};
 

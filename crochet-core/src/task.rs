@@ -9,6 +9,7 @@
 //! waiter never hears of the end before what the future held is released.
 //! Backends therefore differ in nothing observable.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -17,8 +18,6 @@ use std::task::{Context, Poll};
 
 use pin_project_lite::pin_project;
 use tracing::Span;
-
-use std::convert::Infallible;
 
 use crate::completion::{Completion, Outcome};
 use crate::context;

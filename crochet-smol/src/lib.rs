@@ -76,7 +76,6 @@ use crochet_core::backend::{
 };
 use crochet_core::{SetupError, ShutdownError};
 
-
 /// An async-executor that crochet runs work on.
 pub struct Smol {
     /// Taken out at shutdown and handed to a reactor thread to drop there;

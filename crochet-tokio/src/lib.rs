@@ -64,14 +64,13 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-
-use tokio::runtime::{self, Handle, Runtime, RuntimeFlavor};
-use tokio::sync::mpsc;
-use tokio::task::LocalSet;
 use crochet_core::backend::{
     Backend, BlockingHint, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner, Started,
 };
 use crochet_core::{SetupError, ShutdownError};
+use tokio::runtime::{self, Handle, Runtime, RuntimeFlavor};
+use tokio::sync::mpsc;
+use tokio::task::LocalSet;
 
 /// The longest a runtime is given to stop its blocking threads.
 const MAX_GRACE: Duration = Duration::from_secs(365 * 24 * 3600);
