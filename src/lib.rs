@@ -54,9 +54,13 @@
 //!   (feature `macros`, on by default) turn an `async fn` into a blocking
 //!   fn that runs its body in the reactor, as Python crochet's decorators
 //!   do.
-//! - [`Error`] says what happened: a timeout, a cancellation, a panic (with
-//!   its message), the operation's own error, a stopped reactor, or a wait
-//!   on a reactor thread that would have deadlocked.
+//! - [`WaitError`] says what happened to a wait: a timeout, a
+//!   cancellation, a panic (with its message), the operation's own error
+//!   (typed: [`run_in_reactor_fallible`] and [`wait_for_fallible`] hand
+//!   back the `E` of a future's `Result<T, E>`), a stopped reactor, or a
+//!   wait on a reactor thread that would have deadlocked. Each other
+//!   question has its error too ([`SetupError`], [`ShutdownError`],
+//!   [`RetrieveError`]), and [`Error`] takes any of them for `?`.
 //! - Failures nobody waited for are logged through `tracing` (target
 //!   `crochet`), or passed to a hook ([`set_failure_hook`]).
 //! - [`shutdown`] (or a [`shutdown_guard`] held by `main`) stops it all and

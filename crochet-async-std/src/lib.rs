@@ -22,7 +22,7 @@
 //! Work runs on async-std's global executor, whose threads (named
 //! `async-std/runtime`) belong to async-std and live as long as the
 //! process; a blocking wait inside one of its tasks is refused with
-//! [`Error::WaitInReactor`]. At shutdown crochet completes every pending
+//! [`WaitError::WaitInReactor`](crochet_core::WaitError::WaitInReactor). At shutdown crochet completes every pending
 //! result at once, and async-std drops the futures as it wakes them.
 //!
 //! `!Send` work runs on a thread that crochet owns, `crochet-async-std`,
@@ -51,7 +51,7 @@
 //!
 //! Without the feature, a tokio-based future panics ("there is no reactor
 //! running, must be called from the context of a Tokio 1.x runtime"), which
-//! crochet reports as [`Error::Panicked`], and this backend builds no tokio.
+//! crochet reports as [`WaitError::Panicked`](crochet_core::WaitError::Panicked), and this backend builds no tokio.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]

@@ -27,6 +27,17 @@ use crate::spawner::{BoxFuture, LocalTask, Spawner};
 /// good. Work submitted between `no_setup` and `attach` is queued and
 /// starts on attach.
 ///
+/// # Dropping
+///
+/// Dropping the last clone of a `Reactor` stops it, like
+/// [`Reactor::shutdown`] but without waiting: every pending result
+/// completes with [`WaitError::ReactorStopped`] and its waiters wake, the
+/// stash is emptied (its running operations cancelled), a managed
+/// runtime's threads are told to stop and are not joined, and an attached
+/// runtime is left to its application. Results and streams do not keep
+/// their reactor alive: keep a clone (or a `static`, as the global one is)
+/// for as long as work is submitted to it.
+///
 /// # Examples
 ///
 /// ```

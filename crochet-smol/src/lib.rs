@@ -57,7 +57,7 @@
 //!
 //! Without the feature, such a future panics ("there is no reactor
 //! running, must be called from the context of a Tokio 1.x runtime"), which
-//! crochet reports as [`Error::Panicked`], and this backend builds no tokio.
+//! crochet reports as [`WaitError::Panicked`](crochet_core::WaitError::Panicked), and this backend builds no tokio.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -184,7 +184,7 @@ impl Drop for Entered<'_> {
 /// Runs `executor` until `future` completes, as `executor.run(future)`
 /// does, and meanwhile marks the calling thread as a reactor thread (a
 /// blocking wait in one of the executor's tasks is refused with
-/// [`Error::WaitInReactor`] instead of deadlocking) and makes `executor`
+/// [`WaitError::WaitInReactor`](crochet_core::WaitError::WaitInReactor) instead of deadlocking) and makes `executor`
 /// the [`current_executor`].
 pub async fn run<T>(executor: &Arc<Executor<'static>>, future: impl Future<Output = T>) -> T {
     let mut running = pin!(executor.run(future));
