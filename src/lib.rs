@@ -116,6 +116,7 @@
 //! [`cancel`]: EventualResult::cancel
 //! [`stash`]: EventualResult::stash
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 

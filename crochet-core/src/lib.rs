@@ -38,6 +38,7 @@
 //! observed is reported once, at error level, unless a hook replaces the
 //! report ([`set_failure_hook`]).
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 

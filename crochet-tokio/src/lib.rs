@@ -54,6 +54,7 @@
 //!   `crochet-tokio` thread; a managed `multi_thread` runtime's workers
 //!   hand off like any other.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
