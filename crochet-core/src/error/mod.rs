@@ -171,31 +171,36 @@ impl StdError for Failure {
 /// A capability the backend does not offer: `!Send` work
 /// ([`run_in_reactor_local`](crate::run_in_reactor_local)) or a timer
 /// ([`every`](crate::every)).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Unsupported {
-    capability: &'static &'static str,
+///
+/// Boxed inside, so that it keeps [`WaitError`] small.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Unsupported(Box<UnsupportedInner>);
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct UnsupportedInner {
+    capability: &'static str,
     backend: &'static str,
 }
 
 impl Unsupported {
-    pub(crate) const LOCAL: &'static &'static str = &"!Send work (run_in_reactor_local)";
-    pub(crate) const TIMER: &'static &'static str = &"a timer (periodic tasks)";
+    pub(crate) const LOCAL: &'static str = "!Send work (run_in_reactor_local)";
+    pub(crate) const TIMER: &'static str = "a timer (periodic tasks)";
 
-    pub(crate) fn new(capability: &'static &'static str, backend: &'static str) -> Self {
-        Unsupported {
+    pub(crate) fn new(capability: &'static str, backend: &'static str) -> Self {
+        Unsupported(Box::new(UnsupportedInner {
             capability,
             backend,
-        }
+        }))
     }
 
     /// What was asked for.
     pub fn capability(&self) -> &'static str {
-        self.capability
+        self.0.capability
     }
 
     /// The backend that does not offer it.
     pub fn backend(&self) -> &'static str {
-        self.backend
+        self.0.backend
     }
 }
 
@@ -204,7 +209,7 @@ impl fmt::Display for Unsupported {
         write!(
             f,
             "the {} backend does not support {}",
-            self.backend, self.capability
+            self.0.backend, self.0.capability
         )
     }
 }
