@@ -3,7 +3,7 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crochet_core::{ErrorKind, EventualResult};
+use crochet_core::{EventualResult, WaitError};
 
 use crate::support::{Gate, PROMPTLY};
 use crate::{Fixture, Running};
@@ -48,9 +48,15 @@ pub fn wait_any_returns_the_first_to_finish(fixture: &'static dyn Fixture) {
     // Only result 1 is left, and it is still pending.
     let started = Instant::now();
     let timed_out = crochet_core::wait_any(&results, Duration::from_millis(30));
-    assert_eq!(
-        timed_out.map(|(i, _)| i).map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
+    assert!(
+        matches!(
+            timed_out,
+            Err(WaitError::Timeout {
+                cancelled: false,
+                ..
+            })
+        ),
+        "{timed_out:?}"
     );
     assert!(started.elapsed() >= Duration::from_millis(30));
     assert!(
@@ -60,12 +66,10 @@ pub fn wait_any_returns_the_first_to_finish(fixture: &'static dyn Fixture) {
     gates[1].open();
     let (last, outcome) = crochet_core::wait_any(&results, PROMPTLY).expect("the last");
     assert_eq!((last, outcome.expect("value")), (1, 10));
-    assert_eq!(
-        crochet_core::wait_any(&results, PROMPTLY)
-            .map(|(i, _)| i)
-            .map_err(|e| e.kind()),
-        Err(ErrorKind::AlreadyRetrieved),
-        "all taken"
+    let exhausted = crochet_core::wait_any(&results, PROMPTLY);
+    assert!(
+        matches!(exhausted, Err(WaitError::AlreadyRetrieved)),
+        "all taken: {exhausted:?}"
     );
     let none: [EventualResult<u32>; 0] = [];
     assert!(crochet_core::wait_any(&none, PROMPTLY).is_err());
@@ -83,11 +87,16 @@ pub fn wait_all_takes_all_or_nothing(fixture: &'static dyn Fixture) {
         .collect();
     gates[0].open();
     gates[2].open();
-    assert_eq!(
-        crochet_core::wait_all(&results, Duration::from_millis(30))
-            .map(|_| ())
-            .map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
+    let timed_out = crochet_core::wait_all(&results, Duration::from_millis(30));
+    assert!(
+        matches!(
+            timed_out,
+            Err(WaitError::Timeout {
+                cancelled: false,
+                ..
+            })
+        ),
+        "{timed_out:?}"
     );
     assert!(results[0].is_ready() && results[2].is_ready());
     let opener = {
@@ -106,11 +115,12 @@ pub fn wait_all_takes_all_or_nothing(fixture: &'static dyn Fixture) {
     let more = vec![running.run_in_reactor(|| async { 1 })];
     let refused = running
         .wait_for(PROMPTLY, move || {
-            let refused = crochet_core::wait_all(&more, PROMPTLY)
-                .map(|_| ())
-                .map_err(|e| e.kind());
+            let refused = crochet_core::wait_all(&more, PROMPTLY).map(|_| ());
             async move { refused }
         })
         .expect("ran");
-    assert_eq!(refused, Err(ErrorKind::WaitInReactor));
+    assert!(
+        matches!(refused, Err(WaitError::WaitInReactor { .. })),
+        "{refused:?}"
+    );
 }

@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crochet_core::{Error, ErrorKind};
+use crochet_core::WaitError;
 use futures_lite::{StreamExt, stream};
 
 use crate::support::{Flag, Gate, PROMPTLY, eventually};
@@ -17,7 +17,7 @@ use crate::{Fixture, Running};
 pub fn stream_items_arrive_in_order_and_end(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let numbers = running.stream_in_reactor(move || {
-        let on_reactor = crochet_core::context::is_reactor_thread();
+        let on_reactor = crochet_core::backend::is_reactor_thread();
         let sleep = fixture.sleep(Duration::from_millis(5));
         stream::once_future(async move {
             sleep.await;
@@ -43,16 +43,13 @@ pub fn stream_timeout_loses_no_item(fixture: &'static dyn Fixture) {
             "late"
         })
     });
-    assert_eq!(
-        items
-            .next_timeout(Duration::from_millis(30))
-            .map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
-    );
-    assert_eq!(
-        items.next_timeout(Duration::ZERO).map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
-    );
+    for timeout in [Duration::from_millis(30), Duration::ZERO] {
+        let read = items.next_timeout(timeout);
+        assert!(
+            matches!(read, Err(WaitError::Timeout { after, cancelled: false }) if after == timeout),
+            "{read:?}"
+        );
+    }
     assert_eq!(
         running.stats().timed_out_waits,
         2,
@@ -105,10 +102,8 @@ pub fn stream_cancel_and_drop_drop_the_stream(fixture: &'static dyn Fixture) {
     assert_eq!(items.next_timeout(PROMPTLY).expect("an item"), Some(1));
     items.cancel();
     items.cancel();
-    assert_eq!(
-        items.next_timeout(PROMPTLY).map_err(|e| e.kind()),
-        Err(ErrorKind::Cancelled)
-    );
+    let read = items.next_timeout(PROMPTLY);
+    assert!(matches!(read, Err(WaitError::Cancelled)), "{read:?}");
     assert_eq!(items.next_timeout(PROMPTLY).expect("then the end"), None);
     assert!(
         dropped.wait(PROMPTLY),
@@ -150,7 +145,7 @@ pub fn stream_panic_and_shutdown_end_it_with_an_error(fixture: &'static dyn Fixt
     assert_eq!(items.next_timeout(PROMPTLY).expect("1"), Some(1));
     assert_eq!(items.next_timeout(PROMPTLY).expect("2"), Some(2));
     match items.next_timeout(PROMPTLY) {
-        Err(Error::Panicked(panic)) => assert_eq!(panic.message(), "the stream broke"),
+        Err(WaitError::Panicked(panic)) => assert_eq!(panic.message(), "the stream broke"),
         other => panic!("expected the panic, got {other:?}"),
     }
     assert!(items.next().is_none());
@@ -161,10 +156,8 @@ pub fn stream_panic_and_shutdown_end_it_with_an_error(fixture: &'static dyn Fixt
         thread::sleep(Duration::from_millis(20));
         reactor.shutdown(PROMPTLY)
     });
-    assert_eq!(
-        endless.next_timeout(PROMPTLY).map_err(|e| e.kind()),
-        Err(ErrorKind::ReactorStopped)
-    );
+    let read = endless.next_timeout(PROMPTLY);
+    assert!(matches!(read, Err(WaitError::ReactorStopped)), "{read:?}");
     stopper.join().expect("stopper").expect("shutdown");
 }
 
@@ -175,9 +168,12 @@ pub fn stream_read_on_reactor_thread_is_refused(fixture: &'static dyn Fixture) {
     let refused = running
         .wait_for(PROMPTLY, move || {
             let mut items = items;
-            let refused = items.next_timeout(PROMPTLY).map_err(|e| e.kind());
+            let refused = items.next_timeout(PROMPTLY);
             async move { refused }
         })
         .expect("ran");
-    assert_eq!(refused, Err(ErrorKind::WaitInReactor));
+    assert!(
+        matches!(refused, Err(WaitError::WaitInReactor { .. })),
+        "{refused:?}"
+    );
 }
