@@ -30,6 +30,9 @@ const USAGE: &str = "usage: stash_session [--port PORT] [--delay-ms MS] [--url U
 /// The cookie that holds the session's stash id.
 const COOKIE: &str = "download";
 
+/// A download in the reactor: the page's text, or reqwest's own error.
+type Download = EventualResult<String, reqwest::Error>;
+
 /// How long a request waits for the download before saying it is in
 /// progress.
 const PATIENCE: Duration = Duration::from_millis(100);
@@ -74,7 +77,7 @@ impl App {
     /// Starts a download in the reactor and stashes it for the session.
     fn start(&self) -> Page {
         let (client, url) = (self.client.clone(), self.url.clone());
-        let download = crochet::try_run_in_reactor(move || async move {
+        let download = crochet::run_in_reactor_fallible(move || async move {
             client
                 .get(url)
                 .send()
@@ -93,10 +96,11 @@ impl App {
 }
 
 /// Takes the download a cookie names out of the stash, if there is one.
-fn retrieve(cookie: &str) -> Option<EventualResult<String>> {
+fn retrieve(cookie: &str) -> Option<Download> {
     let stashed = cookie
         .parse::<StashId>()
-        .and_then(crochet::retrieve_result::<String>);
+        .map_err(crochet::Error::from)
+        .and_then(|id| Ok(crochet::retrieve_result(id)?));
     match stashed {
         Ok(download) => Some(download),
         Err(error) => {
@@ -108,7 +112,7 @@ fn retrieve(cookie: &str) -> Option<EventualResult<String>> {
 
 /// The stash is full (see `crochet::StashPolicy`): this download will not
 /// be looked at again, so stop it.
-fn busy(download: EventualResult<String>) -> Page {
+fn busy(download: Download) -> Page {
     download.cancel();
     Page {
         status: 503,

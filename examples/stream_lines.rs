@@ -65,10 +65,10 @@ fn run(options: Options) -> Result<(), Box<dyn Error>> {
         timeout,
     } = options;
     let address =
-        crochet::try_wait_for(Duration::from_secs(5), move || line_server(count, interval))?;
+        crochet::wait_for_fallible(Duration::from_secs(5), move || line_server(count, interval))?;
     // tokio's sockets are made in the reactor, then handed to the stream.
     let socket =
-        crochet::try_wait_for(Duration::from_secs(5), move || TcpStream::connect(address))?;
+        crochet::wait_for_fallible(Duration::from_secs(5), move || TcpStream::connect(address))?;
     println!("reading {count} lines from {address}, waiting at most {timeout:?} for each");
 
     let mut lines = crochet::stream_in_reactor(move || {

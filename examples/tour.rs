@@ -5,10 +5,12 @@
 //! cargo run --example tour
 //! ```
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use crochet::EventualResult;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::{TcpListener, TcpStream};
 
@@ -72,8 +74,8 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let started = Instant::now();
-    let address = crochet::try_wait_for(5 * SECOND, echo_server)?;
-    let reply = crochet::try_run_in_reactor(move || echo(address, "hello, reactor"));
+    let address = crochet::wait_for_fallible(5 * SECOND, echo_server)?;
+    let reply = crochet::run_in_reactor_fallible(move || echo(address, "hello, reactor"));
     let reply = reply.wait_timeout(5 * SECOND)?;
     step(
         2,
@@ -140,18 +142,21 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let started = Instant::now();
     let id = crochet::run_in_reactor(|| async { "a result parked for a later request" }).stash()?;
     let cookie = id.to_string();
-    let retrieved = crochet::retrieve_result::<&str>(cookie.parse()?)?.wait_timeout(SECOND)?;
-    let again = crochet::retrieve_result::<&str>(cookie.parse()?).expect_err("only once");
+    let retrieved: EventualResult<&str> = crochet::retrieve_result(cookie.parse()?)?;
+    let retrieved = retrieved.wait_timeout(SECOND)?;
+    let again =
+        crochet::retrieve_result::<&str, Infallible>(cookie.parse()?).expect_err("only once");
     step(
         6,
         "stash + retrieve_result",
         started,
-        format_args!("id {cookie} gave {retrieved:?}, then {:?}", again.kind()),
+        format_args!("id {cookie} gave {retrieved:?}, then {again:?}"),
     );
 
     let started = Instant::now();
-    let lost =
-        crochet::try_run_in_reactor(|| async { Err::<(), _>("nobody waited for this failure") });
+    let lost = crochet::run_in_reactor_fallible(|| async {
+        Err::<(), _>("nobody waited for this failure")
+    });
     while !lost.is_ready() {
         std::thread::sleep(Duration::from_millis(1));
     }
