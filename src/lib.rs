@@ -70,7 +70,7 @@
 //!   blocking code an [`EventualStream`]: an iterator with bounded
 //!   buffering, timeouts that lose no item, and cancellation.
 //! - [`wait_any`] and [`wait_all`] wait on many results at once, without a
-//!   thread per result.
+//!   thread per result; a [`WaitSet`] drains many as they finish.
 //! - [`Reactor::stats`] is a cheap snapshot for a health page, and
 //!   [`Reactor::set_slow_threshold`] logs slow operations.
 //! - [`default_backend`] gives a library a [`Reactor`] of its own on the
@@ -118,10 +118,11 @@
 pub use crochet_core::{
     Backend, DEFAULT_STREAM_BUFFER, Error, ErrorKind, EventualResult, EventualStream, Failure,
     MIN_PERIOD, Panic, Periodic, Reactor, Result, SharedResult, ShutdownGuard, Spawner, StashFull,
-    StashId, StashPolicy, Stats, TickOutcome, UnobservedFailure, attach, every, global, no_setup,
-    reset_failure_hook, retrieve_result, run_in_reactor, run_in_reactor_local, set_failure_hook,
-    set_stash_policy, setup_with, shutdown, shutdown_guard, spawn, stash_len, stream_in_reactor,
-    try_run_in_reactor, try_spawn, try_wait_for, wait_all, wait_any, wait_for,
+    StashId, StashPolicy, Stats, TickOutcome, UnobservedFailure, WaitHandle, WaitSet, attach,
+    every, global, no_setup, reset_failure_hook, retrieve_result, run_in_reactor,
+    run_in_reactor_local, set_failure_hook, set_stash_policy, setup_with, shutdown, shutdown_guard,
+    spawn, stash_len, stream_in_reactor, try_run_in_reactor, try_spawn, try_wait_for, wait_all,
+    wait_any, wait_for,
 };
 
 // Macros live in a namespace of their own, so these sit beside the functions

@@ -3,7 +3,7 @@
 
 use crochet::{
     Error, ErrorKind, EventualResult, Failure, Panic, Reactor, SharedResult, ShutdownGuard,
-    StashFull, StashId, StashPolicy,
+    StashFull, StashId, StashPolicy, WaitSet,
 };
 
 fn send<T: Send>() {}
@@ -24,6 +24,9 @@ fn handles_are_send_sync_and_unpin_when_the_value_is_send() {
     sync::<SharedResult<Vec<u8>>>();
     unpin::<SharedResult<Vec<u8>>>();
     send::<StashFull<u8>>();
+    send::<WaitSet<EventualResult<String>>>();
+    sync::<WaitSet<EventualResult<String>>>();
+    send::<WaitSet<&SharedResult<Vec<u8>>>>();
 }
 
 #[test]

@@ -254,7 +254,7 @@ impl<T> Completion<T> {
     /// [`Error::Forked`] in a child forked after this operation's reactor
     /// started in its parent. A syscall: called only before parking, where
     /// one is paid anyway.
-    fn forked(&self) -> Option<Error> {
+    pub(crate) fn forked(&self) -> Option<Error> {
         self.shard.as_ref().and_then(|shard| shard.config.forked())
     }
 
@@ -416,12 +416,6 @@ impl<T> Completion<T> {
         }
     }
 
-    /// Whether the outcome is published and no wait has read it yet.
-    pub(crate) fn is_unobserved(&self) -> bool {
-        let state = self.lock();
-        matches!(state.outcome, Outcome::Ready(_)) && !state.observed
-    }
-
     fn read(&self, state: &mut State<T>, extract: Extract<T>) -> Result<T, Error> {
         state.observed = true;
         let read = extract(&mut state.outcome);
@@ -507,19 +501,19 @@ impl<T> Completion<T> {
         }
     }
 
-    /// Registers the calling thread to be unparked when the outcome is
-    /// published; `None` (nothing registered) when it already is.
-    pub(crate) fn register_thread(&self) -> Option<u32> {
+    /// Registers `party` to be woken when the outcome is published; `None`
+    /// (nothing registered) when it already is.
+    pub(crate) fn register(&self, party: Party) -> Option<u32> {
         let mut state = self.lock();
         match state.outcome {
-            Outcome::Pending => Some(state.waiters.insert(Party::Thread(sync::current()))),
+            Outcome::Pending => Some(state.waiters.insert(party)),
             _ => None,
         }
     }
 
-    /// Removes a registration made by [`Completion::register_thread`]
-    /// (a no-op once the outcome is published, which removes them all).
-    pub(crate) fn unregister_thread(&self, key: u32) {
+    /// Removes a registration made by [`Completion::register`] (a no-op
+    /// once the outcome is published, which removes them all).
+    pub(crate) fn unregister(&self, key: u32) {
         self.lock().waiters.remove(key);
     }
 

@@ -66,6 +66,7 @@ mod submit;
 mod sync;
 mod task;
 mod threads;
+mod wait_set;
 mod waiters;
 
 #[cfg(all(test, loom))]
@@ -91,3 +92,4 @@ pub use stash::{StashFull, StashId, StashPolicy, retrieve_result, set_stash_poli
 pub use stats::Stats;
 pub use stream::{DEFAULT_STREAM_BUFFER, EventualStream};
 pub use threads::ReactorThreads;
+pub use wait_set::{WaitHandle, WaitSet};

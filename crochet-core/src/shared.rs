@@ -40,6 +40,10 @@ impl<T> SharedResult<T> {
         SharedResult { cell, key: None }
     }
 
+    pub(crate) fn cell(&self) -> &Completion<T> {
+        &self.cell
+    }
+
     /// Whether the outcome is decided. Never blocks.
     pub fn is_ready(&self) -> bool {
         self.cell.is_done()

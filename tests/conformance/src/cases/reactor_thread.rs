@@ -122,7 +122,7 @@ pub fn e3_wait_in_a_runtime_task_completes_or_is_refused_at_once(fixture: &'stat
                 .map_err(kind);
             let waited_for = reactor.wait_for(STALL, || async { 2 }).map_err(kind);
             let any = crochet_core::wait_any(&[reactor.run_in_reactor(|| async { 3 })], STALL)
-                .and_then(|(_, outcome)| outcome)
+                .and_then(|any| any.map_or(Err(Error::AlreadyRetrieved), |(_, outcome)| outcome))
                 .map_err(kind);
             let all = crochet_core::wait_all(&[reactor.run_in_reactor(|| async { 4 })], STALL)
                 .and_then(|mut all| all.remove(0))
