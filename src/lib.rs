@@ -118,8 +118,8 @@
 pub use crochet_core::{
     Backend, DEFAULT_STREAM_BUFFER, Error, ErrorKind, EventualResult, EventualStream, Failure,
     MIN_PERIOD, Panic, Periodic, Reactor, Result, SharedResult, ShutdownGuard, Spawner, StashFull,
-    StashId, StashPolicy, Stats, TickOutcome, UnobservedFailure, WaitHandle, WaitSet, attach,
-    every, global, no_setup, reset_failure_hook, retrieve_result, run_in_reactor,
+    StashId, StashPolicy, Stats, TickOutcome, TryNextError, UnobservedFailure, WaitHandle, WaitSet,
+    attach, every, global, no_setup, reset_failure_hook, retrieve_result, run_in_reactor,
     run_in_reactor_local, set_failure_hook, set_stash_policy, setup_with, shutdown, shutdown_guard,
     spawn, stash_len, stream_in_reactor, try_run_in_reactor, try_spawn, try_wait_for, wait_all,
     wait_any, wait_for,

@@ -3,7 +3,7 @@
 
 use crochet::{
     Error, ErrorKind, EventualResult, Failure, Panic, Reactor, SharedResult, ShutdownGuard,
-    StashFull, StashId, StashPolicy, WaitSet,
+    StashFull, StashId, StashPolicy, TryNextError, WaitSet,
 };
 
 fn send<T: Send>() {}
@@ -45,6 +45,7 @@ fn errors_are_std_errors_that_cross_threads() {
     error::<Error>();
     error::<Failure>();
     error::<StashFull<u8>>();
+    error::<TryNextError>();
     send::<Panic>();
     sync::<Panic>();
     send::<ErrorKind>();

@@ -6,7 +6,7 @@ use std::error::Error as _;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crochet::{Error, ErrorKind, Reactor, StashId};
+use crochet::{Error, ErrorKind, Reactor, StashId, TryNextError};
 
 fn id() -> StashId {
     "0123456789abcdef0123456789abcdef"
@@ -113,6 +113,27 @@ fn every_error_message_says_what_happened_and_what_to_do() {
             message.starts_with(|c: char| c.is_lowercase()),
             "lowercase: {message}"
         );
+    }
+}
+
+#[test]
+fn a_stream_read_that_finds_no_item_says_why() {
+    let cases = [
+        (
+            TryNextError::Empty,
+            "no item is buffered yet; the stream is still running: read again later",
+        ),
+        (
+            TryNextError::Ended,
+            "the stream has ended; every item was read",
+        ),
+        (
+            TryNextError::Failed(Error::Cancelled),
+            "the operation was cancelled before it finished",
+        ),
+    ];
+    for (error, message) in cases {
+        assert_eq!(error.to_string(), message);
     }
 }
 

@@ -90,6 +90,6 @@ pub use shared::SharedResult;
 pub use spawner::{BoxFuture, LocalBoxFuture, LocalTask, Spawner, Unsupported};
 pub use stash::{StashFull, StashId, StashPolicy, retrieve_result, set_stash_policy, stash_len};
 pub use stats::Stats;
-pub use stream::{DEFAULT_STREAM_BUFFER, EventualStream};
+pub use stream::{DEFAULT_STREAM_BUFFER, EventualStream, TryNextError};
 pub use threads::ReactorThreads;
 pub use wait_set::{WaitHandle, WaitSet};

@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
+use std::iter::FusedIterator;
 use std::pin::pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
@@ -73,8 +74,13 @@ impl<T> Drop for CloseOnDrop<T> {
 /// reactor thread into a bounded buffer, and not polled while the buffer is
 /// full. The iterator yields each item as `Ok`; if the stream panics, or is
 /// cancelled or stopped, it yields that error once and then ends. Dropping
-/// the handle drops the stream, on the reactor. Blocking reads on a reactor
-/// thread are refused with [`Error::WaitInReactor`], as waits are.
+/// the handle drops the stream, on the reactor. The iterator is fused:
+/// after its end, `next` keeps returning `None`.
+///
+/// A read that finds an item buffered (or the end) returns it on any
+/// thread; a read that would wait is refused on a reactor thread with
+/// [`Error::WaitInReactor`], as waits are. [`EventualStream::try_next`]
+/// never waits.
 ///
 /// # Examples
 ///
@@ -210,7 +216,8 @@ impl<T> EventualStream<T> {
     /// the next call gets it); the error that ended the stream
     /// ([`Error::Panicked`], [`Error::Cancelled`],
     /// [`Error::ReactorStopped`]), once; [`Error::WaitInReactor`] on a
-    /// reactor thread.
+    /// reactor thread when no item is buffered (a buffered item is
+    /// returned there too).
     ///
     /// # Blocking
     ///
@@ -221,15 +228,109 @@ impl<T> EventualStream<T> {
         self.next_until(deadline, timeout)
     }
 
+    /// The next item if one is buffered, without blocking; on any thread,
+    /// reactor threads included.
+    ///
+    /// Modelled on [`std::sync::mpsc::Receiver::try_recv`]: what
+    /// [`Iterator::next`] would return, without waiting for it.
+    ///
+    /// # Errors
+    ///
+    /// [`TryNextError::Empty`] when no item is buffered and the stream
+    /// runs on (nothing is lost: a later read gets the next item);
+    /// [`TryNextError::Failed`] with the error that ended the stream
+    /// ([`Error::Panicked`], [`Error::Cancelled`],
+    /// [`Error::ReactorStopped`]), once; then, and once a stream that
+    /// finished is drained, [`TryNextError::Ended`], on every call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use crochet_core::TryNextError;
+    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+    ///
+    /// let mut numbers = reactor.stream_in_reactor(|| futures_lite::stream::iter([1, 2]));
+    /// let mut read = Vec::new();
+    /// loop {
+    ///     match numbers.try_next() {
+    ///         Ok(number) => read.push(number),
+    ///         Err(TryNextError::Empty) => std::thread::sleep(Duration::from_millis(1)),
+    ///         Err(TryNextError::Ended) => break,
+    ///         Err(TryNextError::Failed(error)) => return Err(error),
+    ///     }
+    /// }
+    /// assert_eq!(read, [1, 2]);
+    /// # reactor.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), crochet_core::Error>(())
+    /// ```
+    pub fn try_next(&mut self) -> Result<T, TryNextError> {
+        match self.read_now() {
+            Some(Ok(Some(item))) => Ok(item),
+            Some(Ok(None)) => Err(TryNextError::Ended),
+            Some(Err(error)) => Err(TryNextError::Failed(error)),
+            None => Err(TryNextError::Empty),
+        }
+    }
+
     fn next_until(
         &mut self,
         deadline: Option<Instant>,
         timeout: Duration,
     ) -> Result<Option<T>, Error> {
-        if self.done {
-            return Ok(None);
+        // What is there already is read on any thread: only a read that
+        // would wait is refused on a reactor thread.
+        if let Some(read) = self.read_now() {
+            return read;
         }
         context::blocking()?.run(|| self.read_until(deadline, timeout))
+    }
+
+    /// What a read returns without waiting: a buffered item, or the end
+    /// once the buffer is drained and the reactor side's outcome is
+    /// decided; `None` when a read would have to wait.
+    fn read_now(&mut self) -> Option<Result<Option<T>, Error>> {
+        if self.done {
+            return Some(Ok(None));
+        }
+        let state = match Self::pop(self.shared.lock()) {
+            Ok(item) => return Some(Ok(Some(item))),
+            Err(state) => state,
+        };
+        if !state.closed {
+            return None;
+        }
+        let finished = state.finished;
+        drop(state);
+        let ending = if finished {
+            Ok(None)
+        } else {
+            // Closed just before its outcome is decided (see `ending`):
+            // not decided yet is a read that would wait.
+            self.producer.try_result()?.map(|()| None)
+        };
+        self.done = true;
+        Some(ending)
+    }
+
+    /// Takes the next buffered item, if any, releases the lock and wakes
+    /// the reactor side, for which there is room now; or gives the lock
+    /// back. A cancelled stream yields nothing more, only its end.
+    fn pop(mut state: MutexGuard<'_, State<T>>) -> Result<T, MutexGuard<'_, State<T>>> {
+        let next = if state.abandoned {
+            None
+        } else {
+            state.buffer.pop_front()
+        };
+        let Some(item) = next else {
+            return Err(state);
+        };
+        let producer = state.producer.take();
+        drop(state);
+        if let Some(producer) = producer {
+            producer.wake();
+        }
+        Ok(item)
     }
 
     fn read_until(
@@ -239,20 +340,10 @@ impl<T> EventualStream<T> {
     ) -> Result<Option<T>, Error> {
         let mut state = self.shared.lock();
         loop {
-            // A cancelled stream yields nothing more, only its end.
-            let next = if state.abandoned {
-                None
-            } else {
-                state.buffer.pop_front()
+            state = match Self::pop(state) {
+                Ok(item) => return Ok(Some(item)),
+                Err(state) => state,
             };
-            if let Some(item) = next {
-                let producer = state.producer.take();
-                drop(state);
-                if let Some(producer) = producer {
-                    producer.wake();
-                }
-                return Ok(Some(item));
-            }
             if state.closed {
                 let finished = state.finished;
                 drop(state);
@@ -334,6 +425,10 @@ impl<T> Iterator for EventualStream<T> {
     }
 }
 
+/// After the end (or the error that ended the stream), `next` returns
+/// `None` on every call.
+impl<T> FusedIterator for EventualStream<T> {}
+
 impl<T> Drop for EventualStream<T> {
     fn drop(&mut self) {
         self.cancel();
@@ -350,5 +445,56 @@ impl<T> fmt::Debug for EventualStream<T> {
             .field("closed", &state.closed)
             .field("producer", &self.producer)
             .finish()
+    }
+}
+
+/// Why [`EventualStream::try_next`] returned no item, as
+/// [`std::sync::mpsc::TryRecvError`] says for a channel.
+///
+/// Exhaustive, as `TryRecvError` is: a read finds an item, none yet, or the
+/// end, and an end with an error carries crochet's [`Error`], which grows
+/// on its own.
+#[derive(Clone, Debug)]
+pub enum TryNextError {
+    /// No item is buffered yet; the stream runs on.
+    Empty,
+    /// The stream has ended, and every item was read.
+    Ended,
+    /// The stream ended with this error (a panic, a cancellation, a
+    /// stopped reactor); reported once, then [`TryNextError::Ended`].
+    Failed(Error),
+}
+
+impl TryNextError {
+    /// Whether no item is buffered yet, and the stream runs on.
+    pub fn is_empty(&self) -> bool {
+        matches!(self, TryNextError::Empty)
+    }
+
+    /// Whether the stream has ended, and every item was read.
+    pub fn is_ended(&self) -> bool {
+        matches!(self, TryNextError::Ended)
+    }
+}
+
+impl fmt::Display for TryNextError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            TryNextError::Empty => f.write_str(
+                "no item is buffered yet; the stream is still running: read again later",
+            ),
+            TryNextError::Ended => f.write_str("the stream has ended; every item was read"),
+            TryNextError::Failed(error) => fmt::Display::fmt(error, f),
+        }
+    }
+}
+
+impl std::error::Error for TryNextError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            // Transparent: the stream's error speaks for itself.
+            TryNextError::Failed(error) => error.source(),
+            TryNextError::Empty | TryNextError::Ended => None,
+        }
     }
 }

@@ -402,6 +402,14 @@ macro_rules! for_each_case {
             stream_read_on_reactor_thread_is_refused,
             $fixture
         );
+        $crate::__suite_case!(inline, stream, stream_try_next_never_blocks, $fixture);
+        $crate::__suite_case!(inline, stream, stream_is_fused_after_its_end, $fixture);
+        $crate::__suite_case!(
+            inline,
+            stream,
+            stream_buffered_item_is_read_on_reactor_thread,
+            $fixture
+        );
         $crate::__suite_case!(
             inline,
             select,
