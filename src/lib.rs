@@ -54,9 +54,13 @@
 //!   (feature `macros`, on by default) turn an `async fn` into a blocking
 //!   fn that runs its body in the reactor, as Python crochet's decorators
 //!   do.
-//! - [`Error`] says what happened: a timeout, a cancellation, a panic (with
-//!   its message), the operation's own error, a stopped reactor, or a wait
-//!   on a reactor thread that would have deadlocked.
+//! - [`WaitError`] says what happened to a wait: a timeout, a
+//!   cancellation, a panic (with its message), the operation's own error
+//!   (typed: [`run_in_reactor_fallible`] and [`wait_for_fallible`] hand
+//!   back the `E` of a future's `Result<T, E>`), a stopped reactor, or a
+//!   wait on a reactor thread that would have deadlocked. Each other
+//!   question has its error too ([`SetupError`], [`ShutdownError`],
+//!   [`RetrieveError`]), and [`Error`] takes any of them for `?`.
 //! - Failures nobody waited for are logged through `tracing` (target
 //!   `crochet`), or passed to a hook ([`set_failure_hook`]).
 //! - [`shutdown`] (or a [`shutdown_guard`] held by `main`) stops it all and
@@ -94,7 +98,7 @@
 //! The `tokio-compat` feature (off by default) runs every operation on the
 //! smol and async-std backends inside `async_compat::Compat`, so futures of
 //! tokio-based crates (reqwest, tonic, sqlx, ...) work there unchanged;
-//! without it, such a future fails with [`Error::Panicked`], whose message
+//! without it, such a future fails with [`WaitError::Panicked`], whose message
 //! says to use the tokio backend or this feature. The README's [which
 //! backend for which
 //! crates](https://github.com/crochet-rs/crochet#which-backend-for-which-crates)
@@ -112,17 +116,19 @@
 //! [`cancel`]: EventualResult::cancel
 //! [`stash`]: EventualResult::stash
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 pub use crochet_core::{
-    Backend, DEFAULT_STREAM_BUFFER, Error, ErrorKind, EventualResult, EventualStream, Failure,
-    MIN_PERIOD, Panic, Periodic, Reactor, Result, SharedResult, ShutdownGuard, Spawner, StashFull,
-    StashId, StashPolicy, Stats, TickOutcome, TryNextError, UnobservedFailure, WaitHandle, WaitSet,
-    attach, every, global, no_setup, reset_failure_hook, retrieve_result, run_in_reactor,
+    DEFAULT_STREAM_BUFFER, Error, EventualResult, EventualStream, Failure, MIN_PERIOD, NotStashed,
+    Panic, ParseStashIdError, Periodic, Reactor, RetrieveError, SetupError, SharedResult,
+    ShutdownError, ShutdownGuard, StashId, StashPolicy, Stats, TickOutcome, TryNextError,
+    UnobservedFailure, Unsupported, WaitError, WaitHandle, WaitSet, attach, backend, every, global,
+    no_setup, reset_failure_hook, retrieve_result, run_in_reactor, run_in_reactor_fallible,
     run_in_reactor_local, set_failure_hook, set_stash_policy, setup_with, shutdown, shutdown_guard,
-    spawn, stash_len, stream_in_reactor, try_run_in_reactor, try_spawn, try_wait_for, wait_all,
-    wait_any, wait_for,
+    spawn, spawn_fallible, stash_len, stream_in_reactor, wait_all, wait_any, wait_for,
+    wait_for_fallible,
 };
 
 // Macros live in a namespace of their own, so these sit beside the functions
@@ -155,21 +161,35 @@ pub const DEFAULT_BACKEND: &str = "smol";
 #[cfg(all(not(feature = "tokio"), not(feature = "smol"), feature = "async-std"))]
 pub const DEFAULT_BACKEND: &str = "async-std";
 
-/// Starts the global reactor on the default backend ([`DEFAULT_BACKEND`]:
-/// tokio, else smol, else async-std, among the enabled features).
+/// Makes sure the global reactor runs: starts it on the default backend
+/// ([`DEFAULT_BACKEND`]: tokio, else smol, else async-std, among the
+/// enabled features) unless one runs already.
 ///
 /// Idempotent and thread-safe: any number of libraries and threads may
-/// call it; only the first starts anything. After [`no_setup`] it does
+/// call it; only the first starts anything, and a reactor that runs on
+/// another backend (an application called [`setup_with`] first, or
+/// attached its runtime) is kept as it is: [`Reactor::backend_name`] on
+/// [`global()`] tells which backend runs. After [`no_setup`] it does
 /// nothing. To choose the backend or its shape, call [`setup_with`] with a
-/// builder instead, e.g. `setup_with(crochet::tokio::Tokio::builder().multi_thread(4))`.
+/// builder instead, e.g.
+/// `setup_with(crochet::tokio::Tokio::builder().multi_thread(4))`, which
+/// refuses to run on another backend than the one it names.
+///
+/// A library whose work needs a particular backend must not rely on the
+/// global reactor's: it takes a [`Reactor`] of its own (see
+/// [`default_backend`]).
 ///
 /// # Errors
 ///
-/// [`Error::StartFailed`] when the runtime or its thread cannot be
-/// created; [`Error::ReactorStopped`] after [`shutdown`].
+/// [`SetupError::StartFailed`] when the runtime or its thread cannot be
+/// created; [`SetupError::ReactorStopped`] after [`shutdown`].
 #[cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
-pub fn setup() -> Result<(), Error> {
-    setup_with(default_backend())
+pub fn setup() -> Result<(), SetupError> {
+    match setup_with(default_backend()) {
+        // Any backend will do: the one that runs is kept.
+        Err(SetupError::BackendMismatch { .. }) => Ok(()),
+        outcome => outcome,
+    }
 }
 
 /// The builder of the default backend ([`DEFAULT_BACKEND`]), with its
@@ -195,7 +215,7 @@ pub fn setup() -> Result<(), Error> {
 /// # Ok::<(), crochet::Error>(())
 /// ```
 #[cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
-pub fn default_backend() -> impl Backend {
+pub fn default_backend() -> impl backend::Backend {
     #[cfg(feature = "tokio")]
     return crochet_tokio::Tokio::builder();
     #[cfg(all(not(feature = "tokio"), feature = "smol"))]

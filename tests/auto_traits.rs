@@ -2,8 +2,9 @@
 //! change for users who send handles across threads.
 
 use crochet::{
-    Error, ErrorKind, EventualResult, Failure, Panic, Reactor, SharedResult, ShutdownGuard,
-    StashFull, StashId, StashPolicy, TryNextError, WaitSet,
+    Error, EventualResult, Failure, NotStashed, Panic, ParseStashIdError, Reactor, RetrieveError,
+    SetupError, SharedResult, ShutdownError, ShutdownGuard, StashId, StashPolicy, Unsupported,
+    WaitError,
 };
 
 fn send<T: Send>() {}
@@ -23,10 +24,14 @@ fn handles_are_send_sync_and_unpin_when_the_value_is_send() {
     send::<SharedResult<Vec<u8>>>();
     sync::<SharedResult<Vec<u8>>>();
     unpin::<SharedResult<Vec<u8>>>();
-    send::<StashFull<u8>>();
-    send::<WaitSet<EventualResult<String>>>();
-    sync::<WaitSet<EventualResult<String>>>();
-    send::<WaitSet<&SharedResult<Vec<u8>>>>();
+    // With an error type of the operation's own.
+    send::<EventualResult<String, std::io::Error>>();
+    sync::<EventualResult<String, std::io::Error>>();
+    unpin::<EventualResult<String, std::io::Error>>();
+    send::<SharedResult<Vec<u8>, std::sync::Arc<std::io::Error>>>();
+    sync::<SharedResult<Vec<u8>, std::sync::Arc<std::io::Error>>>();
+    send::<NotStashed<u8>>();
+    send::<NotStashed<u8, std::io::Error>>();
 }
 
 #[test]
@@ -43,13 +48,17 @@ fn reactor_and_guards_cross_threads() {
 #[test]
 fn errors_are_std_errors_that_cross_threads() {
     error::<Error>();
+    error::<WaitError>();
+    error::<WaitError<std::io::Error>>();
+    error::<SetupError>();
+    error::<ShutdownError>();
+    error::<RetrieveError>();
+    error::<ParseStashIdError>();
+    error::<Unsupported>();
     error::<Failure>();
-    error::<StashFull<u8>>();
-    error::<TryNextError>();
+    error::<NotStashed<u8>>();
     send::<Panic>();
     sync::<Panic>();
-    send::<ErrorKind>();
-    sync::<ErrorKind>();
 }
 
 /// `Probe::<T>::is_send()` is the inherent method (true) when `T: Send`,
@@ -74,6 +83,6 @@ impl<T> NotSend for Probe<T> {}
 fn a_reactor_guard_stays_on_its_thread() {
     // Its `Drop` unmarks the thread it marked: on another thread it would
     // unmark the wrong one.
-    assert!(!Probe::<crochet_core::context::ReactorGuard>(std::marker::PhantomData).is_send());
+    assert!(!Probe::<crochet::backend::ReactorGuard>(std::marker::PhantomData).is_send());
     assert!(Probe::<Reactor>(std::marker::PhantomData).is_send());
 }

@@ -2,11 +2,17 @@
 //! on them in logs), so a change must be deliberate.
 #![cfg(feature = "tokio")]
 
+use std::convert::Infallible;
 use std::error::Error as _;
-use std::sync::Arc;
 use std::time::Duration;
 
-use crochet::{Error, ErrorKind, Reactor, StashId, TryNextError};
+use crochet::{
+    Error, Reactor, RetrieveError, SetupError, ShutdownError, StashId, StashPolicy, WaitError,
+};
+
+/// What a wait on an operation without an error of its own returns (an
+/// expression does not apply `WaitError`'s default type parameter).
+type PlainWait = WaitError<Infallible>;
 
 fn id() -> StashId {
     "0123456789abcdef0123456789abcdef"
@@ -14,126 +20,178 @@ fn id() -> StashId {
         .expect("a well-formed id")
 }
 
+/// An `Unsupported` error as a backend reports it: crochet builds them, an
+/// application only receives them.
+fn unsupported() -> WaitError {
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let reactor = Reactor::new();
+    reactor
+        .attach(crochet::tokio::Tokio::attach(runtime.handle().clone()))
+        .expect("attach");
+    let refused = reactor
+        .run_in_reactor_local(|| async {})
+        .wait_timeout(Duration::from_secs(10))
+        .expect_err("no !Send work on an attached tokio runtime");
+    reactor.shutdown(Duration::from_secs(10)).expect("shutdown");
+    refused
+}
+
+/// A result the full stash hands back.
+fn not_stashed() -> crochet::NotStashed<()> {
+    let reactor = Reactor::start(crochet::tokio::Tokio::builder()).expect("start");
+    reactor.set_stash_policy(StashPolicy::default().with_capacity(2));
+    let stashed: Vec<StashId> = (0..2)
+        .map(|_| {
+            reactor
+                .run_in_reactor(std::future::pending::<()>)
+                .stash()
+                .expect("room in the stash")
+        })
+        .collect();
+    let refused = reactor
+        .run_in_reactor(std::future::pending::<()>)
+        .stash()
+        .expect_err("the stash is full");
+    assert_eq!(refused.capacity(), 2);
+    assert_eq!(stashed.len(), 2);
+    reactor.shutdown(Duration::from_secs(10)).expect("shutdown");
+    refused
+}
+
 #[test]
 fn every_error_message_says_what_happened_and_what_to_do() {
-    let cases: Vec<(Error, &str)> = vec![
+    let malformed = "abc"
+        .parse::<StashId>()
+        .expect_err("three characters are no stash id");
+    assert_eq!(malformed.text_len(), 3);
+    let cases: Vec<(Box<dyn std::error::Error>, &str)> = vec![
         (
-            Error::Timeout {
+            Box::new(PlainWait::Timeout {
                 after: Duration::from_millis(250),
                 cancelled: false,
-            },
+            }),
             "timed out after 250ms waiting for the result; the operation is still running: wait again or cancel it",
         ),
         (
-            Error::Timeout {
+            Box::new(PlainWait::Timeout {
                 after: Duration::from_secs(5),
                 cancelled: true,
-            },
+            }),
             "timed out after 5s waiting for the result; the operation was cancelled",
         ),
         (
-            Error::Cancelled,
+            Box::new(PlainWait::Cancelled),
             "the operation was cancelled before it finished",
         ),
         (
-            Error::ReactorStopped,
+            Box::new(PlainWait::ReactorStopped),
             "the reactor was shut down; the operation did not run to completion",
         ),
         (
-            Error::NotSetUp,
+            Box::new(PlainWait::NotSetUp),
             "the reactor is not set up: call setup() (or no_setup() and attach a runtime) before submitting work",
         ),
         (
-            Error::WaitInReactor {
+            Box::new(PlainWait::WaitInReactor {
                 thread: "crochet-tokio".into(),
-            },
+            }),
             "blocking wait called on reactor thread `crochet-tokio`, where it would deadlock; use `.await` on the result there instead",
         ),
         (
-            Error::AlreadyRetrieved,
+            Box::new(PlainWait::AlreadyRetrieved),
             "the result was already taken by an earlier wait; use shared() to let several waiters see it",
         ),
         (
-            Error::AlreadyStarted,
+            Box::new(PlainWait::FailureTaken),
+            "the operation failed, and its error was taken by an earlier wait on this result",
+        ),
+        (
+            Box::new(PlainWait::AlreadyRetrieved),
+            "the result was already taken by an earlier wait; use shared() to let several waiters see it",
+        ),
+        (
+            Box::new(SetupError::AlreadyStarted),
             "the reactor was already started by setup(); call no_setup() or attach before any setup()",
         ),
         (
-            Error::AlreadyAttached,
+            Box::new(SetupError::AlreadyAttached),
             "a runtime is already attached to this reactor",
         ),
         (
-            Error::Forked {
+            Box::new(PlainWait::Forked {
                 parent: 10,
                 child: 11,
-            },
+            }),
             "the reactor was started in process 10 and this is process 11, a fork: its threads do not exist here; set up crochet in the child after forking",
         ),
         (
-            Error::start_failed(std::io::Error::other("no more threads")),
+            Box::new(SetupError::start_failed(std::io::Error::other(
+                "no more threads",
+            ))),
             "failed to start the reactor: no more threads",
         ),
         (
-            Error::Unsupported {
-                capability: "!Send work (run_in_reactor_local)",
-                backend: "tokio",
-            },
+            Box::new(unsupported()),
             "the tokio backend does not support !Send work (run_in_reactor_local)",
         ),
         (
-            Error::ShutdownTimedOut {
+            Box::new(ShutdownError::TimedOut {
                 after: Duration::from_secs(1),
-            },
+            }),
             "reactor threads did not exit within 1s of shutdown; a task is blocking its thread, which was left running",
         ),
         (
-            Error::StashNotFound { id: id() },
+            Box::new(RetrieveError::NotFound { id: id() }),
             "no stashed result with id 01234567…: it was already retrieved, it expired, or it never existed",
         ),
         (
-            Error::StashMalformedId { len: 3 },
+            Box::new(malformed),
             "malformed stash id: expected 32 hexadecimal characters, got 3 characters",
         ),
         (
-            Error::StashWrongType {
+            Box::new(RetrieveError::WrongType {
                 id: id(),
                 expected: "alloc::string::String",
                 found: "u32",
-            },
+            }),
             "stashed result 01234567… holds u32, not alloc::string::String; it stays stashed",
         ),
         (
-            Error::StashFull { capacity: 2 },
+            Box::new(Error::StashFull { capacity: 2 }),
             "the stash is full (2 entries); retrieve results or raise the capacity",
+        ),
+        (
+            Box::new(SetupError::BackendMismatch {
+                running: "smol",
+                requested: "tokio",
+            }),
+            "the reactor already runs on the smol backend, not tokio; a library that needs a backend of its own should start a Reactor of its own",
+        ),
+        (
+            Box::new(SetupError::ReactorStopped),
+            "the reactor was shut down; it does not start again",
+        ),
+        (
+            Box::new(not_stashed()),
+            "the stash is full (2 entries); the result was handed back",
+        ),
+        // The umbrella error says what the error it holds says.
+        (
+            Box::new(Error::from(PlainWait::Cancelled)),
+            "the operation was cancelled before it finished",
+        ),
+        (
+            Box::new(Error::from(SetupError::AlreadyAttached)),
+            "a runtime is already attached to this reactor",
         ),
     ];
     for (error, message) in cases {
-        assert_eq!(error.to_string(), message, "{:?}", error.kind());
+        assert_eq!(error.to_string(), message, "{error:?}");
         assert!(!message.ends_with('.'), "no trailing period: {message}");
         assert!(
             message.starts_with(|c: char| c.is_lowercase()),
             "lowercase: {message}"
         );
-    }
-}
-
-#[test]
-fn a_stream_read_that_finds_no_item_says_why() {
-    let cases = [
-        (
-            TryNextError::Empty,
-            "no item is buffered yet; the stream is still running: read again later",
-        ),
-        (
-            TryNextError::Ended,
-            "the stream has ended; every item was read",
-        ),
-        (
-            TryNextError::Failed(Error::Cancelled),
-            "the operation was cancelled before it finished",
-        ),
-    ];
-    for (error, message) in cases {
-        assert_eq!(error.to_string(), message);
     }
 }
 
@@ -164,13 +222,16 @@ fn panics_and_operation_errors_pass_through_unchanged() {
         panicked.to_string(),
         "the operation panicked: the panic's own words"
     );
-    assert_eq!(panicked.kind(), ErrorKind::Panicked);
+    assert!(matches!(panicked, WaitError::Panicked(_)), "{panicked:?}");
 
-    let failed = reactor
-        .try_wait_for(Duration::from_secs(10), || async {
-            Err::<(), _>(Upstream(std::io::Error::other("connection reset")))
-        })
-        .expect_err("the operation's error");
+    let fail = || {
+        reactor
+            .wait_for_fallible(Duration::from_secs(10), || async {
+                Err::<(), _>(Upstream(std::io::Error::other("connection reset")))
+            })
+            .expect_err("the operation's error")
+    };
+    let failed = fail();
     // Transparent: the operation's message, and its source (not itself)
     // as the source, so a chain printer shows each message once.
     assert_eq!(failed.to_string(), "upstream refused the request");
@@ -178,10 +239,62 @@ fn panics_and_operation_errors_pass_through_unchanged() {
         failed.source().map(ToString::to_string).as_deref(),
         Some("connection reset")
     );
-    let io = Error::StartFailed(Arc::new(std::io::Error::other("inner")));
+    // The same through the umbrella error that `?` converts to.
+    let umbrella = Error::from(fail());
+    assert_eq!(umbrella.to_string(), "upstream refused the request");
+    assert_eq!(
+        umbrella.source().map(ToString::to_string).as_deref(),
+        Some("connection reset")
+    );
+    // And the operation's own error comes back owned and typed.
+    let WaitError::Failed(Upstream(io)) = failed else {
+        panic!("the operation's own error, typed: {failed:?}");
+    };
+    assert_eq!(io.to_string(), "connection reset");
+
+    let io = SetupError::start_failed(std::io::Error::other("inner"));
     assert_eq!(
         io.source().map(ToString::to_string).as_deref(),
         Some("inner")
     );
     reactor.shutdown(Duration::from_secs(10)).expect("shutdown");
+}
+
+/// The first wait takes the operation's own error; a later one hears that
+/// it was taken, and says so.
+#[test]
+fn a_failure_taken_by_an_earlier_wait_says_so() {
+    let reactor = Reactor::start(crochet::tokio::Tokio::builder()).expect("start");
+    let result = reactor.run_in_reactor_fallible(|| async {
+        Err::<(), _>(Upstream(std::io::Error::other("connection reset")))
+    });
+    let first = result
+        .wait_timeout(Duration::from_secs(10))
+        .expect_err("the operation's error");
+    assert!(matches!(first, WaitError::Failed(Upstream(_))), "{first:?}");
+    let second = result
+        .wait_timeout(Duration::from_secs(10))
+        .expect_err("taken");
+    assert!(matches!(second, WaitError::FailureTaken), "{second:?}");
+    assert_eq!(
+        second.to_string(),
+        "the operation failed, and its error was taken by an earlier wait on this result"
+    );
+    reactor.shutdown(Duration::from_secs(10)).expect("shutdown");
+}
+
+/// A wait's error is small enough to return cheaply: the old one-enum
+/// `Result<(), Error>` took 48 bytes.
+#[test]
+fn a_wait_error_is_small() {
+    let wait = std::mem::size_of::<Result<(), WaitError>>();
+    println!("Result<(), WaitError>: {wait} bytes");
+    println!(
+        "Result<u64, WaitError>: {} bytes, WaitError<std::io::Error>: {} bytes, SetupError: {} bytes, Error: {} bytes",
+        std::mem::size_of::<Result<u64, WaitError>>(),
+        std::mem::size_of::<WaitError<std::io::Error>>(),
+        std::mem::size_of::<SetupError>(),
+        std::mem::size_of::<Error>(),
+    );
+    assert!(wait <= 24, "Result<(), WaitError> is {wait} bytes");
 }

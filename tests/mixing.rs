@@ -8,7 +8,7 @@ use std::time::Duration;
 use crochet::async_std::AsyncStd;
 use crochet::smol::Smol;
 use crochet::tokio::Tokio;
-use crochet::{ErrorKind, Reactor};
+use crochet::{Reactor, WaitError};
 
 const PROMPTLY: Duration = Duration::from_secs(10);
 
@@ -46,20 +46,28 @@ fn blocking_on_another_backends_result_inside_a_task_is_refused() {
     let slow = tokio.run_in_reactor(std::future::pending::<()>).shared();
     let waited = slow.clone();
     let refused = smol
-        .wait_for(PROMPTLY, move || async move {
-            waited.wait_timeout(PROMPTLY).map_err(|e| e.kind())
-        })
+        .wait_for(
+            PROMPTLY,
+            move || async move { waited.wait_timeout(PROMPTLY) },
+        )
         .expect("ran");
-    assert_eq!(refused, Err(ErrorKind::WaitInReactor));
+    assert!(
+        matches!(refused, Err(WaitError::WaitInReactor { .. })),
+        "{refused:?}"
+    );
 
     let other = smol.run_in_reactor(std::future::pending::<()>).shared();
     let waited = other.clone();
     let refused = tokio
-        .wait_for(PROMPTLY, move || async move {
-            waited.wait_timeout(PROMPTLY).map_err(|e| e.kind())
-        })
+        .wait_for(
+            PROMPTLY,
+            move || async move { waited.wait_timeout(PROMPTLY) },
+        )
         .expect("ran");
-    assert_eq!(refused, Err(ErrorKind::WaitInReactor));
+    assert!(
+        matches!(refused, Err(WaitError::WaitInReactor { .. })),
+        "{refused:?}"
+    );
 
     for reactor in [tokio, smol] {
         reactor.shutdown(PROMPTLY).expect("shutdown");

@@ -14,7 +14,9 @@ use std::sync::{Arc, Barrier};
 use std::thread;
 use std::time::Duration;
 
-use crochet::{Error, ErrorKind, StashId, StashPolicy};
+use std::convert::Infallible;
+
+use crochet::{Error, NotStashed, RetrieveError, StashId, StashPolicy};
 use crochet_conformance::support::{Logs, PROMPTLY, in_fresh_process};
 use proptest::prelude::*;
 
@@ -87,8 +89,8 @@ proptest! {
 
     /// S4: any text either parses (exactly 32 ASCII hexadecimal
     /// characters, either case) and then retrieves as a typed
-    /// `StashNotFound`, or is a typed `StashMalformedId` that counts its
-    /// characters; nothing panics.
+    /// `RetrieveError::NotFound`, or is a typed `ParseStashIdError` that
+    /// counts its characters; nothing panics.
     #[test]
     fn s4_hostile_text_gives_only_typed_errors(text in hostile_text()) {
         let well_formed = text.len() == StashId::TEXT_LEN
@@ -97,18 +99,18 @@ proptest! {
             Ok(id) => {
                 prop_assert!(well_formed, "{:?} parsed as {:?}", text, id);
                 prop_assert_eq!(id.to_string(), text.to_ascii_lowercase());
-                match crochet::retrieve_result::<u8>(id) {
-                    Err(Error::StashNotFound { id: missing }) => prop_assert_eq!(missing, id),
+                match crochet::retrieve_result::<u8, Infallible>(id) {
+                    Err(RetrieveError::NotFound { id: missing }) => prop_assert_eq!(missing, id),
                     other => prop_assert!(false, "{:?}: retrieved {:?}", text, other),
                 }
             }
-            Err(error @ Error::StashMalformedId { len }) => {
+            Err(error) => {
                 prop_assert!(!well_formed, "{:?} refused", text);
+                let len = error.text_len();
                 prop_assert_eq!(len, text.chars().count());
                 let says = format!("got {len} characters");
                 prop_assert!(error.to_string().contains(&says), "{}", error);
             }
-            Err(other) => prop_assert!(false, "{:?}: {:?}", text, other),
         }
     }
 
@@ -173,13 +175,13 @@ fn s3_ids_from_one_process_are_unpredictable() {
         }
     }
     for id in ids {
-        drop(crochet::retrieve_result::<()>(id).expect("retrieve"));
+        drop(crochet::retrieve_result::<(), Infallible>(id).expect("retrieve"));
     }
 }
 
 /// S5: many threads flooding a small stash at once get exactly its
 /// capacity in; every other result is handed back whole with a typed
-/// `StashFull` (and a warning each); the stash never holds more.
+/// `NotStashed` (and a warning each); the stash never holds more.
 #[test]
 fn s5_flooded_stash_admits_exactly_its_capacity() {
     in_fresh_process(
@@ -193,10 +195,11 @@ fn s5_flooded_stash_admits_exactly_its_capacity() {
             const EACH: usize = 64;
             let logs = Logs::capture();
             crochet::setup().expect("setup");
-            crochet::set_stash_policy(StashPolicy {
-                capacity: CAPACITY,
-                time_to_live: None,
-            });
+            crochet::set_stash_policy(
+                StashPolicy::default()
+                    .with_capacity(CAPACITY)
+                    .with_time_to_live(None),
+            );
             let done = Arc::new(AtomicBool::new(false));
             let sampler = {
                 let done = Arc::clone(&done);
@@ -256,7 +259,7 @@ fn s5_flooded_stash_admits_exactly_its_capacity() {
                 logs.text()
             );
             for (id, value) in admitted {
-                let result = crochet::retrieve_result::<usize>(id).expect("retrieve");
+                let result = crochet::retrieve_result::<usize, Infallible>(id).expect("retrieve");
                 assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), value);
             }
             assert_eq!(crochet::stash_len(), 0);
@@ -276,21 +279,23 @@ fn s5_lowered_capacity_keeps_entries_and_refuses_new_ones() {
         ),
         || {
             crochet::setup().expect("setup");
-            crochet::set_stash_policy(StashPolicy {
-                capacity: 10,
-                time_to_live: None,
-            });
+            crochet::set_stash_policy(
+                StashPolicy::default()
+                    .with_capacity(10)
+                    .with_time_to_live(None),
+            );
             let stash = |value: u32| crochet::run_in_reactor(move || async move { value }).stash();
             let mut ids: Vec<(StashId, u32)> = (0..5)
                 .map(|value| (stash(value).expect("room"), value))
                 .collect();
-            crochet::set_stash_policy(StashPolicy {
-                capacity: 2,
-                time_to_live: None,
-            });
+            crochet::set_stash_policy(
+                StashPolicy::default()
+                    .with_capacity(2)
+                    .with_time_to_live(None),
+            );
             assert_eq!(crochet::stash_len(), 5, "lowering the capacity evicted");
             let retrieve = |(id, value): (StashId, u32)| {
-                let result = crochet::retrieve_result::<u32>(id).expect("kept");
+                let result = crochet::retrieve_result::<u32, Infallible>(id).expect("kept");
                 assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), value);
             };
             for _ in 0..3 {
@@ -305,9 +310,10 @@ fn s5_lowered_capacity_keeps_entries_and_refuses_new_ones() {
                 retrieve(ids.pop().expect("an entry"));
             }
             assert_eq!(crochet::stash_len(), 2);
-            assert_eq!(
-                stash(99).map_err(|full| Error::from(full).kind()).err(),
-                Some(ErrorKind::StashFull)
+            let refused = stash(99).map_err(NotStashed::cancel).err();
+            assert!(
+                matches!(refused, Some(Error::StashFull { capacity: 2 })),
+                "{refused:?}"
             );
             retrieve(ids.pop().expect("an entry"));
             ids.push((stash(7).expect("room again"), 7));
@@ -331,10 +337,11 @@ fn s5_expired_entries_make_room_in_a_full_stash() {
             const TTL: Duration = Duration::from_millis(300);
             let logs = Logs::capture();
             crochet::setup().expect("setup");
-            crochet::set_stash_policy(StashPolicy {
-                capacity: 2,
-                time_to_live: Some(TTL),
-            });
+            crochet::set_stash_policy(
+                StashPolicy::default()
+                    .with_capacity(2)
+                    .with_time_to_live(Some(TTL)),
+            );
             let stash = |value: u32| crochet::run_in_reactor(move || async move { value }).stash();
             let old = [stash(1).expect("room"), stash(2).expect("room")];
             let full = stash(3).expect_err("full, nothing expired yet");
@@ -348,9 +355,10 @@ fn s5_expired_entries_make_room_in_a_full_stash() {
             let fresh = stash(4).expect("the expired entries made room");
             assert_eq!(crochet::stash_len(), 1);
             for id in old {
-                assert_eq!(
-                    crochet::retrieve_result::<u32>(id).err().map(|e| e.kind()),
-                    Some(ErrorKind::StashNotFound)
+                let gone = crochet::retrieve_result::<u32, Infallible>(id).err();
+                assert!(
+                    matches!(gone, Some(RetrieveError::NotFound { id: missing }) if missing == id),
+                    "{gone:?}"
                 );
             }
             assert_eq!(
@@ -359,7 +367,8 @@ fn s5_expired_entries_make_room_in_a_full_stash() {
                 "{}",
                 logs.text()
             );
-            let result = crochet::retrieve_result::<u32>(fresh).expect("the fresh entry");
+            let result =
+                crochet::retrieve_result::<u32, Infallible>(fresh).expect("the fresh entry");
             assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), 4);
         },
     );

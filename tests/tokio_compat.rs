@@ -6,7 +6,8 @@
 
 use std::time::Duration;
 
-use crochet::{Backend, Reactor};
+use crochet::Reactor;
+use crochet::backend::Backend;
 
 const PROMPTLY: Duration = Duration::from_secs(10);
 

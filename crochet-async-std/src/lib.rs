@@ -22,7 +22,7 @@
 //! Work runs on async-std's global executor, whose threads (named
 //! `async-std/runtime`) belong to async-std and live as long as the
 //! process; a blocking wait inside one of its tasks is refused with
-//! [`Error::WaitInReactor`]. At shutdown crochet completes every pending
+//! [`WaitError::WaitInReactor`](crochet_core::WaitError::WaitInReactor). At shutdown crochet completes every pending
 //! result at once, and async-std drops the futures as it wakes them.
 //!
 //! `!Send` work runs on a thread that crochet owns, `crochet-async-std`,
@@ -51,21 +51,20 @@
 //!
 //! Without the feature, a tokio-based future panics ("there is no reactor
 //! running, must be called from the context of a Tokio 1.x runtime"), which
-//! crochet reports as [`Error::Panicked`], and this backend builds no tokio.
+//! crochet reports as [`WaitError::Panicked`](crochet_core::WaitError::Panicked), and this backend builds no tokio.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
+use crochet_core::backend::{
+    Backend, BlockingHint, BoxFuture, Driver, LocalHandle, LocalTask, LocalThread, Spawner, Started,
+};
+use crochet_core::{SetupError, ShutdownError};
 use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
-
-use crochet_core::compat::{in_tokio_context, start_tokio_context};
-use crochet_core::context::BlockingHint;
-use crochet_core::{
-    Backend, BoxFuture, Driver, Error, LocalHandle, LocalTask, LocalThread, Spawner, Started,
-    Unsupported,
-};
 
 /// async-std's global executor, as crochet runs work on it.
 pub struct AsyncStd {
@@ -95,13 +94,13 @@ impl Spawner for AsyncStd {
         drop(async_std::task::spawn(in_tokio_context(task)));
     }
 
-    fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
+    fn spawn_local(&self, task: LocalTask) -> Result<(), LocalTask> {
         match &self.local {
             Some(local) => {
                 local.spawn_local(task);
                 Ok(())
             }
-            None => Err(Unsupported::new(task, self.name())),
+            None => Err(task),
         }
     }
 
@@ -158,7 +157,11 @@ impl Builder {
 }
 
 impl Backend for Builder {
-    fn start(self) -> Result<Started, Error> {
+    fn name(&self) -> &'static str {
+        "async-std"
+    }
+
+    fn start(self) -> Result<Started, SetupError> {
         start_tokio_context();
         let local = LocalThread::start(self.thread_name)?;
         let spawner = Arc::new(AsyncStd {
@@ -173,7 +176,7 @@ impl Backend for Builder {
 struct AsyncStdDriver(LocalThread);
 
 impl Driver for AsyncStdDriver {
-    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), Error> {
+    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), ShutdownError> {
         self.0.shutdown(timeout)
     }
 }

@@ -1,12 +1,51 @@
-//! Lifecycle of a managed runtime, kept apart from spawning: how a backend
-//! starts its threads, and how it stops them within a bound.
+//! The backend-author API: what a crate that runs crochet on another
+//! runtime implements ([`Spawner`], and [`Backend`] with [`Driver`] for a
+//! runtime that crochet starts and owns), and the helpers it may use.
+//!
+//! Applications never need this module: they pick a backend with the
+//! `crochet` crate's features, or attach a runtime through a backend
+//! crate's `attach`. It is covered by semver like the rest of the API,
+//! except [`compat`], whose functions follow `async-compat`.
+//!
+//! A backend crate (see `crochet-tokio`, `crochet-smol` and
+//! `crochet-async-std`, each a thin adapter) provides:
+//! - a [`Spawner`] that detaches crochet's futures on its runtime, and
+//!   optionally runs `!Send` work ([`Spawner::spawn_local`] with a
+//!   [`LocalTask`]), offers a timer ([`Spawner::sleep_until`]), and tells
+//!   crochet how a blocking wait may block on the calling thread
+//!   ([`Spawner::blocking_hint`], a [`BlockingHint`]);
+//! - a builder implementing [`Backend`], whose [`Backend::start`] starts
+//!   the runtime's threads (helped by [`ReactorThreads`], which marks them
+//!   with [`mark_reactor_thread`]) and returns them as [`Started`], with a
+//!   [`Driver`] that stops them;
+//! - an `attach` for an application's own runtime, through
+//!   [`Reactor::attach`](crate::Reactor::attach).
+//!
+//! Threads that drive an executor crochet does not own mark the scope with
+//! [`enter_reactor`]; [`is_reactor_thread`] tells. [`LocalThread`] is a
+//! thread that runs `!Send` tasks, for backends whose runtime has none.
+
+pub mod compat {
+    //! Tokio's context for work on other runtimes: with the `tokio-compat`
+    //! feature, backends run each operation inside `async_compat::Compat`,
+    //! so that futures of tokio-based crates (reqwest, tonic, sqlx, ...)
+    //! find the tokio IO driver and timers they need. Without the feature,
+    //! both functions do nothing, and no tokio is built.
+    pub use crate::compat::{in_tokio_context, start_tokio_context};
+}
+
+pub use crate::context::{
+    BlockingHint, ReactorGuard, enter_reactor, is_reactor_thread, mark_reactor_thread,
+};
+pub use crate::local::{LocalHandle, LocalThread};
+pub use crate::spawner::{BoxFuture, LocalBoxFuture, LocalTask, Spawner};
+pub use crate::threads::ReactorThreads;
 
 use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::error::Error;
-use crate::spawner::Spawner;
+use crate::error::{SetupError, ShutdownError};
 
 /// A runtime that crochet starts and owns (a "managed reactor").
 ///
@@ -19,9 +58,14 @@ pub trait Backend: Send + 'static {
     ///
     /// # Errors
     ///
-    /// [`Error::StartFailed`] when threads or the runtime cannot be
+    /// [`SetupError::StartFailed`] when threads or the runtime cannot be
     /// created. Nothing may be left running then.
-    fn start(self) -> Result<Started, Error>;
+    fn start(self) -> Result<Started, SetupError>;
+
+    /// The backend's name, as its spawner gives it
+    /// ([`Spawner::name`]): [`Reactor::setup`](crate::Reactor::setup)
+    /// compares it with the running backend's.
+    fn name(&self) -> &'static str;
 }
 
 /// A started runtime: its spawner and its driver.
@@ -45,11 +89,12 @@ pub trait Driver: Send + fmt::Debug + 'static {
     /// threads to exit.
     ///
     /// By the time this is called, crochet has already completed every
-    /// pending result with [`Error::ReactorStopped`].
+    /// pending result with
+    /// [`WaitError::ReactorStopped`](crate::WaitError::ReactorStopped).
     ///
     /// # Errors
     ///
-    /// [`Error::ShutdownTimedOut`] when a thread is still running after
+    /// [`ShutdownError::TimedOut`] when a thread is still running after
     /// `timeout` (a task blocking it); the thread is left to finish alone.
-    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), Error>;
+    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), ShutdownError>;
 }

@@ -21,7 +21,7 @@ use std::sync::{Arc, PoisonError};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
-use crate::error::Error;
+use crate::error::{Failure, WaitError};
 use crate::panic;
 use crate::registry::Shard;
 use crate::report::{self, Origin};
@@ -51,13 +51,16 @@ pub(crate) enum Status {
 const TAKEN: u8 = 0x80;
 
 impl Status {
-    fn of<T>(result: &Result<T, Error>) -> Status {
-        match result {
-            Ok(_) => Status::Ready,
-            Err(Error::Cancelled) => Status::Cancelled,
-            Err(Error::ReactorStopped) => Status::Stopped,
-            Err(Error::Panicked(_)) => Status::Panicked,
-            Err(_) => Status::Failed,
+    fn of<T, E>(outcome: &Outcome<T, E>) -> Status {
+        match outcome {
+            Outcome::Value(_) => Status::Ready,
+            Outcome::Fault(fault) => match **fault {
+                WaitError::Cancelled => Status::Cancelled,
+                WaitError::ReactorStopped => Status::Stopped,
+                WaitError::Panicked(_) => Status::Panicked,
+                _ => Status::Failed,
+            },
+            _ => Status::Failed,
         }
     }
 
@@ -99,41 +102,90 @@ impl Status {
     }
 }
 
-/// What the cell holds. Errors are boxed: they are rare, and an inline
-/// `Error` would make every cell as large as the largest error.
-pub(crate) enum Outcome<T> {
+/// What the cell holds. crochet's own errors are boxed: they are rare,
+/// and an inline one would make every cell as large as the largest error.
+pub(crate) enum Outcome<T, E> {
     Pending,
-    Ready(Result<T, Box<Error>>),
+    /// The operation's value.
+    Value(T),
+    /// The operation's own error, and how to report it if nobody reads it.
+    Failed(E, ToFailure<E>),
+    /// crochet's own outcome: cancelled, panicked, stopped, refused.
+    Fault(Box<WaitError>),
     /// A consuming wait took the value.
     Taken,
+    /// A consuming wait took the operation's own error.
+    FailureTaken,
 }
 
-/// How a wait reads a published outcome: take it, or clone it.
-pub(crate) type Extract<T> = fn(&mut Outcome<T>) -> Result<T, Error>;
+impl<T, E> Outcome<T, E> {
+    /// crochet's own outcome.
+    pub(crate) fn fault(error: WaitError) -> Self {
+        Outcome::Fault(Box::new(error))
+    }
 
-/// Moves a value out, leaving [`Outcome::Taken`]; a failure stays, for
-/// every later wait to see.
-pub(crate) fn take<T>(outcome: &mut Outcome<T>) -> Result<T, Error> {
+    fn is_pending(&self) -> bool {
+        matches!(self, Outcome::Pending)
+    }
+
+    /// Whether a wait has something to read: an outcome not taken yet.
+    fn is_published_value(&self) -> bool {
+        matches!(
+            self,
+            Outcome::Value(_) | Outcome::Failed(..) | Outcome::Fault(_)
+        )
+    }
+
+    /// What the failure hook is given of an outcome nobody read; `None`
+    /// for a value and for what is not worth a report.
+    fn into_report(self) -> Option<WaitError<Failure>> {
+        match self {
+            Outcome::Failed(error, to_failure) => Some(WaitError::Failed(to_failure(error))),
+            Outcome::Fault(fault) if fault.is_reportable() => Some(fault.widen()),
+            _ => None,
+        }
+    }
+}
+
+/// Type-erases an operation's own error for the failure hook: set where
+/// the error's bounds are known (the fallible entry points).
+pub(crate) type ToFailure<E> = fn(E) -> Failure;
+
+/// How a wait reads a published outcome: take it, or clone it.
+pub(crate) type Extract<T, E> = fn(&mut Outcome<T, E>) -> Result<T, WaitError<E>>;
+
+/// Moves a value (or the operation's own error) out, leaving
+/// [`Outcome::Taken`] ([`Outcome::FailureTaken`]); crochet's own failures
+/// stay, for every later wait to see.
+pub(crate) fn take<T, E>(outcome: &mut Outcome<T, E>) -> Result<T, WaitError<E>> {
     match outcome {
-        Outcome::Ready(Err(error)) => Err((**error).clone()),
-        Outcome::Ready(Ok(_)) => match mem::replace(outcome, Outcome::Taken) {
-            Outcome::Ready(Ok(value)) => Ok(value),
-            _ => unreachable!("matched a ready value"),
+        Outcome::Fault(fault) => Err((**fault).clone().widen()),
+        Outcome::Value(_) => match mem::replace(outcome, Outcome::Taken) {
+            Outcome::Value(value) => Ok(value),
+            _ => unreachable!("matched a value"),
         },
-        Outcome::Taken | Outcome::Pending => Err(Error::AlreadyRetrieved),
+        Outcome::Failed(..) => match mem::replace(outcome, Outcome::FailureTaken) {
+            Outcome::Failed(error, _) => Err(WaitError::Failed(error)),
+            _ => unreachable!("matched a failure"),
+        },
+        Outcome::FailureTaken => Err(WaitError::FailureTaken),
+        Outcome::Taken | Outcome::Pending => Err(WaitError::AlreadyRetrieved),
     }
 }
 
 /// Clones the outcome, leaving it in place for other waiters.
 ///
 /// The one piece of user code that runs under the cell's lock: `T`'s
-/// `clone`. That is what makes sharing sound for a `T` that is `Clone` but
-/// not `Sync` (clones of one value are never made concurrently); it is
-/// documented on `SharedResult`.
-pub(crate) fn clone<T: Clone>(outcome: &mut Outcome<T>) -> Result<T, Error> {
+/// (or `E`'s) `clone`. That is what makes sharing sound for a `T` that is
+/// `Clone` but not `Sync` (clones of one value are never made
+/// concurrently); it is documented on `SharedResult`.
+pub(crate) fn clone<T: Clone, E: Clone>(outcome: &mut Outcome<T, E>) -> Result<T, WaitError<E>> {
     match outcome {
-        Outcome::Ready(result) => result.clone().map_err(|error| *error),
-        Outcome::Taken | Outcome::Pending => Err(Error::AlreadyRetrieved),
+        Outcome::Value(value) => Ok(value.clone()),
+        Outcome::Failed(error, _) => Err(WaitError::Failed(error.clone())),
+        Outcome::Fault(fault) => Err((**fault).clone().widen()),
+        Outcome::FailureTaken => Err(WaitError::FailureTaken),
+        Outcome::Taken | Outcome::Pending => Err(WaitError::AlreadyRetrieved),
     }
 }
 
@@ -143,8 +195,8 @@ pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
     sync::now().checked_add(timeout)
 }
 
-struct State<T> {
-    outcome: Outcome<T>,
+struct State<T, E> {
+    outcome: Outcome<T, E>,
     waiters: Waiters,
     /// The reactor task's waker, woken by cancellation and shutdown.
     task: Option<Waker>,
@@ -154,8 +206,8 @@ struct State<T> {
     reported: bool,
 }
 
-pub(crate) struct Completion<T> {
-    state: Mutex<State<T>>,
+pub(crate) struct Completion<T, E> {
+    state: Mutex<State<T, E>>,
     status: AtomicU8,
     /// Live user handles (`EventualResult`, `SharedResult` clones). Kept
     /// outside the lock so that dropping a handle whose value was taken,
@@ -178,7 +230,7 @@ pub(crate) struct Completion<T> {
     submitted_at: u64,
 }
 
-impl<T> Completion<T> {
+impl<T, E> Completion<T, E> {
     /// A pending cell with one handle.
     pub(crate) fn new(origin: Origin, shard: Option<Arc<Shard>>) -> Arc<Self> {
         Arc::new(Completion {
@@ -219,7 +271,7 @@ impl<T> Completion<T> {
         }
     }
 
-    fn report(&self, error: &Error) {
+    fn report(&self, error: &WaitError<Failure>) {
         let hook = self.shard.as_ref().map(|shard| &*shard.config);
         report::unobserved(error, &self.origin, hook);
     }
@@ -228,7 +280,7 @@ impl<T> Completion<T> {
         &self.origin
     }
 
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
+    fn lock(&self) -> MutexGuard<'_, State<T, E>> {
         // User code runs outside this lock, except a shared handle's
         // `T::clone` (see `clone`), which may panic: a poisoned lock must
         // not turn into a second panic.
@@ -240,7 +292,7 @@ impl<T> Completion<T> {
     /// was forked (it never will be released here), so a busy lock is
     /// checked against a fork first. The check is a syscall, paid only when
     /// the lock is busy.
-    fn lock_to_wait(&self) -> Result<MutexGuard<'_, State<T>>, Error> {
+    fn lock_to_wait(&self) -> Result<MutexGuard<'_, State<T, E>>, WaitError> {
         match self.state.try_lock() {
             Ok(state) => Ok(state),
             Err(sync::TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
@@ -251,17 +303,17 @@ impl<T> Completion<T> {
         }
     }
 
-    /// [`Error::Forked`] in a child forked after this operation's reactor
+    /// [`WaitError::Forked`] in a child forked after this operation's reactor
     /// started in its parent. A syscall: called only before parking, where
     /// one is paid anyway.
-    pub(crate) fn forked(&self) -> Option<Error> {
+    pub(crate) fn forked(&self) -> Option<WaitError> {
         self.shard.as_ref().and_then(|shard| shard.config.forked())
     }
 
-    /// [`Error::Forked`] when the calling (reactor) thread runs in a child
+    /// [`WaitError::Forked`] when the calling (reactor) thread runs in a child
     /// forked after the reactor started: work submitted there must not run
     /// as if nothing happened. No syscall (see `Config::forked_per_thread`).
-    pub(crate) fn forked_here(&self) -> Option<Error> {
+    pub(crate) fn forked_here(&self) -> Option<WaitError> {
         self.shard
             .as_ref()
             .and_then(|shard| shard.config.forked_per_thread())
@@ -287,14 +339,14 @@ impl<T> Completion<T> {
     /// `false` (and drops `result`) when the outcome was already decided:
     /// published, or an end requested by cancellation or shutdown, which
     /// is published instead.
-    pub(crate) fn complete(&self, result: Result<T, Error>) -> bool {
-        self.publish(Some(result), Error::ReactorStopped)
+    pub(crate) fn complete(&self, outcome: Outcome<T, E>) -> bool {
+        self.publish(Some(outcome), WaitError::ReactorStopped)
     }
 
     /// Publishes the requested end (or `default` when none was requested)
     /// without waiting for the task: it is gone (a runtime dropped it), it
     /// never started, or shutdown's bound ran out.
-    pub(crate) fn force(&self, default: Error) -> bool {
+    pub(crate) fn force(&self, default: WaitError) -> bool {
         self.publish(None, default)
     }
 
@@ -302,9 +354,9 @@ impl<T> Completion<T> {
     /// `error`, published by the reactor task once it has dropped the
     /// future, which it is woken to do. `false` when the outcome was
     /// already published or another end already requested.
-    pub(crate) fn request(&self, error: &Error) -> bool {
+    pub(crate) fn request(&self, error: &WaitError) -> bool {
         let requested = match error {
-            Error::Cancelled => Status::Cancelling,
+            WaitError::Cancelled => Status::Cancelling,
             _ => Status::Stopping,
         };
         let mut state = self.lock();
@@ -322,45 +374,46 @@ impl<T> Completion<T> {
 
     /// Cancels a pending operation; `false` when it was already decided.
     pub(crate) fn cancel(&self) -> bool {
-        self.request(&Error::Cancelled)
+        self.request(&WaitError::Cancelled)
     }
 
     /// The error a requested end publishes, if one was requested.
-    fn requested(&self) -> Option<Error> {
+    fn requested(&self) -> Option<WaitError> {
         match self.status() {
-            Status::Cancelling => Some(Error::Cancelled),
-            Status::Stopping => Some(Error::ReactorStopped),
+            Status::Cancelling => Some(WaitError::Cancelled),
+            Status::Stopping => Some(WaitError::ReactorStopped),
             _ => None,
         }
     }
 
-    fn publish(&self, result: Option<Result<T, Error>>, default: Error) -> bool {
+    fn publish(&self, outcome: Option<Outcome<T, E>>, default: WaitError) -> bool {
         let mut state = self.lock();
-        if !matches!(state.outcome, Outcome::Pending) {
+        if !state.outcome.is_pending() {
             drop(state);
             // Dropped outside the lock: a user destructor runs here, and
             // must not unwind into the reactor.
-            panic::drop_quietly(result);
+            panic::drop_quietly(outcome);
             return false;
         }
         // A requested end wins over a value that arrived after it.
-        let (published, unused) = match (self.requested(), result) {
-            (Some(end), result) => (Err(end), result),
-            (None, Some(result)) => (result, None),
-            (None, None) => (Err(default), None),
+        let (published, unused) = match (self.requested(), outcome) {
+            (Some(end), outcome) => (Outcome::fault(end), outcome),
+            (None, Some(outcome)) => (outcome, None),
+            (None, None) => (Outcome::fault(default), None),
         };
         let ours = unused.is_none();
-        // Every handle is gone: nobody can observe this failure any more.
-        let report = match &published {
-            Err(error) if self.handles.load(Ordering::Acquire) == 0 && error.is_reportable() => {
-                state.reported = true;
-                Some(error.clone())
-            }
-            _ => None,
-        };
         let status = Status::of(&published);
         self.status.store(status as u8, Ordering::Release);
-        state.outcome = Outcome::Ready(published.map_err(Box::new));
+        // Every handle is gone: nobody can observe this outcome any more,
+        // so a failure is reported now, and the outcome not kept.
+        let report = if self.handles.load(Ordering::Acquire) == 0 {
+            state.reported = true;
+            state.outcome = Outcome::Taken;
+            Some(published)
+        } else {
+            state.outcome = published;
+            None
+        };
         let waiters = state.waiters.take();
         let task = state.task.take();
         drop(state);
@@ -378,10 +431,25 @@ impl<T> Completion<T> {
         if let Some(task) = task {
             task.wake();
         }
-        if let Some(error) = report {
-            self.report(&error);
+        if let Some(leftover) = report {
+            self.report_leftover(leftover);
         }
         ours
+    }
+
+    /// Reports an outcome that nobody read, if it is a failure, and drops
+    /// it (quietly: a user destructor may run).
+    fn report_leftover(&self, leftover: Outcome<T, E>) {
+        let report = panic::catch(|| leftover.into_report());
+        match report {
+            Ok(Some(error)) => self.report(&error),
+            Ok(None) => {}
+            Err(panic) => tracing::error!(
+                target: "crochet",
+                panic = panic.message(),
+                "dropping an unobserved outcome panicked; the panic was contained"
+            ),
+        }
     }
 
     /// Remembers the reactor task's waker, to wake it when its end is
@@ -398,7 +466,7 @@ impl<T> Completion<T> {
     }
 
     /// Reads the outcome if it is published, without blocking.
-    pub(crate) fn try_read(&self, extract: Extract<T>) -> Option<Result<T, Error>> {
+    pub(crate) fn try_read(&self, extract: Extract<T, E>) -> Option<Result<T, WaitError<E>>> {
         let mut state = self.lock();
         match state.outcome {
             Outcome::Pending => None,
@@ -408,18 +476,22 @@ impl<T> Completion<T> {
 
     /// Reads the outcome if it is published and no wait has read it yet
     /// (`wait_any` hands each outcome out once, failures included).
-    pub(crate) fn try_read_unobserved(&self, extract: Extract<T>) -> Option<Result<T, Error>> {
+    pub(crate) fn try_read_unobserved(
+        &self,
+        extract: Extract<T, E>,
+    ) -> Option<Result<T, WaitError<E>>> {
         let mut state = self.lock();
-        match state.outcome {
-            Outcome::Ready(_) if !state.observed => Some(self.read(&mut state, extract)),
-            _ => None,
+        if !state.outcome.is_pending() && !state.observed {
+            Some(self.read(&mut state, extract))
+        } else {
+            None
         }
     }
 
-    fn read(&self, state: &mut State<T>, extract: Extract<T>) -> Result<T, Error> {
+    fn read(&self, state: &mut State<T, E>, extract: Extract<T, E>) -> Result<T, WaitError<E>> {
         state.observed = true;
         let read = extract(&mut state.outcome);
-        if matches!(state.outcome, Outcome::Taken) {
+        if matches!(state.outcome, Outcome::Taken | Outcome::FailureTaken) {
             self.status.fetch_or(TAKEN, Ordering::AcqRel);
         }
         read
@@ -430,10 +502,10 @@ impl<T> Completion<T> {
     pub(crate) fn wait_until(
         &self,
         deadline: Option<Instant>,
-        extract: Extract<T>,
-    ) -> Option<Result<T, Error>> {
+        extract: Extract<T, E>,
+    ) -> Option<Result<T, WaitError<E>>> {
         self.park_until(deadline, Some(extract))
-            .map(|read| read.unwrap_or(Err(Error::AlreadyRetrieved)))
+            .map(|read| read.unwrap_or(Err(WaitError::AlreadyRetrieved)))
     }
 
     /// Blocks until the outcome is published or `deadline` passes, reading
@@ -449,17 +521,17 @@ impl<T> Completion<T> {
     fn park_until(
         &self,
         deadline: Option<Instant>,
-        extract: Option<Extract<T>>,
-    ) -> Option<Option<Result<T, Error>>> {
+        extract: Option<Extract<T, E>>,
+    ) -> Option<Option<Result<T, WaitError<E>>>> {
         // Check → register → park → re-check: the waiter is registered under
         // the same lock that `publish` takes, so the unpark cannot be
         // missed, and the park token absorbs an unpark that lands between
         // unlocking and parking.
         let mut state = match self.lock_to_wait() {
             Ok(state) => state,
-            Err(forked) => return Some(Some(Err(forked))),
+            Err(forked) => return Some(Some(Err(forked.widen()))),
         };
-        if !matches!(state.outcome, Outcome::Pending) {
+        if !state.outcome.is_pending() {
             return Some(extract.map(|extract| self.read(&mut state, extract)));
         }
         if deadline.is_some_and(|deadline| deadline <= sync::now()) {
@@ -467,7 +539,7 @@ impl<T> Completion<T> {
         }
         drop(state);
         if let Some(forked) = self.forked() {
-            return Some(Some(Err(forked)));
+            return Some(Some(Err(forked.widen())));
         }
         let key = self.lock().waiters.insert(Party::Thread(sync::current()));
         if self.status().is_published() {
@@ -488,7 +560,7 @@ impl<T> Completion<T> {
                 }
             }
             let mut state = self.lock();
-            if !matches!(state.outcome, Outcome::Pending) {
+            if !state.outcome.is_pending() {
                 // `publish` took every waiter, ours included.
                 return Some(extract.map(|extract| self.read(&mut state, extract)));
             }
@@ -524,10 +596,10 @@ impl<T> Completion<T> {
         &self,
         cx: &mut Context<'_>,
         key: &mut Option<u32>,
-        extract: Extract<T>,
-    ) -> Poll<Result<T, Error>> {
+        extract: Extract<T, E>,
+    ) -> Poll<Result<T, WaitError<E>>> {
         let mut state = self.lock();
-        if !matches!(state.outcome, Outcome::Pending) {
+        if !state.outcome.is_pending() {
             if let Some(key) = key.take() {
                 state.waiters.remove(key);
             }
@@ -575,19 +647,18 @@ impl<T> Completion<T> {
             return;
         }
         let mut state = self.lock();
-        let leftover = match state.outcome {
-            Outcome::Ready(_) => mem::replace(&mut state.outcome, Outcome::Taken),
-            _ => return,
-        };
+        if !state.outcome.is_published_value() {
+            return;
+        }
+        let leftover = mem::replace(&mut state.outcome, Outcome::Taken);
         let report = !state.observed && !state.reported;
         state.reported |= report;
         drop(state);
-        if let Outcome::Ready(Err(error)) = &leftover {
-            if report && error.is_reportable() {
-                self.report(error);
-            }
+        if report {
+            self.report_leftover(leftover);
+        } else {
+            panic::drop_quietly(leftover);
         }
-        panic::drop_quietly(leftover);
     }
 }
 

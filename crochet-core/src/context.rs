@@ -18,7 +18,7 @@ use std::cell::Cell;
 use std::marker::PhantomData;
 use std::sync::OnceLock;
 
-use crate::error::Error;
+use crate::error::WaitError;
 use crate::spawner::Spawner;
 
 thread_local! {
@@ -34,7 +34,7 @@ pub enum BlockingHint {
     /// The thread drives none of this backend's runtimes: wait as usual.
     Allow,
     /// The thread drives this backend's runtime, and blocking it would
-    /// stall that runtime: refuse with [`Error::WaitInReactor`].
+    /// stall that runtime: refuse with [`WaitError::WaitInReactor`](crate::WaitError::WaitInReactor).
     Refuse,
     /// The thread drives this backend's runtime, which can move that work
     /// to another thread while this one blocks: run the wait inside this
@@ -53,7 +53,7 @@ static HINTS: [OnceLock<Hint>; HINT_SLOTS] = [const { OnceLock::new() }; HINT_SL
 ///
 /// Backends call this on every thread that drives their runtime, so that a
 /// blocking wait there fails with
-/// [`Error::WaitInReactor`].
+/// [`WaitError::WaitInReactor`](crate::WaitError::WaitInReactor).
 pub fn mark_reactor_thread() {
     OWNED.with(|owned| owned.set(true));
 }
@@ -125,11 +125,11 @@ impl Blocking {
 }
 
 /// How a blocking wait on the calling thread may block, or
-/// [`Error::WaitInReactor`] on a reactor thread, where it would block the
+/// [`WaitError::WaitInReactor`] on a reactor thread, where it would block the
 /// reactor: every blocking wait asks this first.
-pub(crate) fn blocking() -> Result<Blocking, Error> {
-    let refused = || Error::WaitInReactor {
-        thread: thread_label(),
+pub(crate) fn blocking() -> Result<Blocking, WaitError> {
+    let refused = || WaitError::WaitInReactor {
+        thread: thread_label().into(),
     };
     if OWNED.with(Cell::get) || IN_TASK.with(Cell::get) > 0 {
         return Err(refused());

@@ -1,6 +1,7 @@
 //! `EventualResult`: the blocking (and awaitable) handle to an operation
 //! running in the reactor.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -10,18 +11,22 @@ use std::time::{Duration, Instant};
 
 use crate::completion::{self, Completion};
 use crate::context;
-use crate::error::Error;
+use crate::error::WaitError;
 use crate::shared::SharedResult;
-use crate::stash::{StashFull, StashId};
+use crate::stash::{NotStashed, StashId};
 
 /// The result of an operation running in the reactor, to wait for from a
 /// blocking thread or to `.await` from async code.
 ///
-/// Returned at once by `run_in_reactor`. Waiting takes the value out: the
-/// first wait that sees it gets it, and later waits get
-/// [`Error::AlreadyRetrieved`]. A failure (a panic, the operation's error,
-/// a cancellation, a stopped reactor) is not taken: every wait reports it.
-/// To let several waiters each get the value, turn it into a
+/// Returned at once by `run_in_reactor` (then `E` is [`Infallible`]: the
+/// operation cannot fail by itself) or `run_in_reactor_fallible` (then `E`
+/// is the error type of the operation's `Result`). Waiting takes the value
+/// out: the first wait that sees it gets it, and later waits get
+/// [`WaitError::AlreadyRetrieved`]. The operation's own error `E` is owned
+/// too and moves out the same way (later waits get
+/// [`WaitError::FailureTaken`]); crochet's own failures (a panic, a
+/// cancellation, a stopped reactor) are not taken: every wait reports them.
+/// To let several waiters each get the value (or the error), turn it into a
 /// [`SharedResult`] with [`EventualResult::shared`].
 ///
 /// A wait that times out consumes and cancels nothing: the result stays
@@ -30,28 +35,28 @@ use crate::stash::{StashFull, StashId};
 /// nobody looked, the failure is reported (see
 /// [`set_failure_hook`](crate::set_failure_hook)).
 ///
-/// `EventualResult<T>` is `Send + Sync` when `T: Send`: hand it to another
-/// thread, or wait on it from several.
+/// `EventualResult<T, E>` is `Send + Sync` when `T` and `E` are `Send`:
+/// hand it to another thread, or wait on it from several.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+/// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
 /// let result = reactor.run_in_reactor(|| async { 6 * 7 });
 /// assert_eq!(result.wait_timeout(Duration::from_secs(5))?, 42);
 /// # reactor.shutdown(Duration::from_secs(5))?;
 /// # Ok::<(), crochet_core::Error>(())
 /// ```
 #[must_use = "dropping an EventualResult does not cancel the operation; wait for it, cancel it, or use spawn for fire-and-forget work"]
-pub struct EventualResult<T> {
-    cell: Arc<Completion<T>>,
+pub struct EventualResult<T, E = Infallible> {
+    cell: Arc<Completion<T, E>>,
     /// This handle's waker slot while it is being awaited.
     key: Option<u32>,
 }
 
-impl<T> EventualResult<T> {
-    pub(crate) fn new(cell: Arc<Completion<T>>) -> Self {
+impl<T, E> EventualResult<T, E> {
+    pub(crate) fn new(cell: Arc<Completion<T, E>>) -> Self {
         EventualResult { cell, key: None }
     }
 
@@ -59,12 +64,14 @@ impl<T> EventualResult<T> {
     ///
     /// # Errors
     ///
-    /// The operation's outcome ([`Error::Panicked`], [`Error::Failed`],
-    /// [`Error::Cancelled`], [`Error::ReactorStopped`], ...), to every wait;
-    /// [`Error::AlreadyRetrieved`] when an earlier wait took the value;
-    /// [`Error::WaitInReactor`] at once, when called on a thread that
+    /// The operation's own error, [`WaitError::Failed`] (to the first wait
+    /// that reads it; [`WaitError::FailureTaken`] after); crochet's
+    /// failures ([`WaitError::Panicked`], [`WaitError::Cancelled`],
+    /// [`WaitError::ReactorStopped`], ...), to every wait;
+    /// [`WaitError::AlreadyRetrieved`] when an earlier wait took the value;
+    /// [`WaitError::WaitInReactor`] at once, when called on a thread that
     /// drives the reactor (a tokio `multi_thread` worker hands itself off
-    /// and waits instead); [`Error::Forked`] before it would park, in a
+    /// and waits instead); [`WaitError::Forked`] before it would park, in a
     /// child process forked after the reactor started.
     ///
     /// # Blocking
@@ -72,7 +79,7 @@ impl<T> EventualResult<T> {
     /// Blocks the calling thread without a bound; it must not be called from
     /// async code (use `.await`). Prefer [`EventualResult::wait_timeout`]
     /// where a hang would hurt.
-    pub fn wait(&self) -> Result<T, Error> {
+    pub fn wait(&self) -> Result<T, WaitError<E>> {
         self.wait_inner(None, Duration::MAX)
     }
 
@@ -83,14 +90,14 @@ impl<T> EventualResult<T> {
     ///
     /// # Errors
     ///
-    /// As [`EventualResult::wait`], plus [`Error::Timeout`] when the time
+    /// As [`EventualResult::wait`], plus [`WaitError::Timeout`] when the time
     /// runs out; the result is then still pending and can be waited again.
     ///
     /// # Blocking
     ///
     /// Blocks the calling thread for up to `timeout`; it must not be called
     /// from async code (use `.await`).
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<T, Error> {
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<T, WaitError<E>> {
         self.wait_inner(completion::deadline_after(timeout), timeout)
     }
 
@@ -105,18 +112,18 @@ impl<T> EventualResult<T> {
     ///
     /// Blocks the calling thread until `deadline`; it must not be called
     /// from async code (use `.await`).
-    pub fn wait_deadline(&self, deadline: Instant) -> Result<T, Error> {
+    pub fn wait_deadline(&self, deadline: Instant) -> Result<T, WaitError<E>> {
         let timeout = deadline.saturating_duration_since(Instant::now());
         self.wait_inner(Some(deadline), timeout)
     }
 
-    pub(crate) fn cell(&self) -> &Completion<T> {
+    pub(crate) fn cell(&self) -> &Completion<T, E> {
         &self.cell
     }
 
     /// [`EventualResult::wait_timeout`] for a caller that has already
     /// asked how it may block (and runs this inside that).
-    pub(crate) fn wait_timeout_checked(&self, timeout: Duration) -> Result<T, Error> {
+    pub(crate) fn wait_timeout_checked(&self, timeout: Duration) -> Result<T, WaitError<E>> {
         park_for(
             &self.cell,
             completion::deadline_after(timeout),
@@ -125,7 +132,7 @@ impl<T> EventualResult<T> {
         )
     }
 
-    fn wait_inner(&self, deadline: Option<Instant>, timeout: Duration) -> Result<T, Error> {
+    fn wait_inner(&self, deadline: Option<Instant>, timeout: Duration) -> Result<T, WaitError<E>> {
         blocking_wait(&self.cell, deadline, timeout, completion::take)
     }
 
@@ -133,7 +140,7 @@ impl<T> EventualResult<T> {
     /// operation is still running.
     ///
     /// Unlike the waits, this is allowed on reactor threads.
-    pub fn try_result(&self) -> Option<Result<T, Error>> {
+    pub fn try_result(&self) -> Option<Result<T, WaitError<E>>> {
         self.cell.try_read(completion::take)
     }
 
@@ -146,7 +153,7 @@ impl<T> EventualResult<T> {
     /// Cancels the operation if it is still running.
     ///
     /// Idempotent, callable from any thread (reactor threads included),
-    /// and it never blocks: it decides the outcome, [`Error::Cancelled`],
+    /// and it never blocks: it decides the outcome, [`WaitError::Cancelled`],
     /// and wakes the operation's task, which drops its future on the
     /// reactor and only then publishes the outcome. So a waiter that hears
     /// `Cancelled` knows the future is gone, and what it held (a socket, a
@@ -165,7 +172,7 @@ impl<T> EventualResult<T> {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
     /// let shared = reactor.run_in_reactor(|| async { String::from("hi") }).shared();
     /// let other = shared.clone();
     /// let thread = std::thread::spawn(move || other.wait_timeout(Duration::from_secs(5)));
@@ -174,9 +181,10 @@ impl<T> EventualResult<T> {
     /// # reactor.shutdown(Duration::from_secs(5))?;
     /// # Ok::<(), crochet_core::Error>(())
     /// ```
-    pub fn shared(self) -> SharedResult<T>
+    pub fn shared(self) -> SharedResult<T, E>
     where
         T: Clone,
+        E: Clone,
     {
         // The new handle is counted before this one goes, so the count
         // never touches zero and nothing is reported in between.
@@ -185,7 +193,7 @@ impl<T> EventualResult<T> {
     }
 }
 
-impl<T: Send + 'static> EventualResult<T> {
+impl<T: Send + 'static, E: Send + 'static> EventualResult<T, E> {
     /// Stores this result in its reactor's stash and returns an id for
     /// it, to fit in a cookie or a URL;
     /// [`Reactor::retrieve_result`](crate::Reactor::retrieve_result) (or
@@ -199,46 +207,48 @@ impl<T: Send + 'static> EventualResult<T> {
     ///
     /// # Errors
     ///
-    /// [`StashFull`] when the stash holds its maximum number of entries
+    /// [`NotStashed`] when the stash holds its maximum number of entries
     /// (see [`StashPolicy`](crate::StashPolicy)); it hands this result back,
     /// so nothing is lost (dropping it cancels the operation).
-    pub fn stash(self) -> Result<StashId, StashFull<T>> {
+    pub fn stash(self) -> Result<StashId, NotStashed<T, E>> {
         match self.cell.shard().map(|shard| Arc::clone(&shard.config)) {
             Some(config) => config.stash.put(self),
-            None => Err(StashFull::refused(self)),
+            None => Err(NotStashed::refused(self)),
         }
     }
 }
 
 /// The blocking wait shared by both handle types: refuse on reactor
 /// threads, then park until the deadline.
-pub(crate) fn blocking_wait<T>(
-    cell: &Completion<T>,
+pub(crate) fn blocking_wait<T, E>(
+    cell: &Completion<T, E>,
     deadline: Option<Instant>,
     timeout: Duration,
-    extract: completion::Extract<T>,
-) -> Result<T, Error> {
-    context::blocking()?.run(|| park_for(cell, deadline, timeout, extract))
+    extract: completion::Extract<T, E>,
+) -> Result<T, WaitError<E>> {
+    context::blocking()
+        .map_err(WaitError::widen)?
+        .run(|| park_for(cell, deadline, timeout, extract))
 }
 
 /// The wait itself, for callers that already refused reactor threads.
-fn park_for<T>(
-    cell: &Completion<T>,
+fn park_for<T, E>(
+    cell: &Completion<T, E>,
     deadline: Option<Instant>,
     timeout: Duration,
-    extract: completion::Extract<T>,
-) -> Result<T, Error> {
+    extract: completion::Extract<T, E>,
+) -> Result<T, WaitError<E>> {
     cell.wait_until(deadline, extract).unwrap_or_else(|| {
         cell.note_timed_out_wait();
-        Err(Error::Timeout {
+        Err(WaitError::Timeout {
             after: timeout,
             cancelled: false,
         })
     })
 }
 
-impl<T> Future for EventualResult<T> {
-    type Output = Result<T, Error>;
+impl<T, E> Future for EventualResult<T, E> {
+    type Output = Result<T, WaitError<E>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
@@ -246,22 +256,22 @@ impl<T> Future for EventualResult<T> {
     }
 }
 
-impl<T> Drop for EventualResult<T> {
+impl<T, E> Drop for EventualResult<T, E> {
     fn drop(&mut self) {
         self.cell.drop_handle(self.key);
     }
 }
 
-impl<T> fmt::Debug for EventualResult<T> {
+impl<T, E> fmt::Debug for EventualResult<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         debug_fields(f.debug_struct("EventualResult"), &self.cell)
     }
 }
 
 /// `Debug` fields of a handle, read without blocking.
-pub(crate) fn debug_fields<T>(
+pub(crate) fn debug_fields<T, E>(
     mut out: fmt::DebugStruct<'_, '_>,
-    cell: &Completion<T>,
+    cell: &Completion<T, E>,
 ) -> fmt::Result {
     let origin = cell.origin();
     out.field("state", &format_args!("{}", cell.status().label()))

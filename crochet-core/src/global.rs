@@ -7,7 +7,7 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use crate::backend::Backend;
-use crate::error::Error;
+use crate::error::{SetupError, ShutdownError, WaitError};
 use crate::eventual::EventualResult;
 use crate::periodic::{Periodic, TickOutcome};
 use crate::reactor::{Reactor, ShutdownGuard};
@@ -29,7 +29,7 @@ pub fn global() -> &'static Reactor {
 /// # Errors
 ///
 /// As [`Reactor::setup`].
-pub fn setup_with(backend: impl Backend) -> Result<(), Error> {
+pub fn setup_with(backend: impl Backend) -> Result<(), SetupError> {
     GLOBAL.setup(backend)
 }
 
@@ -39,7 +39,7 @@ pub fn setup_with(backend: impl Backend) -> Result<(), Error> {
 /// # Errors
 ///
 /// As [`Reactor::no_setup`].
-pub fn no_setup() -> Result<(), Error> {
+pub fn no_setup() -> Result<(), SetupError> {
     GLOBAL.no_setup()
 }
 
@@ -49,7 +49,7 @@ pub fn no_setup() -> Result<(), Error> {
 /// # Errors
 ///
 /// As [`Reactor::attach`].
-pub fn attach(spawner: Arc<dyn Spawner>) -> Result<(), Error> {
+pub fn attach(spawner: Arc<dyn Spawner>) -> Result<(), SetupError> {
     GLOBAL.attach(spawner)
 }
 
@@ -65,16 +65,16 @@ where
 }
 
 /// Runs a fallible operation in the global reactor; see
-/// [`Reactor::try_run_in_reactor`].
+/// [`Reactor::run_in_reactor_fallible`].
 #[track_caller]
-pub fn try_run_in_reactor<F, Fut, T, E>(f: F) -> EventualResult<T>
+pub fn run_in_reactor_fallible<F, Fut, T, E>(f: F) -> EventualResult<T, E>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
     T: Send + 'static,
-    E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+    E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
 {
-    GLOBAL.try_run_in_reactor(f)
+    GLOBAL.run_in_reactor_fallible(f)
 }
 
 /// Runs a `!Send` future on a thread of the global reactor; see
@@ -100,15 +100,15 @@ where
 }
 
 /// Fire-and-forget for fallible work on the global reactor; see
-/// [`Reactor::try_spawn`].
+/// [`Reactor::spawn_fallible`].
 #[track_caller]
-pub fn try_spawn<F, Fut, E>(f: F)
+pub fn spawn_fallible<F, Fut, E>(f: F)
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+    E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
 {
-    GLOBAL.try_spawn(f);
+    GLOBAL.spawn_fallible(f);
 }
 
 /// Runs `f` in the global reactor and blocks for its result, cancelling it
@@ -122,7 +122,7 @@ where
 ///
 /// Blocks the calling thread for up to `timeout`.
 #[track_caller]
-pub fn wait_for<F, Fut>(timeout: Duration, f: F) -> Result<Fut::Output, Error>
+pub fn wait_for<F, Fut>(timeout: Duration, f: F) -> Result<Fut::Output, WaitError>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future + Send + 'static,
@@ -131,24 +131,24 @@ where
     GLOBAL.wait_for(timeout, f)
 }
 
-/// [`wait_for`] for a fallible operation; see [`Reactor::try_wait_for`].
+/// [`wait_for`] for a fallible operation; see [`Reactor::wait_for_fallible`].
 ///
 /// # Errors
 ///
-/// As [`Reactor::try_wait_for`].
+/// As [`Reactor::wait_for_fallible`].
 ///
 /// # Blocking
 ///
 /// Blocks the calling thread for up to `timeout`.
 #[track_caller]
-pub fn try_wait_for<F, Fut, T, E>(timeout: Duration, f: F) -> Result<T, Error>
+pub fn wait_for_fallible<F, Fut, T, E>(timeout: Duration, f: F) -> Result<T, WaitError<E>>
 where
     F: FnOnce() -> Fut + Send + 'static,
     Fut: Future<Output = Result<T, E>> + Send + 'static,
     T: Send + 'static,
-    E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+    E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
 {
-    GLOBAL.try_wait_for(timeout, f)
+    GLOBAL.wait_for_fallible(timeout, f)
 }
 
 /// Runs `tick` in the global reactor now and then every `period`; see
@@ -185,7 +185,7 @@ where
 /// # Blocking
 ///
 /// Blocks for up to `timeout`.
-pub fn shutdown(timeout: Duration) -> Result<(), Error> {
+pub fn shutdown(timeout: Duration) -> Result<(), ShutdownError> {
     GLOBAL.shutdown(timeout)
 }
 

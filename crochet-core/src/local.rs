@@ -1,21 +1,18 @@
 //! A crochet-owned thread with a small executor of its own, for `!Send`
-//! work on runtimes that cannot pin a task to one of their threads (and
-//! for the documentation stand-in backend).
+//! work on runtimes that cannot pin a task to one of their threads.
 //!
 //! Futures run on the thread they were started on; wakers are `Send` and
 //! only push the task's key back onto the thread's queue.
 
-use std::cell::RefCell;
-use std::cmp::Reverse;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::VecDeque;
 use std::fmt;
 use std::sync::{Arc, Condvar, Mutex, PoisonError};
 use std::task::{Context, Wake, Waker};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use slab::Slab;
 
-use crate::error::Error;
+use crate::error::{SetupError, ShutdownError};
 use crate::panic;
 use crate::spawner::{BoxFuture, LocalBoxFuture, LocalTask};
 use crate::threads::ReactorThreads;
@@ -42,29 +39,17 @@ impl Queue {
         self.ready.notify_one();
     }
 
-    /// The next runnable, or `None` once `until` passes (the next timer).
-    fn pop(&self, until: Option<Instant>) -> Option<Runnable> {
+    /// The next runnable, waiting for one.
+    fn pop(&self) -> Runnable {
         let mut runnable = self.runnable.lock().unwrap_or_else(PoisonError::into_inner);
         loop {
             if let Some(next) = runnable.pop_front() {
-                return Some(next);
+                return next;
             }
-            runnable = match until {
-                None => self
-                    .ready
-                    .wait(runnable)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(until) => {
-                    let now = Instant::now();
-                    if until <= now {
-                        return None;
-                    }
-                    self.ready
-                        .wait_timeout(runnable, until - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
-                }
-            };
+            runnable = self
+                .ready
+                .wait(runnable)
+                .unwrap_or_else(PoisonError::into_inner);
         }
     }
 
@@ -91,7 +76,7 @@ impl Wake for TaskWaker {
 /// A thread named `crochet-…` that runs futures which never leave it.
 ///
 /// Backends whose runtime has no way to pin a `!Send` future to one of its
-/// threads give [`Spawner::spawn_local`](crate::Spawner::spawn_local) work
+/// threads give [`Spawner::spawn_local`](crate::backend::Spawner::spawn_local) work
 /// to one of these. [`LocalThread::shutdown`] drops every future still
 /// there, on the thread, and waits for it to exit.
 ///
@@ -99,7 +84,7 @@ impl Wake for TaskWaker {
 ///
 /// ```
 /// use std::time::Duration;
-/// use crochet_core::LocalThread;
+/// use crochet_core::backend::LocalThread;
 ///
 /// let thread = LocalThread::start("crochet-local-example")?;
 /// let handle = thread.handle();
@@ -123,8 +108,8 @@ impl LocalThread {
     ///
     /// # Errors
     ///
-    /// [`Error::StartFailed`] when the thread cannot be created.
-    pub fn start(name: impl Into<String>) -> Result<Self, Error> {
+    /// [`SetupError::StartFailed`] when the thread cannot be created.
+    pub fn start(name: impl Into<String>) -> Result<Self, SetupError> {
         let queue = Arc::new(Queue::default());
         let mut thread = ReactorThreads::new();
         let run_queue = Arc::clone(&queue);
@@ -145,8 +130,8 @@ impl LocalThread {
     ///
     /// # Errors
     ///
-    /// [`Error::ShutdownTimedOut`] when a future is blocking the thread.
-    pub fn shutdown(self, timeout: Duration) -> Result<(), Error> {
+    /// [`ShutdownError::TimedOut`] when a future is blocking the thread.
+    pub fn shutdown(self, timeout: Duration) -> Result<(), ShutdownError> {
         self.handle.queue.push(Runnable::Stop);
         self.thread.join(timeout)
     }
@@ -156,12 +141,6 @@ impl LocalHandle {
     /// Runs a `Send` future on the thread.
     pub fn spawn(&self, future: BoxFuture) {
         self.queue.push(Runnable::Spawn(future));
-    }
-
-    /// A future that completes at `deadline`, timed by the thread. Poll it
-    /// on the thread (in work submitted to it).
-    pub fn sleep_until(&self, deadline: Instant) -> BoxFuture {
-        Box::pin(SleepUntil(deadline))
     }
 
     /// Starts a `!Send` operation on the thread.
@@ -184,73 +163,6 @@ impl fmt::Debug for LocalHandle {
     }
 }
 
-thread_local! {
-    /// The timers of the local thread this is (empty elsewhere).
-    static TIMERS: RefCell<BinaryHeap<Reverse<Timer>>> = const { RefCell::new(BinaryHeap::new()) };
-}
-
-struct Timer {
-    deadline: Instant,
-    waker: Waker,
-}
-
-impl PartialEq for Timer {
-    fn eq(&self, other: &Self) -> bool {
-        self.deadline == other.deadline
-    }
-}
-
-impl Eq for Timer {}
-
-impl PartialOrd for Timer {
-    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
-        Some(self.cmp(other))
-    }
-}
-
-impl Ord for Timer {
-    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
-        self.deadline.cmp(&other.deadline)
-    }
-}
-
-/// A future that completes at `deadline`, timed by the [`LocalThread`] it
-/// is polled on (elsewhere it completes only once the deadline has passed
-/// by the time it is polled again).
-pub(crate) struct SleepUntil(Instant);
-
-impl std::future::Future for SleepUntil {
-    type Output = ();
-
-    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut Context<'_>) -> std::task::Poll<()> {
-        if Instant::now() >= self.0 {
-            return std::task::Poll::Ready(());
-        }
-        TIMERS.with(|timers| {
-            timers.borrow_mut().push(Reverse(Timer {
-                deadline: self.0,
-                waker: cx.waker().clone(),
-            }));
-        });
-        std::task::Poll::Pending
-    }
-}
-
-/// Wakes the timers that are due; returns when the next one is.
-fn fire_timers() -> Option<Instant> {
-    let now = Instant::now();
-    let mut due = Vec::new();
-    let next = TIMERS.with(|timers| {
-        let mut timers = timers.borrow_mut();
-        while timers.peek().is_some_and(|timer| timer.0.deadline <= now) {
-            due.extend(timers.pop().map(|timer| timer.0.waker));
-        }
-        timers.peek().map(|timer| timer.0.deadline)
-    });
-    due.into_iter().for_each(Waker::wake);
-    next
-}
-
 fn run(queue: &Arc<Queue>) {
     let mut tasks: Slab<LocalBoxFuture> = Slab::new();
     let start = |tasks: &mut Slab<LocalBoxFuture>, future: LocalBoxFuture| {
@@ -258,10 +170,7 @@ fn run(queue: &Arc<Queue>) {
         queue.push(Runnable::Wake(key));
     };
     loop {
-        let Some(runnable) = queue.pop(fire_timers()) else {
-            continue;
-        };
-        match runnable {
+        match queue.pop() {
             Runnable::Spawn(future) => start(&mut tasks, future),
             Runnable::Start(task) => start(&mut tasks, task.start()),
             Runnable::Wake(key) => {
@@ -298,6 +207,5 @@ fn run(queue: &Arc<Queue>) {
     // futures lived. Work that arrives later is dropped by its sender's
     // queue once the last handle goes.
     panic::drop_quietly(tasks);
-    TIMERS.with(|timers| timers.borrow_mut().clear());
     panic::drop_quietly(queue.drain());
 }

@@ -11,7 +11,7 @@ use std::task::{Context, Poll};
 /// A panic that happened while running an operation in the reactor.
 ///
 /// The reactor keeps running; the panic's message is shown by
-/// [`Error::Panicked`](crate::Error::Panicked), and its original payload can
+/// [`WaitError::Panicked`](crate::WaitError::Panicked), and its original payload can
 /// be taken once, to re-raise it on the caller's thread with
 /// [`Panic::resume_unwind`].
 #[derive(Clone)]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::error::{Error, Failure};
+use crate::error::{Failure, Unsupported, WaitError};
 use crate::eventual::EventualResult;
 use crate::panic::{self, Panic};
 use crate::reactor::Reactor;
@@ -74,11 +74,11 @@ impl Periodic {
         self.ticks.load(Ordering::Acquire)
     }
 
-    /// How the task ended, if it has: [`Error::Cancelled`] after
-    /// [`Periodic::stop`], [`Error::ReactorStopped`] after shutdown,
-    /// [`Error::Unsupported`] on a backend without a timer. A getter: every
+    /// How the task ended, if it has: [`WaitError::Cancelled`] after
+    /// [`Periodic::stop`], [`WaitError::ReactorStopped`] after shutdown,
+    /// [`WaitError::Unsupported`] on a backend without a timer. A getter: every
     /// call gives the same answer.
-    pub fn ended(&self) -> Option<Error> {
+    pub fn ended(&self) -> Option<WaitError> {
         let looping = self.looping.as_ref()?;
         if !looping.is_ready() {
             return None;
@@ -129,7 +129,7 @@ impl Reactor {
     /// use std::sync::Arc;
     /// use std::sync::atomic::{AtomicU32, Ordering};
     /// use std::time::Duration;
-    /// # let reactor = crochet_core::doc_support::timed_reactor()?;
+    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
     ///
     /// let refreshed = Arc::new(AtomicU32::new(0));
     /// let counter = Arc::clone(&refreshed);
@@ -160,14 +160,13 @@ impl Reactor {
         let counter = Arc::clone(&ticks);
         let spawner = self.spawner_slot();
         let config = self.shared_config();
-        let looping = self.submit::<Decided, _, _, _>(
+        let looping = self.submit::<Decided, _, _, _, _>(
             move || async move {
-                let spawner = spawner.get().cloned().ok_or(Error::NotSetUp)?;
+                let spawner = spawner.get().cloned().ok_or(WaitError::NotSetUp)?;
                 let report = |outcome| report_tick(outcome, origin, &config);
                 run_loop(period, tick, &counter, report, |deadline| {
-                    spawner.sleep_until(deadline).ok_or(Error::Unsupported {
-                        capability: "timers (periodic tasks)",
-                        backend: spawner.name(),
+                    spawner.sleep_until(deadline).ok_or_else(|| {
+                        WaitError::Unsupported(Unsupported::new(Unsupported::TIMER, spawner.name()))
                     })
                 })
                 .await
@@ -187,13 +186,13 @@ async fn run_loop<F, Fut, R, S, Sleep>(
     ticks: &AtomicU64,
     report: R,
     sleep_until: S,
-) -> Result<(), Error>
+) -> Result<(), WaitError>
 where
     F: FnMut() -> Fut,
     Fut: Future,
     Fut::Output: TickOutcome,
     R: Fn(Result<Fut::Output, Panic>),
-    S: Fn(Instant) -> Result<Sleep, Error>,
+    S: Fn(Instant) -> Result<Sleep, WaitError>,
     Sleep: Future<Output = ()>,
 {
     let mut next = Instant::now();
@@ -220,10 +219,10 @@ where
 fn report_tick<T: TickOutcome>(outcome: Result<T, Panic>, origin: Origin, config: &Config) {
     let error = match outcome {
         Ok(output) => match output.into_failure() {
-            Some(failure) => Error::Failed(Failure::new(failure)),
+            Some(failure) => WaitError::Failed(Failure::new(failure)),
             None => return,
         },
-        Err(panic) => Error::Panicked(panic),
+        Err(panic) => WaitError::Panicked(panic),
     };
     report::failed_tick(&error, &origin, Some(config));
 }

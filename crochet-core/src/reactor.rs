@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 use crate::backend::{Backend, Driver};
 use crate::completion::Completion;
 use crate::context;
-use crate::error::Error;
+use crate::error::{SetupError, ShutdownError, Unsupported, WaitError};
 use crate::registry::{Config, Interrupt, Registry};
 use crate::report::Origin;
 use crate::spawner::{BoxFuture, LocalTask, Spawner};
@@ -27,13 +27,24 @@ use crate::spawner::{BoxFuture, LocalTask, Spawner};
 /// good. Work submitted between `no_setup` and `attach` is queued and
 /// starts on attach.
 ///
+/// # Dropping
+///
+/// Dropping the last clone of a `Reactor` stops it, like
+/// [`Reactor::shutdown`] but without waiting: every pending result
+/// completes with [`WaitError::ReactorStopped`] and its waiters wake, the
+/// stash is emptied (its running operations cancelled), a managed
+/// runtime's threads are told to stop and are not joined, and an attached
+/// runtime is left to its application. Results and streams do not keep
+/// their reactor alive: keep a clone (or a `static`, as the global one is)
+/// for as long as work is submitted to it.
+///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
 /// use crochet_core::Reactor;
 ///
-/// let reactor = Reactor::start(crochet_core::doc_support::MiniBackend)?;
+/// let reactor = Reactor::start(crochet_tokio::Tokio::builder())?;
 /// let answer = reactor.wait_for(Duration::from_secs(5), || async { 40 + 2 })?;
 /// assert_eq!(answer, 42);
 /// reactor.shutdown(Duration::from_secs(5))?;
@@ -83,8 +94,11 @@ impl Job {
         match self {
             Job::Send(task) => spawner.spawn(task),
             Job::Local(task) => {
-                if let Err(unsupported) = spawner.spawn_local(task) {
-                    unsupported.fail();
+                if let Err(task) = spawner.spawn_local(task) {
+                    task.fail(WaitError::Unsupported(Unsupported::new(
+                        Unsupported::LOCAL,
+                        spawner.name(),
+                    )));
                 }
             }
         }
@@ -108,8 +122,8 @@ impl Reactor {
     ///
     /// # Errors
     ///
-    /// [`Error::StartFailed`] when the backend cannot start.
-    pub fn start(backend: impl Backend) -> Result<Self, Error> {
+    /// [`SetupError::StartFailed`] when the backend cannot start.
+    pub fn start(backend: impl Backend) -> Result<Self, SetupError> {
         let reactor = Reactor::new();
         reactor.setup(backend)?;
         Ok(reactor)
@@ -144,15 +158,26 @@ impl Reactor {
     ///
     /// # Errors
     ///
-    /// [`Error::StartFailed`] when the backend cannot start (the reactor
-    /// stays idle, so a later call may retry); [`Error::ReactorStopped`]
+    /// [`SetupError::BackendMismatch`] when the reactor runs on another
+    /// backend than `backend`'s (see [`Backend::name`]), naming both;
+    /// [`SetupError::StartFailed`] when the backend cannot start (the reactor
+    /// stays idle, so a later call may retry); [`SetupError::ReactorStopped`]
     /// after [`Reactor::shutdown`].
-    pub fn setup(&self, backend: impl Backend) -> Result<(), Error> {
+    pub fn setup(&self, backend: impl Backend) -> Result<(), SetupError> {
         let mut lifecycle = self.lock();
         match &*lifecycle {
             Lifecycle::Idle => {}
-            Lifecycle::Stopped => return Err(Error::ReactorStopped),
-            _ => return Ok(()),
+            Lifecycle::Stopped => return Err(SetupError::ReactorStopped),
+            Lifecycle::AwaitingAttach(_) => return Ok(()),
+            Lifecycle::Managed(_) | Lifecycle::Attached => {
+                let running = self.backend_name().unwrap_or("unknown");
+                let requested = backend.name();
+                return if running == requested {
+                    Ok(())
+                } else {
+                    Err(SetupError::BackendMismatch { running, requested })
+                };
+            }
         }
         let started = backend.start()?;
         self.record_pid();
@@ -171,9 +196,9 @@ impl Reactor {
     ///
     /// # Errors
     ///
-    /// [`Error::AlreadyStarted`] when `setup` already started a managed
-    /// runtime; [`Error::ReactorStopped`] after shutdown.
-    pub fn no_setup(&self) -> Result<(), Error> {
+    /// [`SetupError::AlreadyStarted`] when `setup` already started a managed
+    /// runtime; [`SetupError::ReactorStopped`] after shutdown.
+    pub fn no_setup(&self) -> Result<(), SetupError> {
         let mut lifecycle = self.lock();
         match &*lifecycle {
             Lifecycle::Idle => {
@@ -182,8 +207,8 @@ impl Reactor {
                 Ok(())
             }
             Lifecycle::AwaitingAttach(_) | Lifecycle::Attached => Ok(()),
-            Lifecycle::Managed(_) => Err(Error::AlreadyStarted),
-            Lifecycle::Stopped => Err(Error::ReactorStopped),
+            Lifecycle::Managed(_) => Err(SetupError::AlreadyStarted),
+            Lifecycle::Stopped => Err(SetupError::ReactorStopped),
         }
     }
 
@@ -197,10 +222,10 @@ impl Reactor {
     ///
     /// # Errors
     ///
-    /// [`Error::AlreadyAttached`] when a runtime is attached already,
-    /// [`Error::AlreadyStarted`] after `setup`, [`Error::ReactorStopped`]
+    /// [`SetupError::AlreadyAttached`] when a runtime is attached already,
+    /// [`SetupError::AlreadyStarted`] after `setup`, [`SetupError::ReactorStopped`]
     /// after shutdown.
-    pub fn attach(&self, spawner: Arc<dyn Spawner>) -> Result<(), Error> {
+    pub fn attach(&self, spawner: Arc<dyn Spawner>) -> Result<(), SetupError> {
         let mut lifecycle = self.lock();
         let queued = match &mut *lifecycle {
             Lifecycle::Idle => {
@@ -208,9 +233,9 @@ impl Reactor {
                 Vec::new()
             }
             Lifecycle::AwaitingAttach(queue) => std::mem::take(queue),
-            Lifecycle::Attached => return Err(Error::AlreadyAttached),
-            Lifecycle::Managed(_) => return Err(Error::AlreadyStarted),
-            Lifecycle::Stopped => return Err(Error::ReactorStopped),
+            Lifecycle::Attached => return Err(SetupError::AlreadyAttached),
+            Lifecycle::Managed(_) => return Err(SetupError::AlreadyStarted),
+            Lifecycle::Stopped => return Err(SetupError::ReactorStopped),
         };
         let _ = self.inner.spawner.set(Arc::clone(&spawner));
         context::add_hint(&*spawner);
@@ -229,11 +254,14 @@ impl Reactor {
     /// hears `Forked` from its first wait, before it parks, or here if a
     /// lock it needs is busy (a parent thread may have held it at the
     /// fork).
-    pub(crate) fn admit<T: Send + 'static>(&self, cell: &Arc<Completion<T>>) -> Result<(), Error> {
+    pub(crate) fn admit<T: Send + 'static, E: Send + 'static>(
+        &self,
+        cell: &Arc<Completion<T, E>>,
+    ) -> Result<(), WaitError> {
         if self.inner.spawner.get().is_none() && matches!(*self.lock(), Lifecycle::Idle) {
-            return Err(Error::NotSetUp);
+            return Err(WaitError::NotSetUp);
         }
-        let shard = cell.shard().ok_or(Error::ReactorStopped)?;
+        let shard = cell.shard().ok_or(WaitError::ReactorStopped)?;
         let entry: Arc<dyn Interrupt> = Arc::clone(cell) as Arc<dyn Interrupt>;
         Registry::register(shard, entry, cell.key_slot())
     }
@@ -260,7 +288,7 @@ impl Reactor {
 
     /// Shuts the reactor down, for good.
     ///
-    /// New submissions fail with [`Error::ReactorStopped`], and every
+    /// New submissions fail with [`WaitError::ReactorStopped`], and every
     /// pending operation is ended: its task is woken to drop its future
     /// (destructors run on the runtime's threads), then its result
     /// completes with `ReactorStopped` and its waiters wake. A managed
@@ -278,7 +306,7 @@ impl Reactor {
     ///
     /// # Errors
     ///
-    /// [`Error::ShutdownTimedOut`] when a managed thread is still running
+    /// [`ShutdownError::TimedOut`] when a managed thread is still running
     /// at the deadline (a task is blocking it); results were completed
     /// regardless.
     ///
@@ -293,7 +321,7 @@ impl Reactor {
     ///
     /// Blocks for up to `timeout`, waiting for futures to be dropped and
     /// for the reactor's threads.
-    pub fn shutdown(&self, timeout: Duration) -> Result<(), Error> {
+    pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
         let started = Instant::now();
         let deadline = started.checked_add(timeout);
         if self.config().forked().is_some() {
@@ -372,7 +400,7 @@ impl Reactor {
     }
 
     /// A new, pending cell for an operation submitted to this reactor.
-    pub(crate) fn new_cell<T>(&self, origin: Origin) -> Arc<Completion<T>> {
+    pub(crate) fn new_cell<T, E>(&self, origin: Origin) -> Arc<Completion<T, E>> {
         Completion::new(origin, Some(self.inner.registry.shard()))
     }
 

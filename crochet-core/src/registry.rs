@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 use slab::Slab;
 
 use crate::completion::{Completion, Status};
-use crate::error::Error;
+use crate::error::WaitError;
 use crate::report::{Hook, Origin};
 use crate::stash::Stash;
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, TryLockError};
@@ -41,13 +41,13 @@ pub(crate) trait Interrupt: Send + Sync {
     fn submitted_at(&self) -> u64;
 }
 
-impl<T: Send> Interrupt for Completion<T> {
+impl<T: Send, E: Send> Interrupt for Completion<T, E> {
     fn request_stop(&self) {
-        self.request(&Error::ReactorStopped);
+        self.request(&WaitError::ReactorStopped);
     }
 
     fn force_stop(&self) {
-        self.force(Error::ReactorStopped);
+        self.force(WaitError::ReactorStopped);
     }
 
     fn wait_published(&self, deadline: Option<Instant>) -> bool {
@@ -84,9 +84,9 @@ impl Config {
         self.pid.store(std::process::id(), Ordering::Relaxed);
     }
 
-    /// [`Error::Forked`] in a child process forked after this reactor was
+    /// [`WaitError::Forked`] in a child process forked after this reactor was
     /// set up in its parent. A syscall (`getpid`): never on the hot path.
-    pub(crate) fn forked(&self) -> Option<Error> {
+    pub(crate) fn forked(&self) -> Option<WaitError> {
         self.forked_from(std::process::id())
     }
 
@@ -98,7 +98,7 @@ impl Config {
     /// asked again (a syscall): the one thread that is copied, the one that
     /// called `fork`, may remember its parent's id in a child that set up a
     /// reactor of its own.
-    pub(crate) fn forked_per_thread(&self) -> Option<Error> {
+    pub(crate) fn forked_per_thread(&self) -> Option<WaitError> {
         thread_local! {
             static PID: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
         }
@@ -111,9 +111,9 @@ impl Config {
         self.forked_from(now)
     }
 
-    fn forked_from(&self, child: u32) -> Option<Error> {
+    fn forked_from(&self, child: u32) -> Option<WaitError> {
         let parent = self.pid.load(Ordering::Relaxed);
-        (parent != 0 && child != parent).then_some(Error::Forked { parent, child })
+        (parent != 0 && child != parent).then_some(WaitError::Forked { parent, child })
     }
 
     pub(crate) fn set_slow_threshold(&self, threshold: Option<Duration>) {
@@ -173,7 +173,7 @@ impl Shard {
     /// The shard's lock, unless it is busy in a forked child: there it may
     /// have been held by a parent thread at the fork, and would never be
     /// released. The fork check (a syscall) is paid only when it is busy.
-    fn lock_unless_forked(&self) -> Result<MutexGuard<'_, Entries>, Error> {
+    fn lock_unless_forked(&self) -> Result<MutexGuard<'_, Entries>, WaitError> {
         match self.entries.try_lock() {
             Ok(entries) => Ok(entries),
             Err(TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
@@ -323,10 +323,10 @@ impl Registry {
         shard: &Shard,
         cell: Arc<dyn Interrupt>,
         key: &AtomicUsize,
-    ) -> Result<(), Error> {
+    ) -> Result<(), WaitError> {
         let mut entries = shard.lock_unless_forked()?;
         if entries.stopped {
-            return Err(Error::ReactorStopped);
+            return Err(WaitError::ReactorStopped);
         }
         entries.submitted += 1;
         let inserted = entries.live.insert(cell);

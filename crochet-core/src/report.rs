@@ -4,7 +4,7 @@ use std::fmt;
 use std::panic::Location;
 use std::sync::{Arc, PoisonError, RwLock};
 
-use crate::error::Error;
+use crate::error::{Failure, WaitError};
 use crate::panic;
 use crate::registry::Config;
 
@@ -39,13 +39,13 @@ impl Origin {
 /// caller asked for and results stopped by shutdown are not failures and
 /// are never reported.
 pub struct UnobservedFailure<'a> {
-    error: &'a Error,
+    error: &'a WaitError<Failure>,
     origin: &'a Origin,
 }
 
 impl UnobservedFailure<'_> {
     /// The error the operation ended with.
-    pub fn error(&self) -> &Error {
+    pub fn error(&self) -> &WaitError<Failure> {
         self.error
     }
 
@@ -123,7 +123,7 @@ pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 
 /// Reports one unobserved failure through the reactor's hook, else the
 /// process-wide one, or logs it.
-pub(crate) fn unobserved(error: &Error, origin: &Origin, reactor: Option<&Config>) {
+pub(crate) fn unobserved(error: &WaitError<Failure>, origin: &Origin, reactor: Option<&Config>) {
     report(error, origin, reactor, |error| {
         tracing::error!(
             target: "crochet",
@@ -137,10 +137,10 @@ pub(crate) fn unobserved(error: &Error, origin: &Origin, reactor: Option<&Config
 
 /// Reports a failed periodic tick like any unobserved failure: through the
 /// hook, or a log line that says the task goes on.
-pub(crate) fn failed_tick(error: &Error, origin: &Origin, reactor: Option<&Config>) {
+pub(crate) fn failed_tick(error: &WaitError<Failure>, origin: &Origin, reactor: Option<&Config>) {
     report(error, origin, reactor, |error| {
         let failure = match error {
-            Error::Panicked(panic) => format!("panicked: {}", panic.message()),
+            WaitError::Panicked(panic) => format!("panicked: {}", panic.message()),
             other => with_causes(other),
         };
         tracing::error!(
@@ -152,7 +152,12 @@ pub(crate) fn failed_tick(error: &Error, origin: &Origin, reactor: Option<&Confi
     });
 }
 
-fn report(error: &Error, origin: &Origin, reactor: Option<&Config>, log: impl FnOnce(&Error)) {
+fn report(
+    error: &WaitError<Failure>,
+    origin: &Origin,
+    reactor: Option<&Config>,
+    log: impl FnOnce(&WaitError<Failure>),
+) {
     let failure = UnobservedFailure { error, origin };
     let own = reactor.and_then(|config| {
         config

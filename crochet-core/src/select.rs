@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use crate::completion::{self, Status};
 use crate::context;
-use crate::error::Error;
+use crate::error::WaitError;
 use crate::wait_set::{Next, WaitHandle, WaitSet};
 
 /// Blocks until one of `results` is decided, for at most `timeout`, and
@@ -36,9 +36,9 @@ use crate::wait_set::{Next, WaitHandle, WaitSet};
 ///
 /// # Errors
 ///
-/// [`Error::Timeout`] when none is decided in time (nothing is read);
-/// [`Error::WaitInReactor`] at once on a reactor thread (even when one is
-/// decided, or `results` is empty); [`Error::Forked`] before it would park,
+/// [`WaitError::Timeout`] when none is decided in time (nothing is read);
+/// [`WaitError::WaitInReactor`] at once on a reactor thread (even when one is
+/// decided, or `results` is empty); [`WaitError::Forked`] before it would park,
 /// in a child forked after the reactor started. `Ok(None)` is not an error:
 /// `results` is empty, or every one was read before.
 ///
@@ -50,7 +50,7 @@ use crate::wait_set::{Next, WaitHandle, WaitSet};
 ///
 /// ```
 /// use std::time::Duration;
-/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+/// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
 /// let results = vec![
 ///     reactor.run_in_reactor(std::future::pending::<&str>),
 ///     reactor.run_in_reactor(|| async { "fast" }),
@@ -68,7 +68,13 @@ use crate::wait_set::{Next, WaitHandle, WaitSet};
 pub fn wait_any<I>(
     results: I,
     timeout: Duration,
-) -> Result<Option<(usize, Result<<I::Item as WaitHandle>::Output, Error>)>, Error>
+) -> Result<
+    Option<(
+        usize,
+        Result<<I::Item as WaitHandle>::Output, WaitError<<I::Item as WaitHandle>::Error>>,
+    )>,
+    WaitError,
+>
 where
     I: IntoIterator,
     I::Item: WaitHandle,
@@ -113,11 +119,11 @@ where
 ///
 /// # Errors
 ///
-/// [`Error::Timeout`] when not all are decided in time: nothing is read,
-/// and they stay waitable; [`Error::WaitInReactor`] at once on a reactor
-/// thread; [`Error::Forked`] before it would park, in a child forked after
+/// [`WaitError::Timeout`] when not all are decided in time: nothing is read,
+/// and they stay waitable; [`WaitError::WaitInReactor`] at once on a reactor
+/// thread; [`WaitError::Forked`] before it would park, in a child forked after
 /// the reactor started. An `EventualResult` whose value was taken before
-/// has [`Error::AlreadyRetrieved`] as its outcome.
+/// has [`WaitError::AlreadyRetrieved`] as its outcome.
 ///
 /// # Blocking
 ///
@@ -127,7 +133,7 @@ where
 ///
 /// ```
 /// use std::time::Duration;
-/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+/// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
 /// let results: Vec<_> = (1..=3).map(|n| reactor.run_in_reactor(move || async move { n * 10 })).collect();
 /// let all = crochet_core::wait_all(&results, Duration::from_secs(5))?;
 /// let values: Vec<u32> = all.into_iter().collect::<Result<_, _>>()?;
@@ -139,7 +145,10 @@ where
 pub fn wait_all<I>(
     results: I,
     timeout: Duration,
-) -> Result<Vec<Result<<I::Item as WaitHandle>::Output, Error>>, Error>
+) -> Result<
+    Vec<Result<<I::Item as WaitHandle>::Output, WaitError<<I::Item as WaitHandle>::Error>>>,
+    WaitError,
+>
 where
     I: IntoIterator,
     I::Item: WaitHandle,
@@ -154,7 +163,7 @@ where
             match set.next_until(deadline)? {
                 Next::Ready(_) => {}
                 Next::Exhausted => return Ok(true),
-                Next::TimedOut => return Ok::<_, Error>(false),
+                Next::TimedOut => return Ok::<_, WaitError>(false),
             }
         }
     })?;

@@ -1,5 +1,6 @@
 //! `SharedResult`: a cloneable handle where every waiter gets the value.
 
+use std::convert::Infallible;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
@@ -8,7 +9,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use crate::completion::{self, Completion};
-use crate::error::Error;
+use crate::error::WaitError;
 use crate::eventual::{blocking_wait, debug_fields};
 
 /// A cloneable handle to an operation's result, made with
@@ -29,18 +30,18 @@ use crate::eventual::{blocking_wait, debug_fields};
 /// `Debug` are fine there. Share an `Arc<T>` when cloning `T` is not
 /// trivial.
 #[must_use = "dropping a SharedResult does not cancel the operation"]
-pub struct SharedResult<T> {
-    cell: Arc<Completion<T>>,
+pub struct SharedResult<T, E = Infallible> {
+    cell: Arc<Completion<T, E>>,
     key: Option<u32>,
 }
 
-impl<T> SharedResult<T> {
+impl<T, E> SharedResult<T, E> {
     /// Takes over a handle that was already counted in the cell.
-    pub(crate) fn from_cell(cell: Arc<Completion<T>>) -> Self {
+    pub(crate) fn from_cell(cell: Arc<Completion<T, E>>) -> Self {
         SharedResult { cell, key: None }
     }
 
-    pub(crate) fn cell(&self) -> &Completion<T> {
+    pub(crate) fn cell(&self) -> &Completion<T, E> {
         &self.cell
     }
 
@@ -56,19 +57,19 @@ impl<T> SharedResult<T> {
     }
 }
 
-impl<T: Clone> SharedResult<T> {
+impl<T: Clone, E: Clone> SharedResult<T, E> {
     /// Blocks until the result is there and returns a clone of it.
     ///
     /// # Errors
     ///
-    /// The operation's outcome, or [`Error::WaitInReactor`] at once on a
+    /// The operation's outcome, or [`WaitError::WaitInReactor`] at once on a
     /// reactor thread.
     ///
     /// # Blocking
     ///
     /// Blocks the calling thread without a bound; never call it from async
     /// code (use `.await`).
-    pub fn wait(&self) -> Result<T, Error> {
+    pub fn wait(&self) -> Result<T, WaitError<E>> {
         blocking_wait(&self.cell, None, Duration::MAX, completion::clone)
     }
 
@@ -76,13 +77,13 @@ impl<T: Clone> SharedResult<T> {
     ///
     /// # Errors
     ///
-    /// As [`SharedResult::wait`], plus [`Error::Timeout`]; the result then
+    /// As [`SharedResult::wait`], plus [`WaitError::Timeout`]; the result then
     /// stays waitable.
     ///
     /// # Blocking
     ///
     /// Blocks the calling thread for up to `timeout`.
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<T, Error> {
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<T, WaitError<E>> {
         let deadline = completion::deadline_after(timeout);
         blocking_wait(&self.cell, deadline, timeout, completion::clone)
     }
@@ -96,26 +97,26 @@ impl<T: Clone> SharedResult<T> {
     /// # Blocking
     ///
     /// Blocks the calling thread until `deadline`.
-    pub fn wait_deadline(&self, deadline: Instant) -> Result<T, Error> {
+    pub fn wait_deadline(&self, deadline: Instant) -> Result<T, WaitError<E>> {
         let timeout = deadline.saturating_duration_since(Instant::now());
         blocking_wait(&self.cell, Some(deadline), timeout, completion::clone)
     }
 
     /// A clone of the result if it is there, without blocking.
-    pub fn try_result(&self) -> Option<Result<T, Error>> {
+    pub fn try_result(&self) -> Option<Result<T, WaitError<E>>> {
         self.cell.try_read(completion::clone)
     }
 }
 
-impl<T> Clone for SharedResult<T> {
+impl<T, E> Clone for SharedResult<T, E> {
     fn clone(&self) -> Self {
         self.cell.add_handle();
         SharedResult::from_cell(Arc::clone(&self.cell))
     }
 }
 
-impl<T: Clone> Future for SharedResult<T> {
-    type Output = Result<T, Error>;
+impl<T: Clone, E: Clone> Future for SharedResult<T, E> {
+    type Output = Result<T, WaitError<E>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
@@ -123,13 +124,13 @@ impl<T: Clone> Future for SharedResult<T> {
     }
 }
 
-impl<T> Drop for SharedResult<T> {
+impl<T, E> Drop for SharedResult<T, E> {
     fn drop(&mut self) {
         self.cell.drop_handle(self.key);
     }
 }
 
-impl<T> fmt::Debug for SharedResult<T> {
+impl<T, E> fmt::Debug for SharedResult<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         debug_fields(f.debug_struct("SharedResult"), &self.cell)
     }

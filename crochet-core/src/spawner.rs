@@ -6,7 +6,7 @@ use std::pin::Pin;
 use std::time::Instant;
 
 use crate::context::BlockingHint;
-use crate::error::Error;
+use crate::error::WaitError;
 
 /// A detached, boxed, `Send` unit of work, as crochet hands it to a backend.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -29,7 +29,7 @@ pub trait Spawner: Send + Sync + fmt::Debug + 'static {
     ///
     /// If the runtime cannot run it (it is shutting down), dropping `task`
     /// is the right answer: its result then completes with
-    /// [`Error::ReactorStopped`].
+    /// [`WaitError::ReactorStopped`].
     fn spawn(&self, task: BoxFuture);
 
     /// Runs a `!Send` task on a reactor thread, where it stays.
@@ -39,10 +39,10 @@ pub trait Spawner: Send + Sync + fmt::Debug + 'static {
     ///
     /// # Errors
     ///
-    /// The default refuses with [`Unsupported`], which hands the task back
-    /// so that crochet can complete its result with a typed error.
-    fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
-        Err(Unsupported::new(task, self.name()))
+    /// The default refuses, handing the task back, so that crochet can
+    /// complete its result with [`WaitError::Unsupported`].
+    fn spawn_local(&self, task: LocalTask) -> Result<(), LocalTask> {
+        Err(task)
     }
 
     /// What a blocking wait may do on the calling thread, as this kind of
@@ -70,7 +70,7 @@ pub trait Spawner: Send + Sync + fmt::Debug + 'static {
     /// runtime's context). Crochet's periodic tasks
     /// ([`Reactor::every`](crate::Reactor::every)) sleep with it. The
     /// default, `None`, means the backend has no timer: periodic tasks then
-    /// end with [`Error::Unsupported`].
+    /// end with [`WaitError::Unsupported`].
     fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {
         let _ = deadline;
         None
@@ -84,13 +84,13 @@ pub trait Spawner: Send + Sync + fmt::Debug + 'static {
 ///
 /// Backends that support [`Spawner::spawn_local`] move it to the thread that
 /// will run it and call [`LocalTask::start`] there. Dropping it unstarted
-/// completes its result with [`Error::ReactorStopped`].
+/// completes its result with [`WaitError::ReactorStopped`].
 pub struct LocalTask(Box<dyn StartLocal>);
 
 /// The type-erased inside of a [`LocalTask`].
 pub(crate) trait StartLocal: Send {
     fn start(self: Box<Self>) -> LocalBoxFuture;
-    fn fail(self: Box<Self>, error: Error);
+    fn fail(self: Box<Self>, error: WaitError);
 }
 
 impl LocalTask {
@@ -103,7 +103,7 @@ impl LocalTask {
         self.0.start()
     }
 
-    pub(crate) fn fail(self, error: Error) {
+    pub(crate) fn fail(self, error: WaitError) {
         self.0.fail(error);
     }
 }
@@ -111,36 +111,5 @@ impl LocalTask {
 impl fmt::Debug for LocalTask {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("LocalTask").finish_non_exhaustive()
-    }
-}
-
-/// A backend's refusal of an optional capability, holding the task it was
-/// given so that nothing is lost.
-pub struct Unsupported {
-    task: LocalTask,
-    backend: &'static str,
-}
-
-impl Unsupported {
-    /// Refuses `task` on behalf of `backend`.
-    pub fn new(task: LocalTask, backend: &'static str) -> Self {
-        Unsupported { task, backend }
-    }
-
-    /// Completes the refused task's result with [`Error::Unsupported`].
-    pub(crate) fn fail(self) {
-        let backend = self.backend;
-        self.task.fail(Error::Unsupported {
-            capability: "!Send work (run_in_reactor_local)",
-            backend,
-        });
-    }
-}
-
-impl fmt::Debug for Unsupported {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("Unsupported")
-            .field("backend", &self.backend)
-            .finish_non_exhaustive()
     }
 }

@@ -10,12 +10,13 @@
 
 use std::any::{Any, TypeId, type_name};
 use std::collections::{HashMap, VecDeque};
+use std::convert::Infallible;
 use std::fmt;
 use std::str::FromStr;
 use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use crate::error::Error;
+use crate::error::{Error, ParseStashIdError, RetrieveError};
 use crate::eventual::EventualResult;
 use crate::reactor::Reactor;
 
@@ -99,12 +100,12 @@ impl fmt::Debug for StashId {
 }
 
 impl FromStr for StashId {
-    type Err = Error;
+    type Err = ParseStashIdError;
 
     /// Parses the text form; anything but exactly 32 hexadecimal characters
-    /// is [`Error::StashMalformedId`].
-    fn from_str(text: &str) -> Result<Self, Error> {
-        let malformed = || Error::StashMalformedId {
+    /// is a [`ParseStashIdError`].
+    fn from_str(text: &str) -> Result<Self, ParseStashIdError> {
+        let malformed = || ParseStashIdError {
             len: text.chars().count(),
         };
         if text.len() != Self::TEXT_LEN || !text.bytes().all(|byte| byte.is_ascii_hexdigit()) {
@@ -119,6 +120,8 @@ impl FromStr for StashId {
 /// How the stash is bounded.
 ///
 /// The default holds at most 100,000 entries, each for at most one hour.
+/// Built from the default with the `with_*` methods, so that later
+/// versions may add settings.
 ///
 /// # Examples
 ///
@@ -126,21 +129,45 @@ impl FromStr for StashId {
 /// use std::time::Duration;
 /// use crochet_core::StashPolicy;
 ///
-/// crochet_core::set_stash_policy(StashPolicy {
-///     capacity: 10_000,
-///     time_to_live: Some(Duration::from_secs(600)),
-/// });
+/// let policy = StashPolicy::default()
+///     .with_capacity(10_000)
+///     .with_time_to_live(Some(Duration::from_secs(600)));
+/// assert_eq!(policy.capacity(), 10_000);
+/// crochet_core::set_stash_policy(policy);
 /// # crochet_core::set_stash_policy(StashPolicy::default());
 /// ```
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StashPolicy {
+    capacity: usize,
+    time_to_live: Option<Duration>,
+}
+
+impl StashPolicy {
     /// The most entries the stash holds; stashing beyond it fails with
-    /// [`StashFull`], which hands the result back.
-    pub capacity: usize,
+    /// [`NotStashed`], which hands the result back.
+    pub fn with_capacity(mut self, capacity: usize) -> Self {
+        self.capacity = capacity;
+        self
+    }
+
     /// How long an entry may wait to be retrieved; older entries are
-    /// dropped with a warning. `None` keeps entries until retrieved or
-    /// until [`shutdown`](crate::shutdown).
-    pub time_to_live: Option<Duration>,
+    /// dropped with a warning (and their operations cancelled). `None`
+    /// keeps entries until retrieved or until the reactor shuts down.
+    pub fn with_time_to_live(mut self, time_to_live: Option<Duration>) -> Self {
+        self.time_to_live = time_to_live;
+        self
+    }
+
+    /// The most entries the stash holds.
+    pub fn capacity(&self) -> usize {
+        self.capacity
+    }
+
+    /// How long an entry may wait to be retrieved; `None` for ever.
+    pub fn time_to_live(&self) -> Option<Duration> {
+        self.time_to_live
+    }
 }
 
 impl Default for StashPolicy {
@@ -155,38 +182,49 @@ impl Default for StashPolicy {
 /// A result that could not be stashed because the stash is full; it is
 /// handed back, nothing is lost.
 ///
-/// Dropping it (or turning it into an [`Error`] with `?`) drops the result,
-/// which nobody could then ever wait for: its operation is cancelled, so
-/// that no work runs on with no handle left. Take the result back with
-/// [`StashFull::into_result`] to keep it running.
-pub struct StashFull<T> {
-    result: Option<EventualResult<T>>,
+/// Take the result back with [`NotStashed::into_result`] to keep it
+/// running. Dropping a `NotStashed` drops the result, which nobody could
+/// then ever wait for: its operation is cancelled, so that no work runs on
+/// with no handle left; [`NotStashed::cancel`] does that explicitly and
+/// gives the [`Error`] to propagate. (There is no `From` conversion, so
+/// that `?` never cancels work unseen.)
+pub struct NotStashed<T, E = Infallible> {
+    result: Option<EventualResult<T, E>>,
     capacity: usize,
 }
 
-impl<T> StashFull<T> {
+impl<T, E> NotStashed<T, E> {
     /// A result that has no stash to go to (it was never admitted).
-    pub(crate) fn refused(result: EventualResult<T>) -> Self {
-        StashFull {
+    pub(crate) fn refused(result: EventualResult<T, E>) -> Self {
+        NotStashed {
             result: Some(result),
             capacity: 0,
         }
     }
 
     /// The result that was not stashed, still running.
-    pub fn into_result(mut self) -> EventualResult<T> {
+    pub fn into_result(mut self) -> EventualResult<T, E> {
         self.result
             .take()
-            .expect("a StashFull holds its result until it is taken or dropped")
+            .expect("a NotStashed holds its result until it is taken or dropped")
     }
 
     /// The stash's capacity.
     pub fn capacity(&self) -> usize {
         self.capacity
     }
+
+    /// Cancels the result's operation, and gives [`Error::StashFull`] to
+    /// propagate: `result.stash().map_err(NotStashed::cancel)?`.
+    pub fn cancel(self) -> Error {
+        // Dropping `self` cancels the operation.
+        Error::StashFull {
+            capacity: self.capacity,
+        }
+    }
 }
 
-impl<T> Drop for StashFull<T> {
+impl<T, E> Drop for NotStashed<T, E> {
     fn drop(&mut self) {
         if let Some(result) = self.result.take() {
             if result.cancel() {
@@ -200,38 +238,26 @@ impl<T> Drop for StashFull<T> {
     }
 }
 
-impl<T> fmt::Debug for StashFull<T> {
+impl<T, E> fmt::Debug for NotStashed<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("StashFull")
+        f.debug_struct("NotStashed")
             .field("capacity", &self.capacity)
             .field("result", &self.result)
             .finish()
     }
 }
 
-impl<T> fmt::Display for StashFull<T> {
+impl<T, E> fmt::Display for NotStashed<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(
-            &Error::StashFull {
-                capacity: self.capacity,
-            },
+        write!(
             f,
+            "the stash is full ({} entries); the result was handed back",
+            self.capacity
         )
     }
 }
 
-impl<T> std::error::Error for StashFull<T> {}
-
-impl<T> From<StashFull<T>> for Error {
-    /// Keeps the error. The refused result is dropped with the
-    /// `StashFull`, which cancels its operation (see [`StashFull`]); use
-    /// [`StashFull::into_result`] to keep it instead.
-    fn from(full: StashFull<T>) -> Self {
-        Error::StashFull {
-            capacity: full.capacity,
-        }
-    }
-}
+impl<T, E> std::error::Error for NotStashed<T, E> {}
 
 /// A stashed result, whatever its type.
 trait Stashed: Send {
@@ -241,7 +267,7 @@ trait Stashed: Send {
     fn into_any(self: Box<Self>) -> Box<dyn Any + Send>;
 }
 
-impl<T: Send + 'static> Stashed for EventualResult<T> {
+impl<T: Send + 'static, E: Send + 'static> Stashed for EventualResult<T, E> {
     fn cancel(&self) -> bool {
         EventualResult::cancel(self)
     }
@@ -345,10 +371,10 @@ impl Stash {
     }
 
     /// Stores `result` under a fresh id, or hands it back when full.
-    pub(crate) fn put<T: Send + 'static>(
+    pub(crate) fn put<T: Send + 'static, E: Send + 'static>(
         &self,
-        result: EventualResult<T>,
-    ) -> Result<StashId, StashFull<T>> {
+        result: EventualResult<T, E>,
+    ) -> Result<StashId, NotStashed<T, E>> {
         let id = StashId::random();
         let now = Instant::now();
         let mut store = self.lock();
@@ -356,7 +382,7 @@ impl Stash {
         let ttl = store.policy.time_to_live;
         let capacity = store.policy.capacity;
         let outcome = if store.entries.len() >= capacity {
-            Err(StashFull {
+            Err(NotStashed {
                 result: Some(result),
                 capacity,
             })
@@ -365,8 +391,8 @@ impl Stash {
                 id,
                 Entry {
                     result: Box::new(result),
-                    type_id: TypeId::of::<EventualResult<T>>(),
-                    type_name: type_name::<T>(),
+                    type_id: TypeId::of::<EventualResult<T, E>>(),
+                    type_name: type_name::<EventualResult<T, E>>(),
                     stored_at: now,
                 },
             );
@@ -382,18 +408,21 @@ impl Stash {
     }
 
     /// Takes the result stashed under `id` out.
-    pub(crate) fn take<T: Send + 'static>(&self, id: StashId) -> Result<EventualResult<T>, Error> {
+    pub(crate) fn take<T: Send + 'static, E: Send + 'static>(
+        &self,
+        id: StashId,
+    ) -> Result<EventualResult<T, E>, RetrieveError> {
         let now = Instant::now();
         let mut store = self.lock();
         let expired = store.expire(now);
         let ttl = store.policy.time_to_live;
         let outcome = match store.entries.get(&id) {
-            None => Err(Error::StashNotFound { id }),
-            Some(entry) if entry.type_id != TypeId::of::<EventualResult<T>>() => {
+            None => Err(RetrieveError::NotFound { id }),
+            Some(entry) if entry.type_id != TypeId::of::<EventualResult<T, E>>() => {
                 // Wrong type: it stays where it is, nothing lost.
-                Err(Error::StashWrongType {
+                Err(RetrieveError::WrongType {
                     id,
-                    expected: type_name::<T>(),
+                    expected: type_name::<EventualResult<T, E>>(),
                     found: entry.type_name,
                 })
             }
@@ -403,10 +432,10 @@ impl Stash {
                 .map(|entry| entry.result.into_any())
             {
                 Some(any) => any
-                    .downcast::<EventualResult<T>>()
+                    .downcast::<EventualResult<T, E>>()
                     .map(|result| *result)
-                    .map_err(|_| Error::StashNotFound { id }),
-                None => Err(Error::StashNotFound { id }),
+                    .map_err(|_| RetrieveError::NotFound { id }),
+                None => Err(RetrieveError::NotFound { id }),
             },
         };
         drop(store);
@@ -449,30 +478,33 @@ impl Reactor {
     ///
     /// # Errors
     ///
-    /// [`Error::StashNotFound`] for an id that was already retrieved, that
-    /// expired or that never existed here; [`Error::StashWrongType`] when
-    /// the result under `id` is not an `EventualResult<T>`, in which case
-    /// it stays in the stash.
+    /// [`RetrieveError::NotFound`] for an id that was already retrieved,
+    /// that expired or that never existed here;
+    /// [`RetrieveError::WrongType`] when the result under `id` is not an
+    /// `EventualResult<T, E>`, in which case it stays in the stash.
     ///
     /// # Examples
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
-    /// let id = reactor.run_in_reactor(|| async { 7 }).stash()?;
+    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
+    /// # use std::convert::Infallible;
+    /// # use crochet_core::EventualResult;
+    /// # use crochet_core::NotStashed;
+    /// let id = reactor.run_in_reactor(|| async { 7 }).stash().map_err(NotStashed::cancel)?;
     /// let cookie = id.to_string();
     ///
     /// // ... a later request brings the cookie back:
-    /// let result = reactor.retrieve_result::<i32>(cookie.parse()?)?;
+    /// let result: EventualResult<i32> = reactor.retrieve_result(cookie.parse()?)?;
     /// assert_eq!(result.wait_timeout(Duration::from_secs(5))?, 7);
-    /// assert!(reactor.retrieve_result::<i32>(cookie.parse()?).is_err());
+    /// assert!(reactor.retrieve_result::<i32, Infallible>(cookie.parse()?).is_err());
     /// # reactor.shutdown(Duration::from_secs(5))?;
     /// # Ok::<(), crochet_core::Error>(())
     /// ```
-    pub fn retrieve_result<T: Send + 'static>(
+    pub fn retrieve_result<T: Send + 'static, E: Send + 'static>(
         &self,
         id: StashId,
-    ) -> Result<EventualResult<T>, Error> {
+    ) -> Result<EventualResult<T, E>, RetrieveError> {
         self.config().stash.take(id)
     }
 
@@ -490,7 +522,9 @@ impl Reactor {
 /// # Errors
 ///
 /// As [`Reactor::retrieve_result`].
-pub fn retrieve_result<T: Send + 'static>(id: StashId) -> Result<EventualResult<T>, Error> {
+pub fn retrieve_result<T: Send + 'static, E: Send + 'static>(
+    id: StashId,
+) -> Result<EventualResult<T, E>, RetrieveError> {
     crate::global().retrieve_result(id)
 }
 

@@ -18,7 +18,7 @@ use crate::report::UnobservedFailure;
 ///
 /// ```
 /// # use std::time::Duration;
-/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+/// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
 /// reactor.wait_for(Duration::from_secs(5), || async { 1 })?;
 /// let stats = reactor.stats();
 /// assert_eq!((stats.submitted, stats.completed, stats.pending), (1, 1, 0));

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use futures_core::Stream;
 
 use crate::context;
-use crate::error::Error;
+use crate::error::{TryNextError, WaitError};
 use crate::eventual::EventualResult;
 use crate::reactor::Reactor;
 use crate::report::Origin;
@@ -79,14 +79,14 @@ impl<T> Drop for CloseOnDrop<T> {
 ///
 /// A read that finds an item buffered (or the end) returns it on any
 /// thread; a read that would wait is refused on a reactor thread with
-/// [`Error::WaitInReactor`], as waits are. [`EventualStream::try_next`]
+/// [`WaitError::WaitInReactor`], as waits are. [`EventualStream::try_next`]
 /// never waits.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+/// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
 ///
 /// let numbers = reactor.stream_in_reactor(|| futures_lite::stream::iter(1..=3));
 /// let collected: Vec<u32> = numbers.collect::<Result<_, _>>()?;
@@ -140,7 +140,7 @@ impl Reactor {
         // Made here, so that the reactor side closes even if `f` is never
         // called (shutdown) or panics.
         let closing = CloseOnDrop(Arc::clone(&shared));
-        let producer = self.submit::<Decided, _, _, _>(
+        let producer = self.submit::<Decided, _, _, _, _>(
             move || {
                 let stream = f();
                 async move {
@@ -212,10 +212,10 @@ impl<T> EventualStream<T> {
     ///
     /// # Errors
     ///
-    /// [`Error::Timeout`] when no item arrived in time (nothing is lost:
+    /// [`WaitError::Timeout`] when no item arrived in time (nothing is lost:
     /// the next call gets it); the error that ended the stream
-    /// ([`Error::Panicked`], [`Error::Cancelled`],
-    /// [`Error::ReactorStopped`]), once; [`Error::WaitInReactor`] on a
+    /// ([`WaitError::Panicked`], [`WaitError::Cancelled`],
+    /// [`WaitError::ReactorStopped`]), once; [`WaitError::WaitInReactor`] on a
     /// reactor thread when no item is buffered (a buffered item is
     /// returned there too).
     ///
@@ -223,7 +223,7 @@ impl<T> EventualStream<T> {
     ///
     /// Blocks the calling thread for up to `timeout`; never call it from
     /// async code.
-    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<T>, Error> {
+    pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<T>, WaitError> {
         let deadline = Instant::now().checked_add(timeout);
         self.next_until(deadline, timeout)
     }
@@ -239,8 +239,8 @@ impl<T> EventualStream<T> {
     /// [`TryNextError::Empty`] when no item is buffered and the stream
     /// runs on (nothing is lost: a later read gets the next item);
     /// [`TryNextError::Failed`] with the error that ended the stream
-    /// ([`Error::Panicked`], [`Error::Cancelled`],
-    /// [`Error::ReactorStopped`]), once; then, and once a stream that
+    /// ([`WaitError::Panicked`], [`WaitError::Cancelled`],
+    /// [`WaitError::ReactorStopped`]), once; then, and once a stream that
     /// finished is drained, [`TryNextError::Ended`], on every call.
     ///
     /// # Examples
@@ -248,7 +248,7 @@ impl<T> EventualStream<T> {
     /// ```
     /// use std::time::Duration;
     /// use crochet_core::TryNextError;
-    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
     ///
     /// let mut numbers = reactor.stream_in_reactor(|| futures_lite::stream::iter([1, 2]));
     /// let mut read = Vec::new();
@@ -277,7 +277,7 @@ impl<T> EventualStream<T> {
         &mut self,
         deadline: Option<Instant>,
         timeout: Duration,
-    ) -> Result<Option<T>, Error> {
+    ) -> Result<Option<T>, WaitError> {
         // What is there already is read on any thread: only a read that
         // would wait is refused on a reactor thread.
         if let Some(read) = self.read_now() {
@@ -289,7 +289,7 @@ impl<T> EventualStream<T> {
     /// What a read returns without waiting: a buffered item, or the end
     /// once the buffer is drained and the reactor side's outcome is
     /// decided; `None` when a read would have to wait.
-    fn read_now(&mut self) -> Option<Result<Option<T>, Error>> {
+    fn read_now(&mut self) -> Option<Result<Option<T>, WaitError>> {
         if self.done {
             return Some(Ok(None));
         }
@@ -337,7 +337,7 @@ impl<T> EventualStream<T> {
         &mut self,
         deadline: Option<Instant>,
         timeout: Duration,
-    ) -> Result<Option<T>, Error> {
+    ) -> Result<Option<T>, WaitError> {
         let mut state = self.shared.lock();
         loop {
             state = match Self::pop(state) {
@@ -360,7 +360,7 @@ impl<T> EventualStream<T> {
                     let now = Instant::now();
                     if now >= deadline {
                         self.producer.cell().note_timed_out_wait();
-                        return Err(Error::Timeout {
+                        return Err(WaitError::Timeout {
                             after: timeout,
                             cancelled: false,
                         });
@@ -376,7 +376,7 @@ impl<T> EventualStream<T> {
     }
 
     /// How the reactor side ended, once its buffer is drained.
-    fn ending(&self, finished: bool) -> Result<Option<T>, Error> {
+    fn ending(&self, finished: bool) -> Result<Option<T>, WaitError> {
         if finished {
             return Ok(None);
         }
@@ -386,13 +386,13 @@ impl<T> EventualStream<T> {
         // The decision follows at once; the bound is only a safeguard.
         match self.producer.wait_timeout(ENDING_GRACE) {
             Ok(()) => Ok(None),
-            Err(Error::Timeout { .. }) => Err(Error::ReactorStopped),
+            Err(WaitError::Timeout { .. }) => Err(WaitError::ReactorStopped),
             Err(error) => Err(error),
         }
     }
 
     /// Stops the stream: it is dropped on the reactor, items not yet read
-    /// are discarded, and the next read returns [`Error::Cancelled`].
+    /// are discarded, and the next read returns [`WaitError::Cancelled`].
     /// Idempotent; callable from any thread.
     pub fn cancel(&self) {
         let discarded = {
@@ -412,7 +412,7 @@ impl<T> EventualStream<T> {
 }
 
 impl<T> Iterator for EventualStream<T> {
-    type Item = Result<T, Error>;
+    type Item = Result<T, WaitError>;
 
     /// The next item, waiting as long as it takes.
     ///
@@ -445,56 +445,5 @@ impl<T> fmt::Debug for EventualStream<T> {
             .field("closed", &state.closed)
             .field("producer", &self.producer)
             .finish()
-    }
-}
-
-/// Why [`EventualStream::try_next`] returned no item, as
-/// [`std::sync::mpsc::TryRecvError`] says for a channel.
-///
-/// Exhaustive, as `TryRecvError` is: a read finds an item, none yet, or the
-/// end, and an end with an error carries crochet's [`Error`], which grows
-/// on its own.
-#[derive(Clone, Debug)]
-pub enum TryNextError {
-    /// No item is buffered yet; the stream runs on.
-    Empty,
-    /// The stream has ended, and every item was read.
-    Ended,
-    /// The stream ended with this error (a panic, a cancellation, a
-    /// stopped reactor); reported once, then [`TryNextError::Ended`].
-    Failed(Error),
-}
-
-impl TryNextError {
-    /// Whether no item is buffered yet, and the stream runs on.
-    pub fn is_empty(&self) -> bool {
-        matches!(self, TryNextError::Empty)
-    }
-
-    /// Whether the stream has ended, and every item was read.
-    pub fn is_ended(&self) -> bool {
-        matches!(self, TryNextError::Ended)
-    }
-}
-
-impl fmt::Display for TryNextError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            TryNextError::Empty => f.write_str(
-                "no item is buffered yet; the stream is still running: read again later",
-            ),
-            TryNextError::Ended => f.write_str("the stream has ended; every item was read"),
-            TryNextError::Failed(error) => fmt::Display::fmt(error, f),
-        }
-    }
-}
-
-impl std::error::Error for TryNextError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            // Transparent: the stream's error speaks for itself.
-            TryNextError::Failed(error) => error.source(),
-            TryNextError::Empty | TryNextError::Ended => None,
-        }
     }
 }

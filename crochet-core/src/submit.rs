@@ -7,7 +7,9 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use crate::context;
-use crate::error::Error;
+
+use crate::completion::Outcome;
+use crate::error::WaitError;
 use crate::eventual::EventualResult;
 use crate::reactor::{Job, Reactor};
 use crate::report::Origin;
@@ -24,15 +26,19 @@ impl Reactor {
     /// `tracing` span follows the work into the reactor.
     ///
     /// Submission problems are in the result, which is then ready at once:
-    /// [`Error::NotSetUp`], [`Error::ReactorStopped`], [`Error::Forked`].
-    /// A panic in `f` or its future becomes [`Error::Panicked`]; the
-    /// reactor keeps running.
+    /// [`WaitError::NotSetUp`], [`WaitError::ReactorStopped`],
+    /// [`WaitError::Forked`]. A panic in `f` or its future becomes
+    /// [`WaitError::Panicked`]; the reactor keeps running.
+    ///
+    /// For a future that returns a `Result`, use
+    /// [`Reactor::run_in_reactor_fallible`], whose waits give its error
+    /// typed.
     ///
     /// # Examples
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
     /// let result = reactor.run_in_reactor(|| async { "hello from the reactor" });
     /// assert_eq!(result.wait_timeout(Duration::from_secs(5))?, "hello from the reactor");
     /// # reactor.shutdown(Duration::from_secs(5))?;
@@ -45,36 +51,38 @@ impl Reactor {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
-        self.submit::<Plain, _, _, _>(f, Origin::of::<F>())
+        self.submit::<Plain, _, _, _, _>(f, Origin::of::<F>())
     }
 
     /// Runs a fallible operation in the reactor: as
-    /// [`Reactor::run_in_reactor`], but an `Err(e)` from the future becomes
-    /// [`Error::Failed`] (with `e` inside, for
-    /// [`Failure::downcast_ref`](crate::Failure::downcast_ref)), and is
-    /// reported if nobody waits for it.
+    /// [`Reactor::run_in_reactor`], but the future's `Ok(value)` is the
+    /// result's value and its `Err(e)` comes to the waiter as
+    /// [`WaitError::Failed`]`(e)`, owned and typed. An `Err` that nobody
+    /// waits for is reported (see
+    /// [`set_failure_hook`](crate::set_failure_hook)), as a panic is.
     ///
     /// # Examples
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
-    /// let result = reactor.try_run_in_reactor(|| async { "x".parse::<u8>() });
+    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
+    /// use crochet_core::WaitError;
+    ///
+    /// let result = reactor.run_in_reactor_fallible(|| async { "x".parse::<u8>() });
     /// let error = result.wait_timeout(Duration::from_secs(5)).unwrap_err();
-    /// let parse = error.as_failure().and_then(|f| f.downcast_ref::<std::num::ParseIntError>());
-    /// assert!(parse.is_some());
+    /// assert!(matches!(error, WaitError::Failed(std::num::ParseIntError { .. })));
     /// # reactor.shutdown(Duration::from_secs(5))?;
     /// # Ok::<(), crochet_core::Error>(())
     /// ```
     #[track_caller]
-    pub fn try_run_in_reactor<F, Fut, T, E>(&self, f: F) -> EventualResult<T>
+    pub fn run_in_reactor_fallible<F, Fut, T, E>(&self, f: F) -> EventualResult<T, E>
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
-        E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+        E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
     {
-        self.submit::<Fallible, _, _, _>(f, Origin::of::<F>())
+        self.submit::<Fallible, _, _, _, _>(f, Origin::of::<F>())
     }
 
     /// Runs a `!Send` future pinned to a reactor thread.
@@ -82,13 +90,13 @@ impl Reactor {
     /// `f` is `Send` (it travels to the reactor thread); the future it
     /// builds there need not be, and never leaves that thread. Only
     /// managed runtimes offer this; on others the result is
-    /// [`Error::Unsupported`].
+    /// [`WaitError::Unsupported`].
     ///
     /// # Examples
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
     /// use std::rc::Rc;
     ///
     /// let result = reactor.run_in_reactor_local(|| async {
@@ -119,7 +127,7 @@ impl Reactor {
                 self.dispatch(Job::Local(LocalTask::new(Box::new(start))));
             }
             Err(error) => {
-                cell.complete(Err(error));
+                cell.complete(Outcome::fault(error));
             }
         }
         result
@@ -134,19 +142,19 @@ impl Reactor {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        drop(self.submit::<Plain, _, _, _>(f, Origin::of::<F>()));
+        drop(self.submit::<Plain, _, _, _, _>(f, Origin::of::<F>()));
     }
 
     /// Fire-and-forget for fallible work: as [`Reactor::spawn`], and an
     /// `Err` is reported too.
     #[track_caller]
-    pub fn try_spawn<F, Fut, E>(&self, f: F)
+    pub fn spawn_fallible<F, Fut, E>(&self, f: F)
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<(), E>> + Send + 'static,
-        E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+        E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
     {
-        drop(self.submit::<Fallible, _, _, _>(f, Origin::of::<F>()));
+        drop(self.submit::<Fallible, _, _, _, _>(f, Origin::of::<F>()));
     }
 
     /// Runs `f` in the reactor and blocks until its result is there, for at
@@ -159,8 +167,8 @@ impl Reactor {
     ///
     /// # Errors
     ///
-    /// [`Error::Timeout`] (with `cancelled: true`) when the time runs out;
-    /// [`Error::WaitInReactor`] on a reactor thread, before anything is
+    /// [`WaitError::Timeout`] (with `cancelled: true`) when the time runs out;
+    /// [`WaitError::WaitInReactor`] on a reactor thread, before anything is
     /// submitted; otherwise as [`EventualResult::wait`].
     ///
     /// # Blocking
@@ -168,44 +176,49 @@ impl Reactor {
     /// Blocks the calling thread for up to `timeout`; never call it from
     /// async code.
     #[track_caller]
-    pub fn wait_for<F, Fut>(&self, timeout: Duration, f: F) -> Result<Fut::Output, Error>
+    pub fn wait_for<F, Fut>(&self, timeout: Duration, f: F) -> Result<Fut::Output, WaitError>
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
         let blocking = context::blocking()?;
-        let result = self.submit::<Plain, _, _, _>(f, Origin::of::<F>());
+        let result = self.submit::<Plain, _, _, _, _>(f, Origin::of::<F>());
         blocking.run(|| wait_or_cancel(&result, timeout))
     }
 
-    /// [`Reactor::wait_for`] for a fallible operation: an `Err(e)` becomes
-    /// [`Error::Failed`].
+    /// [`Reactor::wait_for`] for a fallible operation: its `Err(e)` comes
+    /// back as [`WaitError::Failed`]`(e)`, owned and typed.
     ///
     /// # Errors
     ///
-    /// As [`Reactor::wait_for`], plus [`Error::Failed`].
+    /// As [`Reactor::wait_for`], plus [`WaitError::Failed`].
     ///
     /// # Blocking
     ///
     /// Blocks the calling thread for up to `timeout`.
     #[track_caller]
-    pub fn try_wait_for<F, Fut, T, E>(&self, timeout: Duration, f: F) -> Result<T, Error>
+    pub fn wait_for_fallible<F, Fut, T, E>(
+        &self,
+        timeout: Duration,
+        f: F,
+    ) -> Result<T, WaitError<E>>
     where
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = Result<T, E>> + Send + 'static,
         T: Send + 'static,
-        E: Into<Box<dyn StdError + Send + Sync + 'static>> + 'static,
+        E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
     {
-        let blocking = context::blocking()?;
-        let result = self.submit::<Fallible, _, _, _>(f, Origin::of::<F>());
+        let blocking = context::blocking().map_err(WaitError::widen)?;
+        let result = self.submit::<Fallible, _, _, _, _>(f, Origin::of::<F>());
         blocking.run(|| wait_or_cancel(&result, timeout))
     }
 
-    pub(crate) fn submit<M, T, F, Fut>(&self, f: F, origin: Origin) -> EventualResult<T>
+    pub(crate) fn submit<M, T, E, F, Fut>(&self, f: F, origin: Origin) -> EventualResult<T, E>
     where
-        M: Finish<Fut::Output, T>,
+        M: Finish<Fut::Output, T, E>,
         T: Send + 'static,
+        E: Send + 'static,
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future + Send + 'static,
     {
@@ -214,11 +227,11 @@ impl Reactor {
         match self.admit(&cell) {
             Ok(()) => {
                 let completer = Completer::new(cell);
-                let operation = Operation::<T, M, F, Fut>::new(completer, f, caller_span());
+                let operation = Operation::<T, E, M, F, Fut>::new(completer, f, caller_span());
                 self.dispatch(Job::Send(Box::pin(operation)));
             }
             Err(error) => {
-                cell.complete(Err(error));
+                cell.complete(Outcome::fault(error));
             }
         }
         result
@@ -233,16 +246,19 @@ const CANCEL_GRACE: Duration = Duration::from_secs(1);
 /// `wait_for`'s wait: on timeout, cancel, and return once the operation's
 /// future is dropped (or after [`CANCEL_GRACE`]); a value that won the race
 /// against the cancel is still returned.
-fn wait_or_cancel<T>(result: &EventualResult<T>, timeout: Duration) -> Result<T, Error> {
+fn wait_or_cancel<T, E>(
+    result: &EventualResult<T, E>,
+    timeout: Duration,
+) -> Result<T, WaitError<E>> {
     // The caller refused reactor threads before submitting anything.
     match result.wait_timeout_checked(timeout) {
-        Err(Error::Timeout { after, .. }) => {
+        Err(WaitError::Timeout { after, .. }) => {
             result.cancel();
             result
                 .cell()
                 .wait_published(crate::completion::deadline_after(CANCEL_GRACE));
             match result.try_result() {
-                None | Some(Err(Error::Cancelled)) => Err(Error::Timeout {
+                None | Some(Err(WaitError::Cancelled)) => Err(WaitError::Timeout {
                     after,
                     cancelled: true,
                 }),

@@ -9,6 +9,7 @@
 //! waiter never hears of the end before what the future held is released.
 //! Backends therefore differ in nothing observable.
 
+use std::convert::Infallible;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
@@ -18,9 +19,9 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 use tracing::Span;
 
-use crate::completion::Completion;
+use crate::completion::{Completion, Outcome};
 use crate::context;
-use crate::error::Error;
+use crate::error::{Failure, WaitError};
 use crate::panic;
 use crate::spawner::{LocalBoxFuture, StartLocal};
 
@@ -29,57 +30,63 @@ use crate::spawner::{LocalBoxFuture, StartLocal};
 /// `ReactorStopped`), or `ReactorStopped` when none was requested: the
 /// runtime dropped the task, or never ran it. Held after the future in
 /// [`Operation`], so that it is dropped after it.
-pub(crate) struct Completer<T> {
-    cell: Arc<Completion<T>>,
+pub(crate) struct Completer<T, E> {
+    cell: Arc<Completion<T, E>>,
 }
 
-impl<T> Completer<T> {
-    pub(crate) fn new(cell: Arc<Completion<T>>) -> Self {
+impl<T, E> Completer<T, E> {
+    pub(crate) fn new(cell: Arc<Completion<T, E>>) -> Self {
         Completer { cell }
     }
 }
 
-impl<T> Drop for Completer<T> {
+impl<T, E> Drop for Completer<T, E> {
     fn drop(&mut self) {
         if !self.cell.is_done() {
-            self.cell.force(Error::ReactorStopped);
+            self.cell.force(WaitError::ReactorStopped);
         }
     }
 }
 
 /// Maps the future's output `O` onto the result. A type, not a value, so
 /// that operations carry nothing for it.
-pub(crate) trait Finish<O, T>: 'static {
-    fn finish(output: O) -> Result<T, Error>;
+pub(crate) trait Finish<O, T, E>: 'static {
+    fn finish(output: O) -> Outcome<T, E>;
 }
 
 /// Plain operations: the output is the value.
 pub(crate) enum Plain {}
 
-impl<T> Finish<T, T> for Plain {
-    fn finish(output: T) -> Result<T, Error> {
-        Ok(output)
+impl<T> Finish<T, T, Infallible> for Plain {
+    fn finish(output: T) -> Outcome<T, Infallible> {
+        Outcome::Value(output)
     }
 }
 
-/// Fallible operations: `Err(e)` becomes [`Error::Failed`].
+/// Fallible operations: `Err(e)` is the operation's own error, kept typed.
 pub(crate) enum Fallible {}
 
-impl<T, E> Finish<Result<T, E>, T> for Fallible
+impl<T, E> Finish<Result<T, E>, T, E> for Fallible
 where
     E: Into<Box<dyn std::error::Error + Send + Sync + 'static>>,
 {
-    fn finish(output: Result<T, E>) -> Result<T, Error> {
-        output.map_err(|error| Error::Failed(crate::error::Failure::new(error)))
+    fn finish(output: Result<T, E>) -> Outcome<T, E> {
+        match output {
+            Ok(value) => Outcome::Value(value),
+            Err(error) => Outcome::Failed(error, Failure::new::<E>),
+        }
     }
 }
 
 /// crochet's own operations, whose output already is the result.
 pub(crate) enum Decided {}
 
-impl<T> Finish<Result<T, Error>, T> for Decided {
-    fn finish(output: Result<T, Error>) -> Result<T, Error> {
-        output
+impl<T> Finish<Result<T, WaitError>, T, Infallible> for Decided {
+    fn finish(output: Result<T, WaitError>) -> Outcome<T, Infallible> {
+        match output {
+            Ok(value) => Outcome::Value(value),
+            Err(error) => Outcome::fault(error),
+        }
     }
 }
 
@@ -112,15 +119,15 @@ pin_project! {
 }
 
 pin_project! {
-    pub(crate) struct Operation<T, M, F, Fut> {
-        completer: Completer<T>,
+    pub(crate) struct Operation<T, E, M, F, Fut> {
+        completer: Completer<T, E>,
         finish: PhantomData<fn() -> M>,
         span: CallerSpan,
         #[pin]
         stage: Stage<F, Fut>,
     }
 
-    impl<T, M, F, Fut> PinnedDrop for Operation<T, M, F, Fut> {
+    impl<T, E, M, F, Fut> PinnedDrop for Operation<T, E, M, F, Fut> {
         fn drop(this: Pin<&mut Self>) {
             let this = this.project();
             // Marks the scope only: dropping a task does not make this
@@ -149,8 +156,8 @@ fn finish_stage<F, Fut>(mut stage: Pin<&mut Stage<F, Fut>>) {
     }
 }
 
-impl<T, M, F, Fut> Operation<T, M, F, Fut> {
-    pub(crate) fn new(completer: Completer<T>, start: F, span: CallerSpan) -> Self {
+impl<T, E, M, F, Fut> Operation<T, E, M, F, Fut> {
+    pub(crate) fn new(completer: Completer<T, E>, start: F, span: CallerSpan) -> Self {
         Operation {
             completer,
             finish: PhantomData,
@@ -160,11 +167,11 @@ impl<T, M, F, Fut> Operation<T, M, F, Fut> {
     }
 }
 
-impl<T, M, F, Fut> Future for Operation<T, M, F, Fut>
+impl<T, E, M, F, Fut> Future for Operation<T, E, M, F, Fut>
 where
     F: FnOnce() -> Fut,
     Fut: Future,
-    M: Finish<Fut::Output, T>,
+    M: Finish<Fut::Output, T, E>,
 {
     type Output = ();
 
@@ -178,7 +185,7 @@ where
             // Cancelled or stopped: drop the future now, on this thread,
             // then say so.
             finish_stage(this.stage);
-            cell.force(Error::ReactorStopped);
+            cell.force(WaitError::ReactorStopped);
             return Poll::Ready(());
         }
         if let StageProj::Start { start } = this.stage.as_mut().project() {
@@ -191,14 +198,14 @@ where
                 // like any submission in the child.
                 panic::drop_quietly(start);
                 this.stage.set(Stage::Done);
-                cell.complete(Err(forked));
+                cell.complete(Outcome::fault(forked));
                 return Poll::Ready(());
             }
             match panic::catch(start) {
                 Ok(future) => this.stage.set(Stage::Running { future }),
                 Err(panic) => {
                     this.stage.set(Stage::Done);
-                    cell.complete(Err(Error::Panicked(panic)));
+                    cell.complete(Outcome::fault(WaitError::Panicked(panic)));
                     return Poll::Ready(());
                 }
             }
@@ -215,12 +222,12 @@ where
                 // registration could not wake this task.
                 if cell.should_stop() {
                     finish_stage(this.stage);
-                    cell.force(Error::ReactorStopped);
+                    cell.force(WaitError::ReactorStopped);
                     return Poll::Ready(());
                 }
                 return Poll::Pending;
             }
-            Err(panic) => Err(Error::Panicked(panic)),
+            Err(panic) => Outcome::fault(WaitError::Panicked(panic)),
         };
         // The future first, then the outcome: whoever hears of the end
         // finds what the future held released.
@@ -234,7 +241,7 @@ where
 /// `Send`; the future is built by [`StartLocal::start`] on the reactor
 /// thread.
 pub(crate) struct LocalStart<T, F> {
-    pub(crate) completer: Completer<T>,
+    pub(crate) completer: Completer<T, Infallible>,
     pub(crate) start: F,
     pub(crate) span: CallerSpan,
 }
@@ -251,10 +258,12 @@ where
             start,
             span,
         } = *self;
-        Box::pin(Operation::<T, Plain, F, Fut>::new(completer, start, span))
+        Box::pin(Operation::<T, Infallible, Plain, F, Fut>::new(
+            completer, start, span,
+        ))
     }
 
-    fn fail(self: Box<Self>, error: Error) {
-        self.completer.cell.complete(Err(error));
+    fn fail(self: Box<Self>, error: WaitError) {
+        self.completer.cell.complete(Outcome::fault(error));
     }
 }

@@ -8,7 +8,7 @@ use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
 use crate::context;
-use crate::error::Error;
+use crate::error::{SetupError, ShutdownError};
 
 /// A group of reactor threads owned by a backend.
 ///
@@ -16,11 +16,11 @@ use crate::error::Error;
 ///
 /// ```
 /// use std::time::Duration;
-/// use crochet_core::ReactorThreads;
+/// use crochet_core::backend::ReactorThreads;
 ///
 /// let mut threads = ReactorThreads::new();
 /// threads.spawn("crochet-example", || {
-///     assert!(crochet_core::context::is_reactor_thread());
+///     assert!(crochet_core::backend::is_reactor_thread());
 /// })?;
 /// threads.join(Duration::from_secs(5))?;
 /// # Ok::<(), crochet_core::Error>(())
@@ -46,16 +46,16 @@ impl ReactorThreads {
     ///
     /// # Errors
     ///
-    /// [`Error::StartFailed`] when the thread cannot be created, or when
+    /// [`SetupError::StartFailed`] when the thread cannot be created, or when
     /// `name` contains a NUL byte (which std would panic on).
     pub fn spawn(
         &mut self,
         name: impl Into<String>,
         body: impl FnOnce() + Send + 'static,
-    ) -> Result<(), Error> {
+    ) -> Result<(), SetupError> {
         let name = name.into();
         if name.contains('\0') {
-            return Err(Error::start_failed(std::io::Error::new(
+            return Err(SetupError::start_failed(std::io::Error::new(
                 std::io::ErrorKind::InvalidInput,
                 format!("thread name {name:?} contains a NUL byte"),
             )));
@@ -72,7 +72,7 @@ impl ReactorThreads {
                 context::mark_reactor_thread();
                 body();
             })
-            .map_err(Error::start_failed)?;
+            .map_err(SetupError::start_failed)?;
         self.handles.push(handle);
         Ok(())
     }
@@ -93,9 +93,9 @@ impl ReactorThreads {
     ///
     /// # Errors
     ///
-    /// [`Error::ShutdownTimedOut`] when a thread is still running at the
+    /// [`ShutdownError::TimedOut`] when a thread is still running at the
     /// deadline; it is detached and left to finish alone.
-    pub fn join(self, timeout: Duration) -> Result<(), Error> {
+    pub fn join(self, timeout: Duration) -> Result<(), ShutdownError> {
         if self.contains_current() {
             return Ok(());
         }
@@ -119,7 +119,7 @@ impl ReactorThreads {
                 // Every signal sender is gone: every thread has exited.
                 Err(RecvTimeoutError::Disconnected) => break,
                 Err(RecvTimeoutError::Timeout) => {
-                    return Err(Error::ShutdownTimedOut { after: timeout });
+                    return Err(ShutdownError::TimedOut { after: timeout });
                 }
             }
         }

@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use crate::completion;
 use crate::context;
-use crate::error::Error;
+use crate::error::WaitError;
 use crate::eventual::EventualResult;
 use crate::shared::SharedResult;
 use crate::sync;
@@ -28,9 +28,9 @@ mod sealed {
     /// What a wait needs of a handle: its cell, and how a wait reads it.
     // Only ever built and read inside crochet; it has nothing to show.
     #[allow(missing_debug_implementations)]
-    pub struct Member<'a, T> {
-        pub(crate) cell: &'a Completion<T>,
-        pub(crate) extract: Extract<T>,
+    pub struct Member<'a, T, E> {
+        pub(crate) cell: &'a Completion<T, E>,
+        pub(crate) extract: Extract<T, E>,
     }
 }
 
@@ -44,17 +44,20 @@ pub(crate) use sealed::Member;
 pub trait WaitHandle: sealed::Sealed {
     /// The value a wait on this handle returns.
     type Output;
+    /// The operation's own error ([`WaitError::Failed`]).
+    type Error;
 
     #[doc(hidden)]
-    fn member(&self) -> Member<'_, Self::Output>;
+    fn member(&self) -> Member<'_, Self::Output, Self::Error>;
 }
 
-impl<T> sealed::Sealed for EventualResult<T> {}
+impl<T, E> sealed::Sealed for EventualResult<T, E> {}
 
-impl<T> WaitHandle for EventualResult<T> {
+impl<T, E> WaitHandle for EventualResult<T, E> {
     type Output = T;
+    type Error = E;
 
-    fn member(&self) -> Member<'_, T> {
+    fn member(&self) -> Member<'_, T, E> {
         Member {
             cell: self.cell(),
             extract: completion::take,
@@ -62,12 +65,13 @@ impl<T> WaitHandle for EventualResult<T> {
     }
 }
 
-impl<T: Clone> sealed::Sealed for SharedResult<T> {}
+impl<T: Clone, E: Clone> sealed::Sealed for SharedResult<T, E> {}
 
-impl<T: Clone> WaitHandle for SharedResult<T> {
+impl<T: Clone, E: Clone> WaitHandle for SharedResult<T, E> {
     type Output = T;
+    type Error = E;
 
-    fn member(&self) -> Member<'_, T> {
+    fn member(&self) -> Member<'_, T, E> {
         Member {
             cell: self.cell(),
             extract: completion::clone,
@@ -79,8 +83,9 @@ impl<H: WaitHandle> sealed::Sealed for &H {}
 
 impl<H: WaitHandle> WaitHandle for &H {
     type Output = H::Output;
+    type Error = H::Error;
 
-    fn member(&self) -> Member<'_, H::Output> {
+    fn member(&self) -> Member<'_, H::Output, H::Error> {
         (**self).member()
     }
 }
@@ -106,7 +111,7 @@ pub(crate) enum Next {
 /// exactly once, in the order the results finished (those finished already
 /// when the set was made come first, in order), read as a wait on its
 /// handle reads it: an `EventualResult`'s value is taken (or
-/// [`Error::AlreadyRetrieved`] if a wait took it before), a
+/// [`WaitError::AlreadyRetrieved`] if a wait took it before), a
 /// `SharedResult`'s is cloned, a failure is reported.
 ///
 /// Dropping the set drops its handles, which cancels nothing.
@@ -116,7 +121,7 @@ pub(crate) enum Next {
 /// ```
 /// use std::time::Duration;
 /// use crochet_core::WaitSet;
-/// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+/// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
 ///
 /// let mut set: WaitSet<_> = (0..100_u32)
 ///     .map(|n| reactor.run_in_reactor(move || async move { n * 2 }))
@@ -151,7 +156,7 @@ impl<H: WaitHandle> WaitSet<H> {
     ///
     /// ```
     /// # use std::time::Duration;
-    /// # let reactor = crochet_core::Reactor::start(crochet_core::doc_support::MiniBackend)?;
+    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
     /// let shared = reactor.run_in_reactor(|| async { "hi" }).shared();
     /// // Borrowed handles: the set clones each SharedResult's value.
     /// let mut set = crochet_core::WaitSet::new([&shared]);
@@ -210,16 +215,16 @@ impl<H: WaitHandle> WaitSet<H> {
     ///
     /// # Errors
     ///
-    /// [`Error::WaitInReactor`] at once on a reactor thread, even when a
+    /// [`WaitError::WaitInReactor`] at once on a reactor thread, even when a
     /// member is ready (use [`WaitSet::try_next`] there);
-    /// [`Error::Forked`] before it would park, in a child forked after the
+    /// [`WaitError::Forked`] before it would park, in a child forked after the
     /// reactor started.
     ///
     /// # Blocking
     ///
     /// Blocks the calling thread without a bound; never call it from async
     /// code. Prefer [`WaitSet::wait_next_timeout`] where a hang would hurt.
-    pub fn wait_next(&mut self) -> Result<Option<(usize, Result<H::Output, Error>)>, Error> {
+    pub fn wait_next(&mut self) -> Result<Option<(usize, Result<H::Output, WaitError<H::Error>>)>, WaitError> {
         self.wait_next_until(None, Duration::MAX)
     }
 
@@ -230,7 +235,7 @@ impl<H: WaitHandle> WaitSet<H> {
     ///
     /// # Errors
     ///
-    /// As [`WaitSet::wait_next`], plus [`Error::Timeout`] when no member
+    /// As [`WaitSet::wait_next`], plus [`WaitError::Timeout`] when no member
     /// finished in time: nothing is taken, and a later wait hands out the
     /// member that finishes next.
     ///
@@ -240,7 +245,7 @@ impl<H: WaitHandle> WaitSet<H> {
     pub fn wait_next_timeout(
         &mut self,
         timeout: Duration,
-    ) -> Result<Option<(usize, Result<H::Output, Error>)>, Error> {
+    ) -> Result<Option<(usize, Result<H::Output, WaitError<H::Error>>)>, WaitError> {
         self.wait_next_until(completion::deadline_after(timeout), timeout)
     }
 
@@ -256,7 +261,7 @@ impl<H: WaitHandle> WaitSet<H> {
     pub fn wait_next_deadline(
         &mut self,
         deadline: Instant,
-    ) -> Result<Option<(usize, Result<H::Output, Error>)>, Error> {
+    ) -> Result<Option<(usize, Result<H::Output, WaitError<H::Error>>)>, WaitError> {
         let timeout = deadline.saturating_duration_since(Instant::now());
         self.wait_next_until(Some(deadline), timeout)
     }
@@ -264,7 +269,7 @@ impl<H: WaitHandle> WaitSet<H> {
     /// The next member that finished, with its index, without blocking;
     /// `None` when none finished since the last one handed out (or none is
     /// left: see [`WaitSet::is_empty`]). Allowed on reactor threads.
-    pub fn try_next(&mut self) -> Option<(usize, Result<H::Output, Error>)> {
+    pub fn try_next(&mut self) -> Option<(usize, Result<H::Output, WaitError<H::Error>>)> {
         let index = self.queue.pop_until(Some(sync::now()))?;
         Some((index, self.take(index)))
     }
@@ -273,7 +278,7 @@ impl<H: WaitHandle> WaitSet<H> {
         &mut self,
         deadline: Option<Instant>,
         timeout: Duration,
-    ) -> Result<Option<(usize, Result<H::Output, Error>)>, Error> {
+    ) -> Result<Option<(usize, Result<H::Output, WaitError<H::Error>>)>, WaitError> {
         let blocking = context::blocking()?;
         match blocking.run(|| self.next_until(deadline))? {
             Next::Ready(index) => Ok(Some((index, self.read(index)))),
@@ -284,7 +289,7 @@ impl<H: WaitHandle> WaitSet<H> {
 
     /// Waits on the queue for the next published member, for a caller that
     /// already asked how it may block, and counts it handed out.
-    pub(crate) fn next_until(&mut self, deadline: Option<Instant>) -> Result<Next, Error> {
+    pub(crate) fn next_until(&mut self, deadline: Option<Instant>) -> Result<Next, WaitError> {
         if self.remaining == 0 {
             return Ok(Next::Exhausted);
         }
@@ -313,28 +318,28 @@ impl<H: WaitHandle> WaitSet<H> {
         index
     }
 
-    fn take(&mut self, index: usize) -> Result<H::Output, Error> {
+    fn take(&mut self, index: usize) -> Result<H::Output, WaitError<H::Error>> {
         self.handed_out(index);
         self.read(index)
     }
 
     /// Reads the (published) outcome of the member at `index`, as a wait
     /// on its handle does.
-    pub(crate) fn read(&self, index: usize) -> Result<H::Output, Error> {
+    pub(crate) fn read(&self, index: usize) -> Result<H::Output, WaitError<H::Error>> {
         let member = self.handles[index].member();
         member
             .cell
             .try_read(member.extract)
-            .unwrap_or(Err(Error::AlreadyRetrieved))
+            .unwrap_or(Err(WaitError::AlreadyRetrieved))
     }
 
     /// The error of a wait on the set that timed out, counted once (on the
     /// first member's reactor).
-    pub(crate) fn timed_out(&self, timeout: Duration) -> Error {
+    pub(crate) fn timed_out(&self, timeout: Duration) -> WaitError {
         if let Some(first) = self.handles.first() {
             first.member().cell.note_timed_out_wait();
         }
-        Error::Timeout {
+        WaitError::Timeout {
             after: timeout,
             cancelled: false,
         }

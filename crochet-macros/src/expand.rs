@@ -248,7 +248,7 @@ fn generate(kind: Kind, args: &Args, function: ItemFn, arguments: Arguments) -> 
             (returns, call)
         }
         Kind::WaitFor => {
-            let returns = quote!(::std::result::Result<#output, ::crochet::Error>);
+            let returns = quote!(::std::result::Result<#output, ::crochet::WaitError>);
             let nanos = proc_macro2::Literal::u64_suffixed(args.timeout_nanos.unwrap_or_default());
             let timeout = quote!(::core::time::Duration::from_nanos(#nanos));
             let call = match &args.reactor {

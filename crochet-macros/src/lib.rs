@@ -34,6 +34,7 @@
 //! The generated code names `::crochet`, so these macros are meant to be
 //! used through the `crochet` crate, not on their own.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 

@@ -57,8 +57,9 @@
 //!
 //! Without the feature, such a future panics ("there is no reactor
 //! running, must be called from the context of a Tokio 1.x runtime"), which
-//! crochet reports as [`Error::Panicked`], and this backend builds no tokio.
+//! crochet reports as [`WaitError::Panicked`](crochet_core::WaitError::Panicked), and this backend builds no tokio.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
@@ -70,11 +71,11 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
 use async_executor::{Executor, LocalExecutor};
-use crochet_core::compat::{in_tokio_context, start_tokio_context};
-use crochet_core::{
-    Backend, BoxFuture, Driver, Error, LocalTask, ReactorThreads, Spawner, Started, Unsupported,
-    context,
+use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
+use crochet_core::backend::{
+    self as context, Backend, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner, Started,
 };
+use crochet_core::{SetupError, ShutdownError};
 
 /// An async-executor that crochet runs work on.
 pub struct Smol {
@@ -184,7 +185,7 @@ impl Drop for Entered<'_> {
 /// Runs `executor` until `future` completes, as `executor.run(future)`
 /// does, and meanwhile marks the calling thread as a reactor thread (a
 /// blocking wait in one of the executor's tasks is refused with
-/// [`Error::WaitInReactor`] instead of deadlocking) and makes `executor`
+/// [`WaitError::WaitInReactor`](crochet_core::WaitError::WaitInReactor) instead of deadlocking) and makes `executor`
 /// the [`current_executor`].
 pub async fn run<T>(executor: &Arc<Executor<'static>>, future: impl Future<Output = T>) -> T {
     let mut running = pin!(executor.run(future));
@@ -207,14 +208,14 @@ impl Spawner for Smol {
         }
     }
 
-    fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
+    fn spawn_local(&self, task: LocalTask) -> Result<(), LocalTask> {
         match &self.mailbox {
             // A closed mailbox drops the task: its result is stopped.
             Some(mailbox) => {
                 drop(mailbox.try_send(Message::Local(task)));
                 Ok(())
             }
-            None => Err(Unsupported::new(task, self.name())),
+            None => Err(task),
         }
     }
 
@@ -272,7 +273,11 @@ impl Builder {
 }
 
 impl Backend for Builder {
-    fn start(self) -> Result<Started, Error> {
+    fn name(&self) -> &'static str {
+        "smol"
+    }
+
+    fn start(self) -> Result<Started, SetupError> {
         start_tokio_context();
         let executor = Arc::new(Executor::new());
         let (mailbox, inbox) = async_channel::unbounded();
@@ -353,7 +358,7 @@ impl fmt::Debug for SmolDriver {
 }
 
 impl Driver for SmolDriver {
-    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), Error> {
+    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), ShutdownError> {
         let executor = self
             .smol
             .executor

@@ -54,6 +54,7 @@
 //!   `crochet-tokio` thread; a managed `multi_thread` runtime's workers
 //!   hand off like any other.
 
+#![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
@@ -64,10 +65,10 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
-use crochet_core::context::BlockingHint;
-use crochet_core::{
-    Backend, BoxFuture, Driver, Error, LocalTask, ReactorThreads, Spawner, Started, Unsupported,
+use crochet_core::backend::{
+    Backend, BlockingHint, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner, Started,
 };
+use crochet_core::{SetupError, ShutdownError};
 use tokio::runtime::{self, Handle, Runtime, RuntimeFlavor};
 use tokio::sync::mpsc;
 use tokio::task::LocalSet;
@@ -131,7 +132,7 @@ impl Tokio {
 /// # Errors
 ///
 /// As [`Reactor::attach`](crochet_core::Reactor::attach).
-pub fn attach(handle: Handle) -> Result<(), Error> {
+pub fn attach(handle: Handle) -> Result<(), SetupError> {
     crochet_core::attach(Tokio::attach(handle))
 }
 
@@ -142,7 +143,7 @@ impl Spawner for Tokio {
         drop(self.handle.spawn(task));
     }
 
-    fn spawn_local(&self, task: LocalTask) -> Result<(), Unsupported> {
+    fn spawn_local(&self, task: LocalTask) -> Result<(), LocalTask> {
         match &self.local {
             // If the reactor thread is gone, the message (and the task) is
             // dropped, which completes the result as stopped.
@@ -150,7 +151,7 @@ impl Spawner for Tokio {
                 drop(mailbox.send(Message::Local(task)));
                 Ok(())
             }
-            None => Err(Unsupported::new(task, self.name())),
+            None => Err(task),
         }
     }
 
@@ -271,7 +272,11 @@ impl Builder {
 }
 
 impl Backend for Builder {
-    fn start(self) -> Result<Started, Error> {
+    fn name(&self) -> &'static str {
+        "tokio"
+    }
+
+    fn start(self) -> Result<Started, SetupError> {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         let live = Arc::new(AtomicUsize::new(0));
@@ -313,9 +318,9 @@ impl Backend for Builder {
             )),
             Ok(Err(error)) => {
                 let _ = threads.join(Duration::from_secs(1));
-                Err(Error::start_failed(error))
+                Err(SetupError::start_failed(error))
             }
-            Err(_) => Err(Error::start_failed(std::io::Error::other(
+            Err(_) => Err(SetupError::start_failed(std::io::Error::other(
                 "the tokio reactor thread exited while starting",
             ))),
         }
@@ -383,7 +388,7 @@ struct TokioDriver {
 }
 
 impl Driver for TokioDriver {
-    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), Error> {
+    fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), ShutdownError> {
         if RUNTIME_ID.with(Cell::get) == self.id {
             // Called from one of the runtime's own threads (a worker, or
             // `spawn_blocking`): it cannot wait for them, and the runtime
@@ -398,7 +403,7 @@ impl Driver for TokioDriver {
         // threads until the same deadline: one still running is stuck in a
         // task, and left behind.
         if self.live.load(Ordering::Acquire) > 0 {
-            return Err(Error::ShutdownTimedOut { after: timeout });
+            return Err(ShutdownError::TimedOut { after: timeout });
         }
         Ok(())
     }

@@ -17,7 +17,7 @@ pub(crate) struct Crochet {
 }
 
 impl Crochet {
-    pub(crate) fn start(backend: Backend) -> Result<Crochet, crochet::Error> {
+    pub(crate) fn start(backend: Backend) -> Result<Crochet, crochet::SetupError> {
         let reactor = match backend {
             Backend::Tokio => Reactor::start(crochet::tokio::Tokio::builder()),
             Backend::Smol => Reactor::start(crochet::smol::Smol::builder()),
@@ -30,7 +30,7 @@ impl Crochet {
         &self.reactor
     }
 
-    pub(crate) fn shutdown(self) -> Result<(), crochet::Error> {
+    pub(crate) fn shutdown(self) -> Result<(), crochet::ShutdownError> {
         self.reactor.shutdown(Duration::from_secs(10))
     }
 }

@@ -9,6 +9,7 @@
 
 use std::any::Any;
 use std::collections::HashMap;
+use std::convert::Infallible;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
@@ -26,7 +27,7 @@ impl Stash for CrochetStash<'_> {
     fn round(&self, result: EventualResult<u64>) -> EventualResult<u64> {
         let id = result.stash().expect("the stash has room for 8 results");
         self.0
-            .retrieve_result::<u64>(id)
+            .retrieve_result::<u64, Infallible>(id)
             .expect("a stashed result came back")
     }
 }

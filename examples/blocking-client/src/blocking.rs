@@ -19,7 +19,7 @@ pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(30);
 /// that neither the application's `crochet::shutdown` nor its failure hook
 /// touch it. A static, as a library's runtime usually is: it lives as long
 /// as the process.
-static REACTOR: LazyLock<Result<Reactor, crochet::Error>> =
+static REACTOR: LazyLock<Result<Reactor, crochet::SetupError>> =
     LazyLock::new(|| Reactor::start(crochet::default_backend()));
 
 /// A blocking client: `Send + Sync`, cheap to clone, for any number of
@@ -52,7 +52,7 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::Reactor`] when the library's reactor cannot start,
+    /// [`Error::Start`] when the library's reactor cannot start,
     /// [`Error::Http`] when reqwest cannot build its client.
     pub fn new(base: reqwest::Url) -> Result<Client, Error> {
         Client::builder(base).build()
@@ -76,7 +76,8 @@ impl Client {
     /// sent); [`Error::Timeout`] when there is no answer
     /// within the client's timeout (the request is cancelled first);
     /// [`Error::InRuntime`] when called where blocking would stall a
-    /// runtime; [`Error::Reactor`] when the reactor is stopped.
+    /// runtime; [`Error::Reactor`] when the reactor is stopped or the
+    /// request panicked.
     ///
     /// # Blocking
     ///
@@ -94,11 +95,11 @@ impl Client {
         let timeout = self.inner.timeout;
         self.inner
             .reactor
-            .wait_for(
+            .wait_for_fallible(
                 timeout,
                 move || async move { inner.client.fetch(url).await },
             )
-            .unwrap_or_else(|error| Err(Error::from_wait(error, timeout)))
+            .map_err(|error| Error::from_wait(error, timeout))
     }
 
     /// How long a call waits for its answer.
@@ -144,12 +145,12 @@ impl Builder {
     ///
     /// # Errors
     ///
-    /// [`Error::Reactor`] when the library's reactor cannot start,
+    /// [`Error::Start`] when the library's reactor cannot start,
     /// [`Error::Http`] when reqwest cannot build its client.
     pub fn build(self) -> Result<Client, Error> {
         let reactor = match self.reactor {
             Some(reactor) => reactor,
-            None => REACTOR.clone().map_err(Error::Reactor)?,
+            None => REACTOR.clone().map_err(Error::Start)?,
         };
         Ok(Client {
             inner: Arc::new(Inner {

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crochet::{SetupError, WaitError};
+
 /// What can go wrong with a request.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -16,11 +18,13 @@ pub enum Error {
     /// The blocking call got no answer in time; the request was cancelled.
     Timeout(Duration),
     /// The blocking call was made where blocking would stall an async
-    /// runtime: crochet refused it (`crochet::Error::WaitInReactor`).
-    InRuntime(crochet::Error),
-    /// The library's reactor could not run the request: it did not start,
-    /// was shut down, or the request panicked.
-    Reactor(crochet::Error),
+    /// runtime: crochet refused it ([`WaitError::WaitInReactor`]).
+    InRuntime(WaitError),
+    /// The library's reactor did not start.
+    Start(SetupError),
+    /// The library's reactor could not run the request: it was shut down,
+    /// or the request panicked.
+    Reactor(WaitError),
 }
 
 impl Error {
@@ -34,14 +38,15 @@ impl Error {
         matches!(self, Error::InRuntime(_))
     }
 
-    /// What a blocking call's crochet error means for this library.
-    pub(crate) fn from_wait(error: crochet::Error, timeout: Duration) -> Error {
-        if error.is_timeout() {
-            Error::Timeout(timeout)
-        } else if error.is_wait_in_reactor() {
-            Error::InRuntime(error)
-        } else {
-            Error::Reactor(error)
+    /// What a blocking call's wait error means for this library: the
+    /// request's own error comes back as it is, typed, and crochet's are
+    /// sorted.
+    pub(crate) fn from_wait(error: WaitError<Error>, timeout: Duration) -> Error {
+        match error.into_failed() {
+            Ok(own) => own,
+            Err(WaitError::Timeout { .. }) => Error::Timeout(timeout),
+            Err(refused @ WaitError::WaitInReactor { .. }) => Error::InRuntime(refused),
+            Err(other) => Error::Reactor(other),
         }
     }
 }
@@ -60,6 +65,7 @@ impl fmt::Display for Error {
                 "blocking call inside an async runtime, refused ({error}); \
                  use blocking_client::Client with .await there, or spawn_blocking"
             ),
+            Error::Start(error) => write!(f, "the client's reactor did not start: {error}"),
             Error::Reactor(error) => write!(f, "the client's reactor failed: {error}"),
         }
     }
@@ -70,6 +76,7 @@ impl std::error::Error for Error {
         match self {
             Error::Http(error) => error.source(),
             Error::InRuntime(error) | Error::Reactor(error) => Some(error),
+            Error::Start(error) => Some(error),
             Error::Status(_) | Error::BadPath(_) | Error::Timeout(_) => None,
         }
     }

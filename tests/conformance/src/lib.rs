@@ -20,7 +20,7 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Duration;
 
-use crochet_core::{Error, Reactor};
+use crochet_core::{Reactor, SetupError};
 
 pub mod cases;
 pub mod fixtures;
@@ -37,17 +37,17 @@ pub trait Fixture: Sync + 'static {
     /// Starts `reactor` the way this fixture runs work: a managed runtime
     /// through `setup`, or an application-owned runtime attached from its
     /// own driver thread. Returns whatever keeps that runtime alive.
-    fn start(&self, reactor: &Reactor) -> Result<Owner, Error>;
+    fn start(&self, reactor: &Reactor) -> Result<Owner, SetupError>;
 
     /// Starts `reactor` as a managed reactor of this backend, whatever the
     /// fixture's own way.
-    fn start_managed(&self, reactor: &Reactor) -> Result<(), Error>;
+    fn start_managed(&self, reactor: &Reactor) -> Result<(), SetupError>;
 
     /// Attaches a fresh application-owned runtime to `reactor`.
-    fn attach(&self, reactor: &Reactor) -> Result<Owner, Error>;
+    fn attach(&self, reactor: &Reactor) -> Result<Owner, SetupError>;
 
     /// Starts `reactor` on a backend configured so that it cannot start.
-    fn start_misconfigured(&self, reactor: &Reactor) -> Result<(), Error>;
+    fn start_misconfigured(&self, reactor: &Reactor) -> Result<(), SetupError>;
 
     /// Whether reactors from [`Fixture::start`] run `!Send` work.
     fn supports_local(&self) -> bool;
@@ -122,10 +122,10 @@ impl Owner {
 /// runtime until then.
 pub fn attach_from_app_thread(
     reactor: &Reactor,
-    body: impl FnOnce(Reactor, std::sync::mpsc::Sender<Result<(), Error>>, support::Opened)
+    body: impl FnOnce(Reactor, std::sync::mpsc::Sender<Result<(), SetupError>>, support::Opened)
     + Send
     + 'static,
-) -> Result<Owner, Error> {
+) -> Result<Owner, SetupError> {
     let (attached_tx, attached_rx) = std::sync::mpsc::channel();
     let stop = support::Gate::new();
     let stopped = stop.opened();

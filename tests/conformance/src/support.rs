@@ -576,3 +576,19 @@ impl HookedFailures {
             .clone()
     }
 }
+
+/// A backend that is not the fixture's, for the cases about asking for
+/// another backend than the one that runs: named `other`, and never to be
+/// started (its `start` panics).
+#[derive(Debug)]
+pub struct OtherBackend;
+
+impl crochet_core::backend::Backend for OtherBackend {
+    fn start(self) -> Result<crochet_core::backend::Started, crochet_core::SetupError> {
+        panic!("the other backend was started: setup must refuse it or do nothing")
+    }
+
+    fn name(&self) -> &'static str {
+        "other"
+    }
+}

@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
-use crochet_core::{Error, ErrorKind};
+use crochet_core::WaitError;
 
 use futures_lite::StreamExt;
 
@@ -32,7 +32,7 @@ pub fn e4_cancel_completes_pending_and_drops_future(fixture: &'static dyn Fixtur
     assert!(!result.cancel(), "a second cancel does nothing");
     assert!(matches!(
         result.wait_timeout(PROMPTLY),
-        Err(Error::Cancelled)
+        Err(WaitError::Cancelled)
     ));
     assert!(result.is_ready());
     assert!(
@@ -62,7 +62,7 @@ pub fn e4_cancel_from_another_thread_wakes_blocked_waiter(fixture: &'static dyn 
     let result = Arc::new(running.run_in_reactor(move || opened));
     let waiter = {
         let result = Arc::clone(&result);
-        thread::spawn(move || result.wait().map_err(|e| e.kind()))
+        thread::spawn(move || result.wait())
     };
     thread::sleep(Duration::from_millis(20));
     let canceller = {
@@ -70,7 +70,8 @@ pub fn e4_cancel_from_another_thread_wakes_blocked_waiter(fixture: &'static dyn 
         thread::spawn(move || result.cancel())
     };
     assert!(canceller.join().expect("canceller"));
-    assert_eq!(waiter.join().expect("waiter"), Err(ErrorKind::Cancelled));
+    let woke = waiter.join().expect("waiter");
+    assert!(matches!(woke, Err(WaitError::Cancelled)), "{woke:?}");
 
     // From a reactor thread.
     let gate = Gate::new();
@@ -82,10 +83,8 @@ pub fn e4_cancel_from_another_thread_wakes_blocked_waiter(fixture: &'static dyn 
         async move { cancelled }
     });
     assert!(cancelled.wait_timeout(PROMPTLY).expect("ran"));
-    assert_eq!(
-        target.wait_timeout(PROMPTLY).map_err(|e| e.kind()),
-        Err(ErrorKind::Cancelled)
-    );
+    let outcome = target.wait_timeout(PROMPTLY);
+    assert!(matches!(outcome, Err(WaitError::Cancelled)), "{outcome:?}");
 }
 
 /// W5: `wait_for` blocks at most `timeout`, then cancels the operation
@@ -102,9 +101,9 @@ pub fn w5_wait_for_times_out_and_cancels(fixture: &'static dyn Fixture) {
         "too late"
     });
     match outcome {
-        Err(error @ Error::Timeout { .. }) => {
+        Err(error @ WaitError::Timeout { .. }) => {
             assert!(
-                matches!(error, Error::Timeout { after, cancelled: true } if after == Duration::from_millis(50))
+                matches!(error, WaitError::Timeout { after, cancelled: true } if after == Duration::from_millis(50))
             );
             assert!(
                 error.to_string().contains("the operation was cancelled"),
@@ -121,7 +120,7 @@ pub fn w5_wait_for_times_out_and_cancels(fixture: &'static dyn Fixture) {
     gate.open();
 }
 
-#[derive(Debug)]
+#[derive(Debug, PartialEq)]
 struct Refused;
 
 impl fmt::Display for Refused {
@@ -132,8 +131,8 @@ impl fmt::Display for Refused {
 
 impl std::error::Error for Refused {}
 
-/// W5: in time, `wait_for` returns the value; a fallible operation's error
-/// comes back typed.
+/// W5: in time, `wait_for` returns the value; with `wait_for_fallible`, a
+/// fallible operation's error comes back owned and typed.
 pub fn w5_wait_for_returns_value_or_operation_error(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let value = running.wait_for(PROMPTLY, move || {
@@ -144,19 +143,29 @@ pub fn w5_wait_for_returns_value_or_operation_error(fixture: &'static dyn Fixtur
         }
     });
     assert_eq!(value.expect("value"), 21);
-    let failed = running.try_wait_for(PROMPTLY, || async { Err::<u8, _>(Refused) });
-    let error = failed.expect_err("the operation's error");
-    assert!(
-        error
-            .as_failure()
-            .and_then(|f| f.downcast_ref::<Refused>())
-            .is_some()
-    );
+    let failed = running.wait_for_fallible(PROMPTLY, || async { Err::<u8, _>(Refused) });
+    let error: WaitError<Refused> = failed.expect_err("the operation's error");
+    assert_eq!(error.to_string(), "refused by the server");
+    assert_eq!(error.into_failed().ok(), Some(Refused));
     assert_eq!(
         running
-            .try_wait_for(PROMPTLY, || async { Ok::<_, Refused>(22) })
+            .wait_for_fallible(PROMPTLY, || async { Ok::<_, Refused>(22) })
             .expect("value"),
         22
+    );
+    // The timeout and the cancellation are the same as `wait_for`'s.
+    let late = running.wait_for_fallible(Duration::from_millis(20), || async {
+        std::future::pending::<Result<u8, Refused>>().await
+    });
+    assert!(
+        matches!(
+            late,
+            Err(WaitError::Timeout {
+                cancelled: true,
+                ..
+            })
+        ),
+        "{late:?}"
     );
 }
 
@@ -198,10 +207,8 @@ pub fn e4_cancelled_means_the_future_is_gone_and_its_port_free(fixture: &'static
     for round in 0..ROUNDS {
         let (result, _gate, released) = holding_the_port(&running, address);
         assert!(result.cancel());
-        assert_eq!(
-            result.wait_timeout(PROMPTLY).map_err(|e| e.kind()),
-            Err(ErrorKind::Cancelled)
-        );
+        let outcome = result.wait_timeout(PROMPTLY);
+        assert!(matches!(outcome, Err(WaitError::Cancelled)), "{outcome:?}");
         assert_port_free(
             address,
             &released,
@@ -225,7 +232,16 @@ pub fn e4_cancelled_means_the_future_is_gone_and_its_port_free(fixture: &'static
                 opened.await;
             }
         });
-        assert_eq!(timed_out.map_err(|e| e.kind()), Err(ErrorKind::Timeout));
+        assert!(
+            matches!(
+                timed_out,
+                Err(WaitError::Timeout {
+                    cancelled: true,
+                    ..
+                })
+            ),
+            "{timed_out:?}"
+        );
         if started.is_set() {
             assert_port_free(
                 address,
@@ -275,9 +291,10 @@ pub fn e4_cancelled_streams_and_shutdown_release_what_they_held(fixture: &'stati
         });
         assert_eq!(lines.next_timeout(PROMPTLY).expect("an item"), Some(1));
         lines.cancel();
-        assert_eq!(
-            lines.next().map(|item| item.map_err(|e| e.kind())),
-            Some(Err(ErrorKind::Cancelled))
+        let ended = lines.next();
+        assert!(
+            matches!(ended, Some(Err(WaitError::Cancelled))),
+            "{ended:?}"
         );
         assert_port_free(
             address,
@@ -287,9 +304,10 @@ pub fn e4_cancelled_streams_and_shutdown_release_what_they_held(fixture: &'stati
 
         let (result, _gate, released) = holding_the_port(&running, address);
         running.shutdown(PROMPTLY).expect("shutdown");
-        assert_eq!(
-            result.wait_timeout(PROMPTLY).map_err(|e| e.kind()),
-            Err(ErrorKind::ReactorStopped)
+        let outcome = result.wait_timeout(PROMPTLY);
+        assert!(
+            matches!(outcome, Err(WaitError::ReactorStopped)),
+            "{outcome:?}"
         );
         assert_port_free(
             address,

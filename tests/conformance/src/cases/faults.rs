@@ -8,7 +8,7 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crochet_core::{Error, ErrorKind};
+use crochet_core::{ShutdownError, WaitError};
 
 use crate::support::{
     Flag, Gate, Live, Logs, PROMPTLY, crochet_threads, eventually, thread_states,
@@ -37,7 +37,7 @@ pub fn r7_shutdown_wakes_ten_thousand_blocked_waiters(fixture: &'static dyn Fixt
     let live = Live::new();
     let gate = Gate::new();
     let entered = Arc::new(AtomicUsize::new(0));
-    let (woke_tx, woke_rx) = mpsc::channel::<(Result<(), ErrorKind>, Instant)>();
+    let (woke_tx, woke_rx) = mpsc::channel::<(Result<(), WaitError>, Instant)>();
     let spawning = Instant::now();
     let mut waiters = Vec::with_capacity(BLOCKED_WAITERS);
     for index in 0..BLOCKED_WAITERS {
@@ -54,7 +54,7 @@ pub fn r7_shutdown_wakes_ten_thousand_blocked_waiters(fixture: &'static dyn Fixt
             .stack_size(WAITER_STACK)
             .spawn(move || {
                 entered.fetch_add(1, Ordering::SeqCst);
-                let outcome = result.wait().map_err(|error| error.kind());
+                let outcome = result.wait();
                 let _ = woke.send((outcome, Instant::now()));
             });
         match spawned {
@@ -95,7 +95,7 @@ pub fn r7_shutdown_wakes_ten_thousand_blocked_waiters(fixture: &'static dyn Fixt
     while stopped < BLOCKED_WAITERS {
         let left = (started + SHUTDOWN_BOUND).saturating_duration_since(Instant::now());
         match woke_rx.recv_timeout(left) {
-            Ok((Err(ErrorKind::ReactorStopped), woke)) => {
+            Ok((Err(WaitError::ReactorStopped), woke)) => {
                 stopped += 1;
                 last_woke = last_woke.max(woke);
             }
@@ -107,12 +107,7 @@ pub fn r7_shutdown_wakes_ten_thousand_blocked_waiters(fixture: &'static dyn Fixt
         }
     }
     let all_woke = last_woke - started;
-    assert_eq!(
-        outcome.map_err(|error| error.kind()),
-        Ok(()),
-        "{}: shutdown",
-        fixture.name()
-    );
+    assert!(outcome.is_ok(), "{}: shutdown: {outcome:?}", fixture.name());
     assert!(shutdown_took < SHUTDOWN_BOUND);
     for waiter in waiters {
         waiter.join().expect("a waiter thread");
@@ -219,7 +214,7 @@ fn shutdown_despite(fixture: &'static dyn Fixture, hog: Hog) {
         .map(|result| {
             let woke = woke_tx.clone();
             thread::spawn(move || {
-                let outcome = result.wait().map_err(|error| error.kind());
+                let outcome = result.wait();
                 let _ = woke.send((outcome, Instant::now()));
             })
         })
@@ -255,7 +250,7 @@ fn shutdown_despite(fixture: &'static dyn Fixture, hog: Hog) {
     // threads exit.
     drop(release);
     assert!(
-        matches!(outcome, Ok(()) | Err(Error::ShutdownTimedOut { .. })),
+        matches!(outcome, Ok(()) | Err(ShutdownError::TimedOut { .. })),
         "{}: shutdown with a {hog:?} task: {outcome:?}",
         fixture.name()
     );
@@ -269,10 +264,12 @@ fn shutdown_despite(fixture: &'static dyn Fixture, hog: Hog) {
         "{}: shutdown with a {hog:?} task took {took:?}",
         fixture.name()
     );
-    assert_eq!(
-        woken,
-        vec![Err(ErrorKind::ReactorStopped); waiters.len()],
-        "{}: the waiters, {all_woke:?} after shutdown began",
+    assert!(
+        woken.len() == waiters.len()
+            && woken
+                .iter()
+                .all(|outcome| matches!(outcome, Err(WaitError::ReactorStopped))),
+        "{}: the waiters, {all_woke:?} after shutdown began: {woken:?}",
         fixture.name()
     );
     for waiter in waiters {
@@ -293,7 +290,7 @@ fn shutdown_despite(fixture: &'static dyn Fixture, hog: Hog) {
     eprintln!(
         "{}: shutdown with a {hog:?} task returned {:?} in {took:?}; waiters woke within {all_woke:?}",
         fixture.name(),
-        outcome.map_err(|error| error.kind())
+        outcome
     );
 }
 
@@ -338,10 +335,7 @@ pub fn x2_panicking_clone_reaches_only_its_waiter_and_later_waits_work(
             let shared = shared.clone();
             thread::spawn(move || {
                 panic::catch_unwind(AssertUnwindSafe(|| {
-                    shared
-                        .wait_timeout(PROMPTLY)
-                        .map(|bomb| bomb.value)
-                        .map_err(|error| error.kind())
+                    shared.wait_timeout(PROMPTLY).map(|bomb| bomb.value)
                 }))
             })
         })
@@ -409,7 +403,7 @@ pub fn l5_panicking_failure_hook_is_contained_and_work_continues(fixture: &'stat
     // Reported on a reactor thread: it fails after every handle is gone.
     let gate = Gate::new();
     let opened = gate.opened();
-    let later = running.try_run_in_reactor(move || async move {
+    let later = running.run_in_reactor_fallible(move || async move {
         opened.await;
         Err::<(), _>("lost on a reactor thread")
     });
@@ -435,11 +429,10 @@ pub fn l5_panicking_failure_hook_is_contained_and_work_continues(fixture: &'stat
         5
     );
     let observed = running.run_in_reactor(|| async { panic!("observed after the hook panicked") });
-    assert_eq!(
-        observed
-            .wait_timeout(PROMPTLY)
-            .map_err(|error| error.kind()),
-        Err(ErrorKind::Panicked)
+    let outcome = observed.wait_timeout(PROMPTLY);
+    assert!(
+        matches!(&outcome, Err(WaitError::Panicked(panic)) if panic.message() == "observed after the hook panicked"),
+        "{outcome:?}"
     );
     // The hook can be replaced, and the new one hears of the next failure.
     let seen = Arc::new(AtomicUsize::new(0));
@@ -487,16 +480,13 @@ pub fn x2_a_clone_that_looks_at_its_own_result_does_not_deadlock(fixture: &'stat
     let _ = owner.set(shared.clone());
     let (done, finished) = mpsc::channel();
     thread::spawn(move || {
-        let waited = shared
-            .wait_timeout(PROMPTLY)
-            .map(|_| ())
-            .map_err(|e| e.kind());
+        let waited = shared.wait_timeout(PROMPTLY).map(|_| ());
         let _ = done.send(waited);
     });
-    assert_eq!(
-        finished.recv_timeout(PROMPTLY),
-        Ok(Ok(())),
-        "{}: the wait deadlocked in the value's clone",
+    let finished = finished.recv_timeout(PROMPTLY);
+    assert!(
+        matches!(finished, Ok(Ok(()))),
+        "{}: the wait deadlocked in the value's clone: {finished:?}",
         fixture.name()
     );
 }

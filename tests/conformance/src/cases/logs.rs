@@ -1,8 +1,11 @@
 //! L1–L5: logs and diagnostics.
 
+use std::fmt;
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
+
+use crochet_core::WaitError;
 
 use crate::support::{Gate, HookedFailures, Logs, PROMPTLY, eventually, gated};
 use crate::{Fixture, Running};
@@ -32,7 +35,8 @@ pub fn l1_unobserved_failure_is_logged_once_with_its_origin(fixture: &'static dy
         "the operation: {line}"
     );
 
-    let failed = running.try_run_in_reactor(|| async { Err::<(), _>("nobody saw this error") });
+    let failed =
+        running.run_in_reactor_fallible(|| async { Err::<(), _>("nobody saw this error") });
     assert!(eventually(PROMPTLY, || failed.is_ready()));
     drop(failed);
     assert_eq!(
@@ -49,7 +53,7 @@ pub fn l1_failure_after_every_handle_is_gone_is_logged(fixture: &'static dyn Fix
     let running = Running::start(fixture);
     let gate = Gate::new();
     let opened = gate.opened();
-    let result = running.try_run_in_reactor(move || async move {
+    let result = running.run_in_reactor_fallible(move || async move {
         opened.await;
         Err::<(), _>("failed after everyone left")
     });
@@ -262,7 +266,7 @@ pub fn l5_fire_and_forget_failures_reach_the_hook(fixture: &'static dyn Fixture)
         done.open();
     });
     running.spawn(|| async { panic!("fire and forget") });
-    running.try_spawn(|| async { Err::<(), _>("forgotten error") });
+    running.spawn_fallible(|| async { Err::<(), _>("forgotten error") });
     let reported = || hooked.messages();
     assert!(eventually(PROMPTLY, || reported().len() == 2));
     let mut first = reported();
@@ -278,4 +282,91 @@ pub fn l5_fire_and_forget_failures_reach_the_hook(fixture: &'static dyn Fixture)
     let all = reported();
     assert_eq!(all.len(), 3, "{all:?}");
     assert!(all[2].starts_with("the reactor is not set up"), "{all:?}");
+}
+
+/// An operation's own error, for the failure hook to downcast.
+#[derive(Debug, Clone, PartialEq)]
+struct Declined {
+    code: u16,
+}
+
+impl fmt::Display for Declined {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "declined with code {}", self.code)
+    }
+}
+
+impl std::error::Error for Declined {}
+
+/// L5: an operation's own error that nobody took is reported once to the
+/// reactor's failure hook as `WaitError::Failed(failure)`, and
+/// `failure.downcast_ref` gives the typed error back: dropped after it
+/// failed, dropped before, or fire-and-forget. An error a wait took (or a
+/// shared one that a wait saw) is not reported.
+pub fn l5_unobserved_operation_error_reaches_the_hook_typed(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let seen = Arc::new(Mutex::new(Vec::new()));
+    let sink = Arc::clone(&seen);
+    running.set_failure_hook(move |failure| {
+        let declined = match failure.error() {
+            WaitError::Failed(failure) => failure.downcast_ref::<Declined>().cloned(),
+            _ => None,
+        };
+        sink.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push((declined, failure.error().to_string()));
+    });
+    let declined = |code| move || async move { Err::<u8, _>(Declined { code }) };
+
+    // Dropped once failed: reported on this thread.
+    let lost = running.run_in_reactor_fallible(declined(1));
+    assert!(eventually(PROMPTLY, || lost.is_ready()));
+    drop(lost);
+    // Dropped before it failed: reported on a reactor thread.
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let later = running.run_in_reactor_fallible(move || async move {
+        opened.await;
+        Err::<u8, _>(Declined { code: 2 })
+    });
+    drop(later);
+    gate.open();
+    // Fire and forget.
+    running.spawn_fallible(|| async { Err::<(), _>(Declined { code: 3 }) });
+
+    // Observed: the wait took the error, and nothing is left to report.
+    let observed = running.run_in_reactor_fallible(declined(4));
+    let taken = observed.wait_timeout(PROMPTLY);
+    assert!(
+        matches!(taken, Err(WaitError::Failed(Declined { code: 4 }))),
+        "{taken:?}"
+    );
+    drop(observed);
+    let shared = running.run_in_reactor_fallible(declined(5)).shared();
+    let cloned = shared.wait_timeout(PROMPTLY);
+    assert!(
+        matches!(cloned, Err(WaitError::Failed(Declined { code: 5 }))),
+        "{cloned:?}"
+    );
+    drop(shared);
+
+    let reported = || seen.lock().unwrap_or_else(PoisonError::into_inner).clone();
+    assert!(
+        eventually(PROMPTLY, || reported().len() >= 3),
+        "{}: {:?}",
+        fixture.name(),
+        reported()
+    );
+    thread::sleep(Duration::from_millis(50));
+    let mut reports = reported();
+    reports.sort_by_key(|(declined, _)| declined.as_ref().map(|declined| declined.code));
+    let expected: Vec<_> = (1..=3)
+        .map(|code| {
+            (
+                Some(Declined { code }),
+                format!("declined with code {code}"),
+            )
+        })
+        .collect();
+    assert_eq!(reports, expected, "{}", fixture.name());
 }

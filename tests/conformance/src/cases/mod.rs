@@ -45,6 +45,18 @@ macro_rules! for_each_case {
             $fixture
         );
         $crate::__suite_case!(
+            inline,
+            setup,
+            r2_setup_with_another_backend_is_a_backend_mismatch,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            setup,
+            r2_global_setup_with_another_backend_is_a_backend_mismatch,
+            $fixture
+        );
+        $crate::__suite_case!(
             isolated,
             setup,
             r3_no_setup_turns_setup_into_a_no_op,
@@ -334,6 +346,12 @@ macro_rules! for_each_case {
             $fixture
         );
         $crate::__suite_case!(
+            inline,
+            logs,
+            l5_unobserved_operation_error_reaches_the_hook_typed,
+            $fixture
+        );
+        $crate::__suite_case!(
             isolated,
             faults,
             l5_panicking_failure_hook_is_contained_and_work_continues,
@@ -465,6 +483,12 @@ macro_rules! for_each_case {
             $fixture
         );
         $crate::__suite_case!(inline, wait, e9_failure_is_reported_to_every_wait, $fixture);
+        $crate::__suite_case!(
+            inline,
+            wait,
+            e9_operation_error_goes_to_the_first_wait_only,
+            $fixture
+        );
         $crate::__suite_case!(
             isolated,
             stash,

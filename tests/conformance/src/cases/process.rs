@@ -9,7 +9,7 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use crochet_core::Error;
+use crochet_core::WaitError;
 
 use crate::Fixture;
 use crate::support::{Gate, PROMPTLY, wait_child};
@@ -37,11 +37,11 @@ pub fn r9_forked_child_gets_a_forked_error(fixture: &'static dyn Fixture) {
         let result = crochet_core::run_in_reactor(|| async { 2 });
         let submitted = matches!(
             result.wait_timeout(PROMPTLY),
-            Err(Error::Forked { parent: p, child }) if p == parent && child == std::process::id()
+            Err(WaitError::Forked { parent: p, child }) if p == parent && child == std::process::id()
         );
         let waited = matches!(
             crochet_core::wait_for(PROMPTLY, || async { 3 }),
-            Err(Error::Forked { .. })
+            Err(WaitError::Forked { .. })
         );
         std::mem::forget(result);
         // The parent's threads are not here: shutdown must not wait for
@@ -161,7 +161,7 @@ pub fn r9_forked_child_never_blocks_on_a_lock_held_at_fork(fixture: &'static dyn
         assert!(pid >= 0, "fork failed");
         if pid == 0 {
             let waited = crochet_core::run_in_reactor(|| async { 1 }).wait_timeout(PROMPTLY);
-            let forked = matches!(waited, Err(Error::Forked { .. }));
+            let forked = matches!(waited, Err(WaitError::Forked { .. }));
             let stopped = crochet_core::global().shutdown(Duration::MAX).is_ok();
             if !(forked && stopped) {
                 eprintln!("child: waited {waited:?}, stopped {stopped}");

@@ -3,9 +3,11 @@
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crochet_core::{Error, ErrorKind, Reactor};
+use crochet_core::{Reactor, SetupError, WaitError};
 
-use crate::support::{Gate, PROMPTLY, crochet_threads, eventually, gated, settled_crochet_threads};
+use crate::support::{
+    Gate, OtherBackend, PROMPTLY, crochet_threads, eventually, gated, settled_crochet_threads,
+};
 use crate::{Fixture, Running};
 
 fn thread_name() -> String {
@@ -46,13 +48,18 @@ pub fn r1_start_failure_is_an_error_and_leaves_reactor_idle(fixture: &'static dy
     let error = fixture
         .start_misconfigured(&reactor)
         .expect_err("a misconfigured backend must not start");
-    assert_eq!(error.kind(), ErrorKind::StartFailed, "{error}");
+    assert!(matches!(error, SetupError::StartFailed(_)), "{error:?}");
     assert!(error.to_string().starts_with("failed to start the reactor"));
+    assert!(
+        std::error::Error::source(&error).is_some(),
+        "the IO error is the source"
+    );
     assert!(!reactor.is_running());
     let result = reactor.run_in_reactor(|| async { 1 });
-    assert_eq!(
-        result.try_result().map(|r| r.map_err(|e| e.kind())),
-        Some(Err(ErrorKind::NotSetUp))
+    let polled = result.try_result();
+    assert!(
+        matches!(polled, Some(Err(WaitError::NotSetUp))),
+        "{polled:?}"
     );
 
     fixture
@@ -106,11 +113,16 @@ pub fn r3_no_setup_turns_setup_into_a_no_op(fixture: &'static dyn Fixture) {
         "setup after no_setup started threads"
     );
     let queued = crochet_core::run_in_reactor(|| async { "ran" });
-    assert_eq!(
-        queued
-            .wait_timeout(Duration::from_millis(50))
-            .map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
+    let early = queued.wait_timeout(Duration::from_millis(50));
+    assert!(
+        matches!(
+            early,
+            Err(WaitError::Timeout {
+                cancelled: false,
+                ..
+            })
+        ),
+        "{early:?}"
     );
     fixture.attach(global).expect("attach").keep_forever();
     assert_eq!(
@@ -123,12 +135,16 @@ pub fn r3_no_setup_turns_setup_into_a_no_op(fixture: &'static dyn Fixture) {
 pub fn r3_no_setup_or_attach_after_setup_is_already_started(fixture: &'static dyn Fixture) {
     let reactor = Reactor::new();
     fixture.start_managed(&reactor).expect("setup");
-    assert_eq!(
-        reactor.no_setup().map_err(|e| e.kind()),
-        Err(ErrorKind::AlreadyStarted)
+    let declined = reactor.no_setup();
+    assert!(
+        matches!(declined, Err(SetupError::AlreadyStarted)),
+        "{declined:?}"
     );
-    let attached = fixture.attach(&reactor).err().map(|e| e.kind());
-    assert_eq!(attached, Some(ErrorKind::AlreadyStarted));
+    let attached = fixture.attach(&reactor).err();
+    assert!(
+        matches!(attached, Some(SetupError::AlreadyStarted)),
+        "{attached:?}"
+    );
     // Nothing was disturbed.
     assert_eq!(reactor.wait_for(PROMPTLY, || async { 3 }).expect("run"), 3);
     reactor.shutdown(PROMPTLY).expect("shutdown");
@@ -146,12 +162,16 @@ pub fn r4_work_before_attach_is_queued_and_runs_after_attach(fixture: &'static d
         opened.await;
         2
     });
-    assert_eq!(
-        first
-            .wait_timeout(Duration::from_millis(50))
-            .map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout),
-        "queued work ran before any runtime was attached"
+    let early = first.wait_timeout(Duration::from_millis(50));
+    assert!(
+        matches!(
+            early,
+            Err(WaitError::Timeout {
+                cancelled: false,
+                ..
+            })
+        ),
+        "queued work ran before any runtime was attached: {early:?}"
     );
     assert_eq!(reactor.pending_operations(), 2);
 
@@ -168,9 +188,12 @@ pub fn r4_work_before_attach_is_queued_and_runs_after_attach(fixture: &'static d
 pub fn r4_attaching_twice_is_already_attached(fixture: &'static dyn Fixture) {
     let reactor = Reactor::new();
     let owner = fixture.attach(&reactor).expect("attach");
-    let again = fixture.attach(&reactor).err().map(|e| e.kind());
-    assert_eq!(again, Some(ErrorKind::AlreadyAttached));
-    assert_eq!(reactor.no_setup().map_err(|e| e.kind()), Ok(()));
+    let again = fixture.attach(&reactor).err();
+    assert!(
+        matches!(again, Some(SetupError::AlreadyAttached)),
+        "{again:?}"
+    );
+    reactor.no_setup().expect("no_setup after an attach is Ok");
     assert_eq!(reactor.wait_for(PROMPTLY, || async { 4 }).expect("run"), 4);
     reactor.shutdown(PROMPTLY).expect("shutdown");
     drop(owner);
@@ -182,20 +205,23 @@ pub fn r5_submitting_before_setup_is_not_set_up_at_once(_fixture: &'static dyn F
     let reactor = Reactor::new();
     let result = reactor.run_in_reactor(|| async { 5 });
     assert!(result.is_ready(), "the error must be there at once");
-    assert!(matches!(result.try_result(), Some(Err(Error::NotSetUp))));
+    assert!(matches!(
+        result.try_result(),
+        Some(Err(WaitError::NotSetUp))
+    ));
     let waited = reactor.wait_for(Duration::MAX, || async { 5 });
-    assert!(matches!(waited, Err(Error::NotSetUp)), "{waited:?}");
+    assert!(matches!(waited, Err(WaitError::NotSetUp)), "{waited:?}");
     let local = reactor.run_in_reactor_local(|| async { 5 });
-    assert!(matches!(local.try_result(), Some(Err(Error::NotSetUp))));
+    assert!(matches!(local.try_result(), Some(Err(WaitError::NotSetUp))));
     assert_eq!(reactor.pending_operations(), 0);
 }
 
 /// R5, through the process-wide functions.
 pub fn r5_global_submission_before_setup_is_not_set_up(_fixture: &'static dyn Fixture) {
     let result = crochet_core::run_in_reactor(|| async { 5 });
-    assert!(matches!(result.wait(), Err(Error::NotSetUp)));
+    assert!(matches!(result.wait(), Err(WaitError::NotSetUp)));
     let waited = crochet_core::wait_for(PROMPTLY, || async { 5 });
-    assert!(matches!(waited, Err(Error::NotSetUp)));
+    assert!(matches!(waited, Err(WaitError::NotSetUp)));
 }
 
 /// R6: reactor instances are independent: stopping one leaves another
@@ -207,11 +233,11 @@ pub fn r6_reactor_instances_are_independent(fixture: &'static dyn Fixture) {
     first.shutdown(PROMPTLY).expect("shutdown the first");
     assert!(matches!(
         pending.wait_timeout(PROMPTLY),
-        Err(Error::ReactorStopped)
+        Err(WaitError::ReactorStopped)
     ));
     assert!(matches!(
         first.wait_for(PROMPTLY, || async { 0 }),
-        Err(Error::ReactorStopped)
+        Err(WaitError::ReactorStopped)
     ));
     assert_eq!(
         second
@@ -220,4 +246,85 @@ pub fn r6_reactor_instances_are_independent(fixture: &'static dyn Fixture) {
         6
     );
     assert!(second.is_running());
+}
+
+/// R2: setting up a backend other than the one that runs is refused with
+/// `BackendMismatch`, naming both (the other backend is never started),
+/// and the reactor keeps running; setting up the backend that runs is a
+/// harmless `Ok`, whether the reactor is managed or attached. Before an
+/// attach, after `no_setup()`, any setup is a no-op.
+pub fn r2_setup_with_another_backend_is_a_backend_mismatch(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let name = running
+        .backend_name()
+        .expect("a running reactor has a backend");
+    let refused = running.setup(OtherBackend);
+    match &refused {
+        Err(SetupError::BackendMismatch { running, requested }) => {
+            assert_eq!(*running, name);
+            assert_eq!(*requested, "other");
+        }
+        other => panic!("expected BackendMismatch, got {other:?}"),
+    }
+    let message = refused.unwrap_err().to_string();
+    assert!(
+        message.contains(name) && message.contains("other"),
+        "names both backends: {message}"
+    );
+    assert!(running.is_running());
+    assert_eq!(running.wait_for(PROMPTLY, || async { 7 }).expect("run"), 7);
+
+    fixture
+        .start_managed(&running)
+        .expect("setup of the backend that runs is Ok");
+    assert_eq!(running.backend_name(), Some(name));
+    assert_eq!(running.wait_for(PROMPTLY, || async { 8 }).expect("run"), 8);
+
+    // Declined with `no_setup()`: nothing runs yet, and any setup is a
+    // no-op until the attach; then another backend is a mismatch.
+    let reactor = Reactor::new();
+    reactor.no_setup().expect("no_setup");
+    reactor
+        .setup(OtherBackend)
+        .expect("setup after no_setup does nothing");
+    let owner = fixture.attach(&reactor).expect("attach");
+    let refused = reactor.setup(OtherBackend);
+    assert!(
+        matches!(
+            refused,
+            Err(SetupError::BackendMismatch { running, requested: "other" }) if running == name
+        ),
+        "{refused:?}"
+    );
+    assert_eq!(reactor.wait_for(PROMPTLY, || async { 9 }).expect("run"), 9);
+    reactor.shutdown(PROMPTLY).expect("shutdown");
+    drop(owner);
+}
+
+/// R2, through the process-wide `setup_with`: once the global reactor
+/// runs, `setup_with` of another backend is `BackendMismatch`, and of the
+/// same backend is `Ok`; the global reactor keeps running.
+pub fn r2_global_setup_with_another_backend_is_a_backend_mismatch(fixture: &'static dyn Fixture) {
+    fixture
+        .start(crochet_core::global())
+        .expect("setup")
+        .keep_forever();
+    let name = crochet_core::global()
+        .backend_name()
+        .expect("a running reactor has a backend");
+    let refused = crochet_core::setup_with(OtherBackend);
+    assert!(
+        matches!(
+            refused,
+            Err(SetupError::BackendMismatch { running, requested: "other" }) if running == name
+        ),
+        "{refused:?}"
+    );
+    fixture
+        .start_managed(crochet_core::global())
+        .expect("setup of the backend that runs is Ok");
+    assert_eq!(
+        crochet_core::wait_for(PROMPTLY, || async { 10 }).expect("run"),
+        10
+    );
 }

@@ -4,7 +4,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crochet_core::{Error, ErrorKind, EventualResult, Reactor};
+use crochet_core::{EventualResult, Reactor, SetupError, WaitError};
 
 use crate::support::{Flag, Gate, Logs, PROMPTLY, crochet_threads, eventually};
 use crate::{Fixture, Running};
@@ -27,7 +27,7 @@ pub fn r7_shutdown_wakes_waiters_and_drops_futures(fixture: &'static dyn Fixture
                 opened.await;
             }
         }));
-        waiters.push(thread::spawn(move || result.wait().map_err(|e| e.kind())));
+        waiters.push(thread::spawn(move || result.wait()));
     }
     // Let every waiter block.
     thread::sleep(Duration::from_millis(50));
@@ -35,10 +35,8 @@ pub fn r7_shutdown_wakes_waiters_and_drops_futures(fixture: &'static dyn Fixture
     running.shutdown(PROMPTLY).expect("shutdown");
     assert!(started.elapsed() < PROMPTLY);
     for waiter in waiters {
-        assert_eq!(
-            waiter.join().expect("waiter"),
-            Err(ErrorKind::ReactorStopped)
-        );
+        let woke = waiter.join().expect("waiter");
+        assert!(matches!(woke, Err(WaitError::ReactorStopped)), "{woke:?}");
     }
     // Dropped by the runtime (on its own threads) before shutdown returned,
     // whatever the backend, managed or attached.
@@ -64,28 +62,31 @@ pub fn r7_everything_after_shutdown_is_reactor_stopped(fixture: &'static dyn Fix
     let late = running.run_in_reactor(|| async { 1 });
     assert!(matches!(
         late.try_result(),
-        Some(Err(Error::ReactorStopped))
+        Some(Err(WaitError::ReactorStopped))
     ));
     assert!(matches!(
         running.wait_for(PROMPTLY, || async { 1 }),
-        Err(Error::ReactorStopped)
+        Err(WaitError::ReactorStopped)
     ));
     let local = running.run_in_reactor_local(|| async { 1 });
     assert!(matches!(
         local.try_result(),
-        Some(Err(Error::ReactorStopped))
+        Some(Err(WaitError::ReactorStopped))
     ));
-    assert_eq!(
-        fixture.start_managed(&running).map_err(|e| e.kind()),
-        Err(ErrorKind::ReactorStopped)
+    let setup = fixture.start_managed(&running);
+    assert!(
+        matches!(setup, Err(SetupError::ReactorStopped)),
+        "{setup:?}"
     );
-    assert_eq!(
-        running.no_setup().map_err(|e| e.kind()),
-        Err(ErrorKind::ReactorStopped)
+    let declined = running.no_setup();
+    assert!(
+        matches!(declined, Err(SetupError::ReactorStopped)),
+        "{declined:?}"
     );
-    assert_eq!(
-        fixture.attach(&running).err().map(|e| e.kind()),
-        Some(ErrorKind::ReactorStopped)
+    let attached = fixture.attach(&running).err();
+    assert!(
+        matches!(attached, Some(SetupError::ReactorStopped)),
+        "{attached:?}"
     );
 }
 
@@ -101,7 +102,7 @@ pub fn r7_shutdown_drops_work_queued_before_attach(_fixture: &'static dyn Fixtur
         async {}
     });
     reactor.shutdown(PROMPTLY).expect("shutdown");
-    assert!(matches!(queued.wait(), Err(Error::ReactorStopped)));
+    assert!(matches!(queued.wait(), Err(WaitError::ReactorStopped)));
     assert!(dropped.is_set(), "the queued closure was not dropped");
 }
 
@@ -130,7 +131,7 @@ pub fn r7_destructor_panic_during_shutdown_is_contained(fixture: &'static dyn Fi
         .expect("shutdown despite the panicking destructor");
     assert!(matches!(
         result.wait_timeout(PROMPTLY),
-        Err(Error::ReactorStopped)
+        Err(WaitError::ReactorStopped)
     ));
     // Cancellation drops futures as well: same containment.
     let again = Running::start(fixture);
@@ -182,7 +183,7 @@ pub fn r7_guard_shuts_down_and_logs_failures_left_in_stash(fixture: &'static dyn
     {
         let _guard = crochet_core::shutdown_guard(PROMPTLY);
         let failed =
-            crochet_core::try_run_in_reactor(|| async { Err::<u8, _>("left in the stash") });
+            crochet_core::run_in_reactor_fallible(|| async { Err::<u8, _>("left in the stash") });
         assert!(eventually(PROMPTLY, || failed.is_ready()));
         failed.stash().expect("stash");
         let fine = crochet_core::run_in_reactor(|| async { 1 });
@@ -209,14 +210,14 @@ pub fn r7_shutdown_from_inside_the_reactor_returns_at_once(fixture: &'static dyn
         let pending = Arc::new(running.run_in_reactor(move || opened));
         let waiter = {
             let pending = Arc::clone(&pending);
-            thread::spawn(move || pending.wait().map_err(|e| e.kind()))
+            thread::spawn(move || pending.wait())
         };
         let (report, took) = std::sync::mpsc::channel();
         let reactor = running.reactor.clone();
         let stop = move || {
             let started = Instant::now();
             let outcome = reactor.shutdown(Duration::MAX);
-            let _ = report.send((outcome.map_err(|e| e.kind()), started.elapsed()));
+            let _ = report.send((outcome, started.elapsed()));
         };
         // A runtime whose blocking pool has a thread: shutdown must tell the
         // runtime's own threads apart from the caller's.
@@ -239,15 +240,16 @@ pub fn r7_shutdown_from_inside_the_reactor_returns_at_once(fixture: &'static dyn
             async {}
         });
         let (outcome, elapsed) = took.recv_timeout(PROMPTLY).expect("shutdown returned");
-        assert_eq!(outcome, Ok(()), "from a raw task: {from_raw_task}");
+        assert!(
+            outcome.is_ok(),
+            "from a raw task: {from_raw_task}: {outcome:?}"
+        );
         assert!(
             elapsed < PROMPTLY,
             "shutdown waited for itself for {elapsed:?}"
         );
-        assert_eq!(
-            waiter.join().expect("waiter"),
-            Err(ErrorKind::ReactorStopped)
-        );
+        let woke = waiter.join().expect("waiter");
+        assert!(matches!(woke, Err(WaitError::ReactorStopped)), "{woke:?}");
         assert!(!running.is_running());
         gate.open();
     }

@@ -1,9 +1,12 @@
 //! S1–S5: the stash.
 
 use std::collections::HashSet;
+use std::convert::Infallible;
 use std::time::Duration;
 
-use crochet_core::{Error, ErrorKind, StashId, StashPolicy};
+use crochet_core::{
+    Error, EventualResult, NotStashed, RetrieveError, StashId, StashPolicy, WaitError,
+};
 
 use crate::support::{Flag, Gate, Logs, PROMPTLY, eventually, gated};
 use crate::{Fixture, Running};
@@ -26,7 +29,9 @@ pub fn s1_stash_id_round_trips_through_text(fixture: &'static dyn Fixture) {
     // `Debug` ends up in logs: an id (a bearer secret) shows its first
     // characters only.
     assert_eq!(format!("{id:?}"), format!("StashId({}…)", &text[..8]));
-    let result = running.retrieve_result::<i32>(parsed).expect("retrieve");
+    let result = running
+        .retrieve_result::<i32, Infallible>(parsed)
+        .expect("retrieve");
     assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), 1);
 }
 
@@ -42,21 +47,30 @@ pub fn s2_retrieve_returns_result_once_and_restash_gives_new_id(fixture: &'stati
         })
         .stash()
         .expect("stash");
-    let pending = running.retrieve_result::<&str>(first).expect("retrieve");
+    let pending = running
+        .retrieve_result::<&str, Infallible>(first)
+        .expect("retrieve");
     assert!(matches!(
-        running.retrieve_result::<&str>(first),
-        Err(Error::StashNotFound { id }) if id == first
+        running.retrieve_result::<&str, Infallible>(first),
+        Err(RetrieveError::NotFound { id }) if id == first
     ));
-    assert_eq!(
-        pending
-            .wait_timeout(Duration::from_millis(10))
-            .map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
+    let early = pending.wait_timeout(Duration::from_millis(10));
+    assert!(
+        matches!(
+            early,
+            Err(WaitError::Timeout {
+                cancelled: false,
+                ..
+            })
+        ),
+        "{early:?}"
     );
     let second = pending.stash().expect("stash again");
     assert_ne!(second, first);
     gate.open();
-    let result = running.retrieve_result::<&str>(second).expect("retrieve");
+    let result = running
+        .retrieve_result::<&str, Infallible>(second)
+        .expect("retrieve");
     assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), "downloaded");
 }
 
@@ -84,7 +98,11 @@ pub fn s3_stash_ids_are_unguessable(fixture: &'static dyn Fixture) {
     assert_eq!(ones, u128::MAX, "some bit is never set");
     assert_eq!(zeros, u128::MAX, "some bit is always set");
     for id in ids {
-        drop(running.retrieve_result::<()>(id).expect("retrieve"));
+        drop(
+            running
+                .retrieve_result::<(), Infallible>(id)
+                .expect("retrieve"),
+        );
     }
 }
 
@@ -96,20 +114,37 @@ pub fn s4_bad_ids_and_wrong_types_are_typed_and_lose_nothing(fixture: &'static d
         .run_in_reactor(|| async { 23_u32 })
         .stash()
         .expect("stash");
-    match running.retrieve_result::<String>(id) {
-        Err(Error::StashWrongType {
+    match running.retrieve_result::<String, Infallible>(id) {
+        Err(RetrieveError::WrongType {
             id: wrong,
             expected,
             found,
         }) => {
             assert_eq!(wrong, id);
             assert!(expected.contains("String"), "{expected}");
-            assert_eq!(found, "u32");
+            assert!(found.contains("u32"), "{found}");
         }
-        other => panic!("expected StashWrongType, got {other:?}"),
+        other => panic!("expected WrongType, got {other:?}"),
+    }
+    // The operation's error type is part of the result's type: the same
+    // value type with another error type is a wrong type too.
+    match running.retrieve_result::<u32, std::io::Error>(id) {
+        Err(RetrieveError::WrongType {
+            id: wrong,
+            expected,
+            found,
+        }) => {
+            assert_eq!(wrong, id);
+            assert!(
+                expected.contains("u32") && expected.contains("io::"),
+                "{expected}"
+            );
+            assert!(found.contains("u32") && found != expected, "{found}");
+        }
+        other => panic!("expected WrongType, got {other:?}"),
     }
     let kept = running
-        .retrieve_result::<u32>(id)
+        .retrieve_result::<u32, Infallible>(id)
         .expect("the entry is still there");
     assert_eq!(kept.wait_timeout(PROMPTLY).expect("value"), 23);
 
@@ -120,36 +155,35 @@ pub fn s4_bad_ids_and_wrong_types_are_typed_and_lose_nothing(fixture: &'static d
         "+0112233445566778899aabbccddeeff",
     ] {
         match malformed.parse::<StashId>() {
-            Err(Error::StashMalformedId { len }) => assert_eq!(len, malformed.chars().count()),
-            other => panic!("{malformed:?}: expected StashMalformedId, got {other:?}"),
+            Err(error) => assert_eq!(error.text_len(), malformed.chars().count()),
+            other => panic!("{malformed:?}: expected a ParseStashIdError, got {other:?}"),
         }
     }
     let long = "f".repeat(10_000);
     assert_eq!(
-        long.parse::<StashId>().map_err(|e| e.kind()),
-        Err(ErrorKind::StashMalformedId)
+        long.parse::<StashId>().map_err(|e| e.text_len()),
+        Err(10_000)
     );
 
     let unknown: StashId = "0123456789abcdef0123456789abcdef"
         .parse()
         .expect("well formed");
-    assert_eq!(
-        running
-            .retrieve_result::<u32>(unknown)
-            .err()
-            .map(|e| e.kind()),
-        Some(ErrorKind::StashNotFound)
-    );
+    assert!(matches!(
+        running.retrieve_result::<u32, Infallible>(unknown),
+        Err(RetrieveError::NotFound { id }) if id == unknown
+    ));
 }
 
-/// S5: a full stash refuses with a typed error that hands the result back.
+/// S5: a full stash refuses with a typed error that hands the result back;
+/// `NotStashed::cancel` cancels it instead, and gives `StashFull` for `?`.
 pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
     let logs = Logs::capture();
     let running = Running::start(fixture);
-    running.set_stash_policy(StashPolicy {
-        capacity: 2,
-        time_to_live: None,
-    });
+    running.set_stash_policy(
+        StashPolicy::default()
+            .with_capacity(2)
+            .with_time_to_live(None),
+    );
     let first = running
         .run_in_reactor(|| async { 1 })
         .stash()
@@ -165,40 +199,71 @@ pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
     assert_eq!(full.capacity(), 2);
     assert_eq!(
         full.to_string(),
-        "the stash is full (2 entries); retrieve results or raise the capacity"
+        "the stash is full (2 entries); the result was handed back"
     );
     let handed_back = full.into_result();
     assert_eq!(handed_back.wait_timeout(PROMPTLY).expect("nothing lost"), 3);
     assert!(logs.wait_for(PROMPTLY, &["WARN", "the stash is full"]));
 
-    drop(running.retrieve_result::<i32>(first).expect("retrieve"));
+    drop(
+        running
+            .retrieve_result::<i32, Infallible>(first)
+            .expect("retrieve"),
+    );
     let third = running
         .run_in_reactor(|| async { 3 })
         .stash()
         .expect("room again");
-    let error: Error = running
+    let error = running
         .run_in_reactor(|| async { 4 })
         .stash()
         .expect_err("full again")
-        .into();
-    assert_eq!(error.kind(), ErrorKind::StashFull);
-    drop(running.retrieve_result::<i32>(third).expect("retrieve"));
+        .cancel();
+    assert!(
+        matches!(error, Error::StashFull { capacity: 2 }),
+        "{error:?}"
+    );
+    assert_eq!(
+        error.to_string(),
+        "the stash is full (2 entries); retrieve results or raise the capacity"
+    );
+    drop(
+        running
+            .retrieve_result::<i32, Infallible>(third)
+            .expect("retrieve"),
+    );
 
-    // `?` on a full stash (the second entry and this one): the result is
-    // dropped, and with nobody left to see it, the operation is cancelled
-    // rather than left running.
+    // `?` on a full stash (the second entry and this one), the documented
+    // way: `map_err(NotStashed::cancel)?` cancels the operation (its future
+    // is dropped) rather than leaving it running with nobody to see it.
     let _full = running
         .run_in_reactor(|| async { 5 })
         .stash()
         .expect("stash");
-    let dropped = crate::support::Flag::new();
+    let stash = |result: EventualResult<crate::support::SetOnDrop>| -> Result<StashId, Error> {
+        let id = result.stash().map_err(NotStashed::cancel)?;
+        Ok(id)
+    };
+    // Everything before has ended (and is counted) by now.
+    assert!(eventually(PROMPTLY, || running.stats().pending == 0));
+    let cancelled_before = running.stats().cancelled;
+    let dropped = Flag::new();
     let guard = dropped.on_drop();
-    let (_gate, pending) = crate::support::gated(&running, guard);
-    let error: Error = pending.stash().expect_err("full").into();
-    assert_eq!(error.kind(), ErrorKind::StashFull);
+    let (_gate, pending) = gated(&running, guard);
+    let error = stash(pending).expect_err("full");
+    assert!(
+        matches!(error, Error::StashFull { capacity: 2 }),
+        "{error:?}"
+    );
     assert!(
         dropped.wait(PROMPTLY),
         "the unstashable operation was left running"
+    );
+    assert!(
+        eventually(PROMPTLY, || running.stats().cancelled
+            == cancelled_before + 1),
+        "the refused operation was not counted as cancelled: {}",
+        running.stats()
     );
 }
 
@@ -207,11 +272,12 @@ pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
 pub fn s5_expired_entries_are_dropped_and_logged(fixture: &'static dyn Fixture) {
     let logs = Logs::capture();
     let running = Running::start(fixture);
-    running.set_stash_policy(StashPolicy {
-        capacity: 100,
-        time_to_live: Some(Duration::from_millis(50)),
-    });
-    let failed = running.try_run_in_reactor(|| async { Err::<u8, _>("expired failure") });
+    running.set_stash_policy(
+        StashPolicy::default()
+            .with_capacity(100)
+            .with_time_to_live(Some(Duration::from_millis(50))),
+    );
+    let failed = running.run_in_reactor_fallible(|| async { Err::<u8, _>("expired failure") });
     assert!(eventually(PROMPTLY, || failed.is_ready()));
     let id = failed.stash().expect("stash");
     std::thread::sleep(Duration::from_millis(80));
@@ -220,8 +286,8 @@ pub fn s5_expired_entries_are_dropped_and_logged(fixture: &'static dyn Fixture) 
         .stash()
         .expect("stash");
     assert!(matches!(
-        running.retrieve_result::<u8>(id),
-        Err(Error::StashNotFound { .. })
+        running.retrieve_result::<u8, &str>(id),
+        Err(RetrieveError::NotFound { .. })
     ));
     assert_eq!(running.stats().stashed, 1);
     assert_eq!(
@@ -237,7 +303,9 @@ pub fn s5_expired_entries_are_dropped_and_logged(fixture: &'static dyn Fixture) 
         "{}",
         logs.text()
     );
-    let kept = running.retrieve_result::<u8>(fresh).expect("fresh entry");
+    let kept = running
+        .retrieve_result::<u8, Infallible>(fresh)
+        .expect("fresh entry");
     assert_eq!(kept.wait_timeout(PROMPTLY).expect("value"), 5);
 }
 
@@ -249,10 +317,11 @@ pub fn s5_expired_entries_are_dropped_and_logged(fixture: &'static dyn Fixture) 
 pub fn s5_stashed_work_never_outlives_its_entry(fixture: &'static dyn Fixture) {
     let logs = Logs::capture();
     let running = Running::start(fixture);
-    running.set_stash_policy(StashPolicy {
-        capacity: 1,
-        time_to_live: Some(Duration::from_millis(50)),
-    });
+    running.set_stash_policy(
+        StashPolicy::default()
+            .with_capacity(1)
+            .with_time_to_live(Some(Duration::from_millis(50))),
+    );
     let pending_with_flag = || {
         let dropped = Flag::new();
         let guard = dropped.on_drop();
@@ -276,7 +345,7 @@ pub fn s5_stashed_work_never_outlives_its_entry(fixture: &'static dyn Fixture) {
         logs.text()
     );
     assert!(logs.wait_for(PROMPTLY, &["DEBUG", "cancelled", &full_id[..8]]));
-    drop(fresh.map(|id| running.retrieve_result::<u8>(id)));
+    drop(fresh.map(|id| running.retrieve_result::<u8, Infallible>(id)));
 
     // Refused for being full: dropped, or turned into an error.
     let _occupant = running
@@ -287,7 +356,7 @@ pub fn s5_stashed_work_never_outlives_its_entry(fixture: &'static dyn Fixture) {
     drop(result.stash().expect_err("full"));
     assert!(refused.wait(PROMPTLY), "a refused result was left running");
     let (converted, _gate, result) = pending_with_flag();
-    let _: Error = result.stash().expect_err("full").into();
+    let _: Error = result.stash().expect_err("full").cancel();
     assert!(
         converted.wait(PROMPTLY),
         "a refused result was left running"
@@ -309,8 +378,8 @@ pub fn s6_each_reactor_keeps_its_own_stash(fixture: &'static dyn Fixture) {
     let id = pending.stash().expect("stash");
     assert!(
         matches!(
-            crochet_core::retrieve_result::<u8>(id),
-            Err(Error::StashNotFound { .. })
+            crochet_core::retrieve_result::<u8, Infallible>(id),
+            Err(RetrieveError::NotFound { .. })
         ),
         "the global stash handed out a library reactor's entry"
     );
@@ -330,7 +399,7 @@ pub fn s6_each_reactor_keeps_its_own_stash(fixture: &'static dyn Fixture) {
     );
     assert_ne!(id, global_id);
     let back = library
-        .retrieve_result::<u8>(id)
+        .retrieve_result::<u8, Infallible>(id)
         .expect("its own reactor has it");
     assert!(!back.is_ready());
 }

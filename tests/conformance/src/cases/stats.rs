@@ -5,7 +5,9 @@ use std::sync::{Arc, Mutex, PoisonError};
 use std::thread;
 use std::time::Duration;
 
-use crochet_core::Reactor;
+use std::convert::Infallible;
+
+use crochet_core::{Reactor, RetrieveError};
 
 use crate::support::{Logs, PROMPTLY, eventually, gated};
 use crate::{Fixture, Running};
@@ -17,7 +19,7 @@ pub fn stats_count_every_outcome(fixture: &'static dyn Fixture) {
     running
         .wait_for(PROMPTLY, || async { 1 })
         .expect("completed");
-    let failed = running.try_run_in_reactor(|| async { Err::<(), _>("failed") });
+    let failed = running.run_in_reactor_fallible(|| async { Err::<(), _>("failed") });
     let _ = failed.wait_timeout(PROMPTLY);
     let panicked = running.run_in_reactor(|| async { panic!("panicked") });
     let _ = panicked.wait_timeout(PROMPTLY);
@@ -138,17 +140,17 @@ pub fn library_reactors_never_interfere(fixture: &'static dyn Fixture) {
         3
     );
     let mine = second
-        .retrieve_result::<u8>(second_stash)
+        .retrieve_result::<u8, Infallible>(second_stash)
         .expect("the second's entry");
     assert_eq!(mine.wait_timeout(PROMPTLY).expect("value"), 2);
     // Each library's stash is its own: the first's went with its shutdown.
     assert!(matches!(
-        second.retrieve_result::<u8>(first_stash),
-        Err(crochet_core::Error::StashNotFound { .. })
+        second.retrieve_result::<u8, Infallible>(first_stash),
+        Err(RetrieveError::NotFound { .. })
     ));
     assert!(matches!(
-        first.retrieve_result::<u8>(first_stash),
-        Err(crochet_core::Error::StashNotFound { .. })
+        first.retrieve_result::<u8, Infallible>(first_stash),
+        Err(RetrieveError::NotFound { .. })
     ));
     assert_eq!(first.stats().submitted, 2);
     assert_eq!(second.stats().submitted, 3);

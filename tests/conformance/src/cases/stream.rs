@@ -6,9 +6,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use std::iter::FusedIterator;
-
-use crochet_core::{Error, ErrorKind, EventualStream, TryNextError};
+use crochet_core::WaitError;
 use futures_lite::{StreamExt, stream};
 
 use crate::support::{Flag, Gate, PROMPTLY, eventually};
@@ -19,7 +17,7 @@ use crate::{Fixture, Running};
 pub fn stream_items_arrive_in_order_and_end(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let numbers = running.stream_in_reactor(move || {
-        let on_reactor = crochet_core::context::is_reactor_thread();
+        let on_reactor = crochet_core::backend::is_reactor_thread();
         let sleep = fixture.sleep(Duration::from_millis(5));
         stream::once_future(async move {
             sleep.await;
@@ -45,16 +43,13 @@ pub fn stream_timeout_loses_no_item(fixture: &'static dyn Fixture) {
             "late"
         })
     });
-    assert_eq!(
-        items
-            .next_timeout(Duration::from_millis(30))
-            .map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
-    );
-    assert_eq!(
-        items.next_timeout(Duration::ZERO).map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
-    );
+    for timeout in [Duration::from_millis(30), Duration::ZERO] {
+        let read = items.next_timeout(timeout);
+        assert!(
+            matches!(read, Err(WaitError::Timeout { after, cancelled: false }) if after == timeout),
+            "{read:?}"
+        );
+    }
     assert_eq!(
         running.stats().timed_out_waits,
         2,
@@ -107,10 +102,8 @@ pub fn stream_cancel_and_drop_drop_the_stream(fixture: &'static dyn Fixture) {
     assert_eq!(items.next_timeout(PROMPTLY).expect("an item"), Some(1));
     items.cancel();
     items.cancel();
-    assert_eq!(
-        items.next_timeout(PROMPTLY).map_err(|e| e.kind()),
-        Err(ErrorKind::Cancelled)
-    );
+    let read = items.next_timeout(PROMPTLY);
+    assert!(matches!(read, Err(WaitError::Cancelled)), "{read:?}");
     assert_eq!(items.next_timeout(PROMPTLY).expect("then the end"), None);
     assert!(
         dropped.wait(PROMPTLY),
@@ -152,7 +145,7 @@ pub fn stream_panic_and_shutdown_end_it_with_an_error(fixture: &'static dyn Fixt
     assert_eq!(items.next_timeout(PROMPTLY).expect("1"), Some(1));
     assert_eq!(items.next_timeout(PROMPTLY).expect("2"), Some(2));
     match items.next_timeout(PROMPTLY) {
-        Err(Error::Panicked(panic)) => assert_eq!(panic.message(), "the stream broke"),
+        Err(WaitError::Panicked(panic)) => assert_eq!(panic.message(), "the stream broke"),
         other => panic!("expected the panic, got {other:?}"),
     }
     assert!(items.next().is_none());
@@ -163,10 +156,8 @@ pub fn stream_panic_and_shutdown_end_it_with_an_error(fixture: &'static dyn Fixt
         thread::sleep(Duration::from_millis(20));
         reactor.shutdown(PROMPTLY)
     });
-    assert_eq!(
-        endless.next_timeout(PROMPTLY).map_err(|e| e.kind()),
-        Err(ErrorKind::ReactorStopped)
-    );
+    let read = endless.next_timeout(PROMPTLY);
+    assert!(matches!(read, Err(WaitError::ReactorStopped)), "{read:?}");
     stopper.join().expect("stopper").expect("shutdown");
 }
 
@@ -177,119 +168,12 @@ pub fn stream_read_on_reactor_thread_is_refused(fixture: &'static dyn Fixture) {
     let refused = running
         .wait_for(PROMPTLY, move || {
             let mut items = items;
-            let refused = items.next_timeout(PROMPTLY).map_err(|e| e.kind());
+            let refused = items.next_timeout(PROMPTLY);
             async move { refused }
         })
         .expect("ran");
-    assert_eq!(refused, Err(ErrorKind::WaitInReactor));
-}
-
-/// Reads `try_next` until it says something other than `Empty`.
-fn try_next_until_not_empty<T>(items: &mut EventualStream<T>) -> Result<T, TryNextError> {
-    let mut last = Err(TryNextError::Empty);
     assert!(
-        eventually(PROMPTLY, || {
-            last = items.try_next();
-            !matches!(last, Err(TryNextError::Empty))
-        }),
-        "try_next stayed empty"
-    );
-    last
-}
-
-/// `try_next` never blocks: it returns a buffered item, says `Empty` while
-/// the stream runs on, then the error that ended it once, then `Ended` on
-/// every call.
-pub fn stream_try_next_never_blocks(fixture: &'static dyn Fixture) {
-    let running = Running::start(fixture);
-    let gate = Gate::new();
-    let opened = gate.opened();
-    let mut items = running.stream_in_reactor(move || {
-        stream::once(1).chain(stream::once_future(async move {
-            opened.await;
-            2
-        }))
-    });
-    assert_eq!(try_next_until_not_empty(&mut items).ok(), Some(1));
-    assert!(items.try_next().is_err_and(|e| e.is_empty()));
-    gate.open();
-    assert_eq!(try_next_until_not_empty(&mut items).ok(), Some(2));
-    assert!(try_next_until_not_empty(&mut items).is_err_and(|e| e.is_ended()));
-    assert!(items.try_next().is_err_and(|e| e.is_ended()), "ended stays");
-    assert_eq!(items.next_timeout(PROMPTLY).expect("the end"), None);
-
-    let mut broken = running.stream_in_reactor(|| {
-        stream::iter([1, 2]).map(|n| if n == 2 { panic!("broke") } else { n })
-    });
-    assert_eq!(try_next_until_not_empty(&mut broken).ok(), Some(1));
-    match try_next_until_not_empty(&mut broken) {
-        Err(TryNextError::Failed(Error::Panicked(panic))) => assert_eq!(panic.message(), "broke"),
-        other => panic!("expected the panic, got {:?}", other.map(|_| ())),
-    }
-    assert!(broken.try_next().is_err_and(|e| e.is_ended()));
-
-    let mut cancelled = running.stream_in_reactor(stream::pending::<u8>);
-    assert!(cancelled.try_next().is_err_and(|e| e.is_empty()));
-    cancelled.cancel();
-    match try_next_until_not_empty(&mut cancelled) {
-        Err(TryNextError::Failed(error)) => assert_eq!(error.kind(), ErrorKind::Cancelled),
-        other => panic!("expected Cancelled, got {:?}", other.map(|_| ())),
-    }
-    assert!(cancelled.try_next().is_err_and(|e| e.is_ended()));
-    assert!(cancelled.next().is_none());
-}
-
-/// The iterator is fused: after its end, or the error that ended it,
-/// `next` returns `None` on every call.
-pub fn stream_is_fused_after_its_end(fixture: &'static dyn Fixture) {
-    fn fused<I: FusedIterator>(_: &I) {}
-    let running = Running::start(fixture);
-    let mut items = running.stream_in_reactor(|| stream::iter([1, 2]));
-    fused(&items);
-    let read: Vec<u8> = items.by_ref().collect::<Result<_, _>>().expect("no error");
-    assert_eq!(read, [1, 2]);
-    for _ in 0..3 {
-        assert!(items.next().is_none());
-    }
-
-    let mut broken = running.stream_in_reactor(|| {
-        stream::iter([1, 2]).map(|n| if n == 2 { panic!("broke") } else { n })
-    });
-    assert_eq!(broken.next().map(|r| r.ok()), Some(Some(1)));
-    assert_eq!(
-        broken.next().map(|r| r.map_err(|e| e.kind())),
-        Some(Err(ErrorKind::Panicked))
-    );
-    for _ in 0..3 {
-        assert!(broken.next().is_none());
-    }
-}
-
-/// A read that finds an item buffered returns it on a reactor thread too;
-/// only a read that would wait is refused there.
-pub fn stream_buffered_item_is_read_on_reactor_thread(fixture: &'static dyn Fixture) {
-    let running = Running::start(fixture);
-    let items = running.stream_in_reactor(|| stream::iter([1_u8, 2, 3]).chain(stream::pending()));
-    assert!(eventually(PROMPTLY, || items.buffered() == 3));
-    let read = running
-        .wait_for(PROMPTLY, move || {
-            let mut items = items;
-            let first = items.next_timeout(PROMPTLY).map_err(|e| e.kind());
-            let second = items.next().map(|r| r.map_err(|e| e.kind()));
-            let third = items.try_next().ok();
-            let would_wait = items.next_timeout(PROMPTLY).map_err(|e| e.kind());
-            let empty = items.try_next().is_err_and(|e| e.is_empty());
-            async move { (first, second, third, would_wait, empty) }
-        })
-        .expect("ran");
-    assert_eq!(
-        read,
-        (
-            Ok(Some(1)),
-            Some(Ok(2)),
-            Some(3),
-            Err(ErrorKind::WaitInReactor),
-            true
-        )
+        matches!(refused, Err(WaitError::WaitInReactor { .. })),
+        "{refused:?}"
     );
 }

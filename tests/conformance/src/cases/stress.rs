@@ -15,7 +15,7 @@ use std::sync::{Arc, PoisonError, RwLock, RwLockReadGuard};
 use std::thread::{self, JoinHandle};
 use std::time::{Duration, Instant};
 
-use crochet_core::{Reactor, UnobservedFailure};
+use crochet_core::{Reactor, UnobservedFailure, WaitError};
 
 use self::operations::{KINDS, Kind, OUTCOMES, Outcome, Rng};
 use crate::support::{
@@ -62,7 +62,10 @@ struct Reports {
 
 impl Reports {
     fn record(&self, failure: &UnobservedFailure<'_>) {
-        let message = failure.error().as_panic().map(|panic| panic.message());
+        let message = match failure.error() {
+            WaitError::Panicked(panic) => Some(panic.message()),
+            _ => None,
+        };
         let counter = match message {
             Some(PANIC_DROPPED_PENDING) => &self.dropped_pending,
             Some(PANIC_DROPPED_FINISHED) => &self.dropped_finished,

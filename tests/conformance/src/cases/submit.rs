@@ -5,7 +5,7 @@ use std::rc::Rc;
 use std::sync::Arc;
 use std::thread;
 
-use crochet_core::{Error, ErrorKind, EventualResult, Reactor};
+use crochet_core::{EventualResult, Reactor, WaitError};
 
 use crate::support::{Gate, PROMPTLY};
 use crate::{Fixture, Running};
@@ -20,7 +20,7 @@ pub fn w1_closure_runs_in_reactor_with_runtime_context(fixture: &'static dyn Fix
     let opened = gate.opened();
     let result = running.run_in_reactor(move || {
         let ran_on = thread::current().id();
-        let in_reactor = crochet_core::context::is_reactor_thread();
+        let in_reactor = crochet_core::backend::is_reactor_thread();
         // Needs the runtime's context right here, in the closure.
         let probe = fixture.runtime_context_probe();
         async move {
@@ -56,7 +56,9 @@ pub fn w3_panic_in_closure_or_future_is_panicked_and_reactor_survives(
     let in_closure =
         running.run_in_reactor(|| -> std::future::Ready<u8> { panic!("boom in the closure") });
     let error = in_closure.wait_timeout(PROMPTLY).expect_err("a panic");
-    let panic = error.as_panic().expect("a Panicked error");
+    let WaitError::Panicked(panic) = &error else {
+        panic!("expected Panicked, got {error:?}");
+    };
     assert_eq!(panic.message(), "boom in the closure");
     assert_eq!(
         error.to_string(),
@@ -73,10 +75,9 @@ pub fn w3_panic_in_closure_or_future_is_panicked_and_reactor_survives(
         code
     });
     let error = in_future.wait_timeout(PROMPTLY).expect_err("a panic");
-    assert_eq!(error.kind(), ErrorKind::Panicked);
-    assert_eq!(
-        error.as_panic().map(|p| p.message()),
-        Some("boom in the future: 7")
+    assert!(
+        matches!(&error, WaitError::Panicked(panic) if panic.message() == "boom in the future: 7"),
+        "{error:?}"
     );
 
     assert_eq!(
@@ -100,36 +101,59 @@ impl fmt::Display for RateLimited {
 
 impl std::error::Error for RateLimited {}
 
-/// W4: a fallible operation's error reaches the waiter with its type and
-/// its message, passed through unchanged.
+/// W4: a fallible operation's error reaches the waiter owned, with its
+/// type and its message, passed through unchanged; through the umbrella
+/// `Error` it stays downcastable.
 pub fn w4_operation_error_keeps_its_type(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let failed =
-        running.try_run_in_reactor(|| async { Err::<u8, _>(RateLimited { retry_after: 3 }) });
-    let error = failed
+        running.run_in_reactor_fallible(|| async { Err::<u8, _>(RateLimited { retry_after: 3 }) });
+    let error: WaitError<RateLimited> = failed
         .wait_timeout(PROMPTLY)
         .expect_err("the operation's error");
-    assert_eq!(error.kind(), ErrorKind::Failed);
     assert_eq!(error.to_string(), "rate limited; retry after 3s");
-    let failure = error.as_failure().expect("a Failed error");
-    assert_eq!(
-        failure.downcast_ref::<RateLimited>(),
-        Some(&RateLimited { retry_after: 3 })
-    );
     assert!(
         std::error::Error::source(&error).is_none(),
         "the message is not repeated as a source"
     );
+    let WaitError::Failed(owned) = error else {
+        panic!("expected Failed, got {error:?}");
+    };
+    assert_eq!(owned, RateLimited { retry_after: 3 });
 
-    let ok = running.try_run_in_reactor(|| async { Ok::<_, RateLimited>(9) });
+    // The same error through `?` into the umbrella `Error`: type-erased,
+    // still downcastable, its message unchanged.
+    let failed =
+        running.run_in_reactor_fallible(|| async { Err::<u8, _>(RateLimited { retry_after: 4 }) });
+    let umbrella = crochet_core::Error::from(failed.wait_timeout(PROMPTLY).expect_err("failed"));
+    assert_eq!(umbrella.to_string(), "rate limited; retry after 4s");
+    match &umbrella {
+        crochet_core::Error::Wait(WaitError::Failed(failure)) => assert_eq!(
+            failure.downcast_ref::<RateLimited>(),
+            Some(&RateLimited { retry_after: 4 })
+        ),
+        other => panic!("expected Wait(Failed), got {other:?}"),
+    }
+    assert!(std::error::Error::source(&umbrella).is_none());
+
+    let ok = running.run_in_reactor_fallible(|| async { Ok::<_, RateLimited>(9) });
     assert_eq!(ok.wait_timeout(PROMPTLY).expect("value"), 9);
 
     // Errors that are not `std::error::Error` types: strings and boxes.
-    let text = running.try_run_in_reactor(|| async { Err::<(), _>("plain text") });
-    assert_eq!(
-        text.wait_timeout(PROMPTLY).unwrap_err().to_string(),
-        "plain text"
+    let text = running.run_in_reactor_fallible(|| async { Err::<(), _>("plain text") });
+    let error = text.wait_timeout(PROMPTLY).unwrap_err();
+    assert_eq!(error.to_string(), "plain text");
+    assert!(
+        matches!(error, WaitError::Failed("plain text")),
+        "{error:?}"
     );
+    let boxed = running.run_in_reactor_fallible(|| async {
+        Err::<(), Box<dyn std::error::Error + Send + Sync>>("boxed".into())
+    });
+    match boxed.wait_timeout(PROMPTLY) {
+        Err(WaitError::Failed(error)) => assert_eq!(error.to_string(), "boxed"),
+        other => panic!("expected Failed, got {other:?}"),
+    }
 }
 
 /// W6: `EventualResult` is `Send + Sync`; it can be handed to another
@@ -151,7 +175,7 @@ pub fn w6_result_is_send_sync_and_waitable_from_another_thread(fixture: &'static
     let waiters: Vec<_> = (0..4)
         .map(|_| {
             let result = Arc::clone(&result);
-            thread::spawn(move || result.wait_timeout(PROMPTLY).map_err(|e| e.kind()))
+            thread::spawn(move || result.wait_timeout(PROMPTLY))
         })
         .collect();
     gate.open();
@@ -160,14 +184,14 @@ pub fn w6_result_is_send_sync_and_waitable_from_another_thread(fixture: &'static
         .map(|w| w.join().expect("waiter"))
         .collect();
     assert_eq!(
-        outcomes.iter().filter(|o| **o == Ok(8)).count(),
+        outcomes.iter().filter(|o| matches!(o, Ok(8))).count(),
         1,
         "{outcomes:?}"
     );
     assert_eq!(
         outcomes
             .iter()
-            .filter(|o| **o == Err(ErrorKind::AlreadyRetrieved))
+            .filter(|o| matches!(o, Err(WaitError::AlreadyRetrieved)))
             .count(),
         3,
         "{outcomes:?}"
@@ -209,7 +233,12 @@ pub fn w8_non_send_work_runs_pinned_to_managed_reactor_thread(fixture: &'static 
         }
         Err(error) => {
             assert!(!fixture.supports_local(), "{error}");
-            assert!(matches!(error, Error::Unsupported { .. }), "{error:?}");
+            let WaitError::Unsupported(unsupported) = &error else {
+                panic!("expected Unsupported, got {error:?}");
+            };
+            assert_eq!(Some(unsupported.backend()), running.backend_name());
+            assert!(unsupported.capability().contains("!Send work"), "{error}");
+            assert!(error.to_string().contains("does not support !Send work"));
             assert!(error.to_string().contains("does not support !Send work"));
         }
     }
@@ -239,19 +268,33 @@ impl fmt::Display for DisplayPanics {
 impl std::error::Error for DisplayPanics {}
 
 /// W3/L1: user code that crochet calls after the future finishes (the
-/// error's conversion, its `Display` in the report) may panic too: the
-/// result says `Panicked`, the report is contained, the reactor survives.
+/// error's conversion for the report, its `Display` in the report) may
+/// panic: the report is contained and the reactor survives. A waiter gets
+/// the error itself, owned: nothing converts it on its way.
 pub fn w3_panics_in_error_conversion_and_display_are_contained(fixture: &'static dyn Fixture) {
     let logs = crate::support::Logs::capture();
     let running = Running::start(fixture);
-    let converted = running.try_run_in_reactor(|| async { Err::<(), _>(ConversionPanics) });
-    let error = converted.wait_timeout(PROMPTLY).expect_err("a panic");
-    assert_eq!(
-        error.as_panic().map(|p| p.message()),
-        Some("the error conversion panicked")
+    let converted = running.run_in_reactor_fallible(|| async { Err::<(), _>(ConversionPanics) });
+    let error = converted.wait_timeout(PROMPTLY).expect_err("the error");
+    assert!(
+        matches!(error, WaitError::Failed(ConversionPanics)),
+        "{error:?}"
     );
 
-    let unobserved = running.try_run_in_reactor(|| async { Err::<(), _>(DisplayPanics) });
+    // Unobserved, it is converted for the report: that panic is contained.
+    let unconverted = running.run_in_reactor_fallible(|| async { Err::<(), _>(ConversionPanics) });
+    assert!(crate::support::eventually(PROMPTLY, || unconverted.is_ready()));
+    drop(unconverted);
+    assert!(
+        logs.wait_for(
+            PROMPTLY,
+            &["ERROR", "the error conversion panicked", "contained"]
+        ),
+        "{}",
+        logs.text()
+    );
+
+    let unobserved = running.run_in_reactor_fallible(|| async { Err::<(), _>(DisplayPanics) });
     assert!(crate::support::eventually(PROMPTLY, || unobserved.is_ready()));
     drop(unobserved);
     assert!(logs.wait_for(PROMPTLY, &["reporting an unobserved failure panicked"]));

@@ -18,14 +18,14 @@ use crate::{Fixture, Running};
 pub fn tokio_io_and_timers_work_on_every_backend(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let (reply, slept) = running
-        .try_wait_for(PROMPTLY, || exchange(Duration::from_millis(20)))
+        .wait_for_fallible(PROMPTLY, || exchange(Duration::from_millis(20)))
         .unwrap_or_else(|error| panic!("{}: tokio IO in the reactor: {error}", fixture.name()));
     assert_eq!(reply, "pong from tokio");
     assert!(slept >= Duration::from_millis(20), "slept only {slept:?}");
 
     // The closure runs on a reactor thread too: binding there needs the
     // context already.
-    let bound = running.try_wait_for(PROMPTLY, || {
+    let bound = running.wait_for_fallible(PROMPTLY, || {
         let socket = tokio::net::TcpSocket::new_v4().and_then(|socket| {
             socket.bind("127.0.0.1:0".parse().expect("an address"))?;
             socket.listen(1)

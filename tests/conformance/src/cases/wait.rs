@@ -7,7 +7,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
-use crochet_core::{Error, ErrorKind};
+use crochet_core::{EventualResult, WaitError};
 
 use crate::support::{Gate, PROMPTLY, gated};
 use crate::{Fixture, Running};
@@ -21,7 +21,7 @@ pub fn e1_timeout_leaves_result_waitable(fixture: &'static dyn Fixture) {
     let timed_out = result.wait_timeout(Duration::from_millis(50));
     assert!(started.elapsed() >= Duration::from_millis(50));
     match timed_out {
-        Err(Error::Timeout { after, cancelled }) => {
+        Err(WaitError::Timeout { after, cancelled }) => {
             assert_eq!(after, Duration::from_millis(50));
             assert!(!cancelled);
         }
@@ -32,9 +32,16 @@ pub fn e1_timeout_leaves_result_waitable(fixture: &'static dyn Fixture) {
         "a timed-out wait cancelled the operation"
     );
     let deadline = Instant::now() + Duration::from_millis(20);
-    assert_eq!(
-        result.wait_deadline(deadline).map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
+    let again = result.wait_deadline(deadline);
+    assert!(
+        matches!(
+            again,
+            Err(WaitError::Timeout {
+                cancelled: false,
+                ..
+            })
+        ),
+        "{again:?}"
     );
     gate.open();
     assert_eq!(result.wait_timeout(PROMPTLY).expect("a later wait"), "late");
@@ -52,11 +59,16 @@ pub fn e2_every_shared_waiter_gets_the_value(fixture: &'static dyn Fixture) {
             String::from("for everyone")
         })
         .shared();
-    assert_eq!(
-        shared
-            .wait_timeout(Duration::from_millis(10))
-            .map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
+    let early = shared.wait_timeout(Duration::from_millis(10));
+    assert!(
+        matches!(
+            early,
+            Err(WaitError::Timeout {
+                cancelled: false,
+                ..
+            })
+        ),
+        "{early:?}"
     );
     let waiters: Vec<_> = (0..8)
         .map(|_| {
@@ -81,10 +93,14 @@ pub fn e2_every_shared_waiter_gets_the_value(fixture: &'static dyn Fixture) {
     let failed = running
         .run_in_reactor(|| async { panic!("shared panic") })
         .shared();
-    let first: Result<(), Error> = failed.wait_timeout(PROMPTLY);
-    let second: Result<(), Error> = failed.clone().wait_timeout(PROMPTLY);
-    assert_eq!(first.unwrap_err().kind(), ErrorKind::Panicked);
-    assert_eq!(second.unwrap_err().kind(), ErrorKind::Panicked);
+    let first: Result<(), WaitError> = failed.wait_timeout(PROMPTLY);
+    let second: Result<(), WaitError> = failed.clone().wait_timeout(PROMPTLY);
+    for outcome in [first, second] {
+        assert!(
+            matches!(&outcome, Err(WaitError::Panicked(panic)) if panic.message() == "shared panic"),
+            "{outcome:?}"
+        );
+    }
 }
 
 /// E2: a consuming wait takes the value; a later one gets a typed
@@ -93,14 +109,14 @@ pub fn e2_taken_value_is_already_retrieved(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let result = running.run_in_reactor(|| async { 10 });
     assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), 10);
-    assert!(matches!(result.wait(), Err(Error::AlreadyRetrieved)));
+    assert!(matches!(result.wait(), Err(WaitError::AlreadyRetrieved)));
     assert!(matches!(
         result.try_result(),
-        Some(Err(Error::AlreadyRetrieved))
+        Some(Err(WaitError::AlreadyRetrieved))
     ));
     assert!(matches!(
         result.wait_timeout(Duration::ZERO),
-        Err(Error::AlreadyRetrieved)
+        Err(WaitError::AlreadyRetrieved)
     ));
 }
 
@@ -150,7 +166,7 @@ pub fn e6_result_can_be_awaited_from_async_code(fixture: &'static dyn Fixture) {
     // A handle polled to completion has given its value away.
     assert!(matches!(
         result.try_result(),
-        Some(Err(Error::AlreadyRetrieved))
+        Some(Err(WaitError::AlreadyRetrieved))
     ));
 
     let shared = running.run_in_reactor(|| async { 15 }).shared();
@@ -165,16 +181,26 @@ pub fn e7_zero_checks_once_and_huge_timeouts_wait(fixture: &'static dyn Fixture)
     let (gate, result) = gated(&running, 16);
     let started = Instant::now();
     match result.wait_timeout(Duration::ZERO) {
-        Err(Error::Timeout { after, .. }) => assert_eq!(after, Duration::ZERO),
+        Err(WaitError::Timeout {
+            after,
+            cancelled: false,
+        }) => assert_eq!(after, Duration::ZERO),
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert!(started.elapsed() < PROMPTLY);
     let past = Instant::now()
         .checked_sub(Duration::from_secs(1))
         .unwrap_or_else(Instant::now);
-    assert_eq!(
-        result.wait_deadline(past).map_err(|e| e.kind()),
-        Err(ErrorKind::Timeout)
+    let past_deadline = result.wait_deadline(past);
+    assert!(
+        matches!(
+            past_deadline,
+            Err(WaitError::Timeout {
+                cancelled: false,
+                ..
+            })
+        ),
+        "{past_deadline:?}"
     );
 
     let opener = {
@@ -227,44 +253,165 @@ fn block_on<F: Future>(future: F) -> F::Output {
     }
 }
 
-/// E9: a failure is reported to every wait on its result, as Python
-/// crochet re-raises it on every `wait()`: a panic, the operation's own
-/// error, a cancellation and a stopped reactor alike. Only a value that an
-/// earlier wait took says `AlreadyRetrieved`.
+/// Three reads of `result`: two waits, then a poll.
+type ThreeReads<T, E> = (
+    Result<T, WaitError<E>>,
+    Result<T, WaitError<E>>,
+    Option<Result<T, WaitError<E>>>,
+);
+
+fn three_reads<T, E>(result: &EventualResult<T, E>) -> ThreeReads<T, E> {
+    let first = result.wait_timeout(PROMPTLY);
+    let second = result.wait_timeout(PROMPTLY);
+    let polled = result.try_result();
+    (first, second, polled)
+}
+
+/// E9: crochet's own failures are reported to every wait on their result,
+/// as Python crochet re-raises a failure on every `wait()`: a panic, a
+/// cancellation and a stopped reactor alike. Only a value that an earlier
+/// wait took says `AlreadyRetrieved`. (The operation's own error moves out
+/// once: see `e9_operation_error_goes_to_the_first_wait_only`.)
 pub fn e9_failure_is_reported_to_every_wait(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
-    let twice = |result: &crochet_core::EventualResult<u8>| {
-        let first = result.wait_timeout(PROMPTLY).map_err(|e| e.kind());
-        let second = result.wait_timeout(PROMPTLY).map_err(|e| e.kind());
-        let polled = result.try_result().map(|r| r.map_err(|e| e.kind()));
-        (first, second, polled)
+    let every_wait = |result: &EventualResult<u8>, is: fn(&WaitError) -> bool, what: &str| {
+        let (first, second, polled) = three_reads(result);
+        assert!(
+            first.as_ref().err().is_some_and(is),
+            "{what}: first wait {first:?}"
+        );
+        assert!(
+            second.as_ref().err().is_some_and(is),
+            "{what}: second wait {second:?}"
+        );
+        assert!(
+            polled
+                .as_ref()
+                .and_then(|r| r.as_ref().err())
+                .is_some_and(is),
+            "{what}: try_result {polled:?}"
+        );
     };
     let panicked = running.run_in_reactor(|| async { panic!("every wait sees this") });
-    let failed = running.try_run_in_reactor(|| async { Err::<u8, _>("refused") });
+    every_wait(
+        &panicked,
+        |e| matches!(e, WaitError::Panicked(panic) if panic.message() == "every wait sees this"),
+        "panicked",
+    );
     let (gate, cancelled) = gated(&running, 0_u8);
     assert!(cancelled.cancel());
-    for (result, kind) in [
-        (panicked, ErrorKind::Panicked),
-        (failed, ErrorKind::Failed),
-        (cancelled, ErrorKind::Cancelled),
-    ] {
-        assert_eq!(twice(&result), (Err(kind), Err(kind), Some(Err(kind))));
-    }
+    every_wait(
+        &cancelled,
+        |e| matches!(e, WaitError::Cancelled),
+        "cancelled",
+    );
     gate.open();
 
     let value = running.run_in_reactor(|| async { 7_u8 });
-    assert_eq!(
-        twice(&value),
-        (
-            Ok(7),
-            Err(ErrorKind::AlreadyRetrieved),
-            Some(Err(ErrorKind::AlreadyRetrieved))
-        )
+    let (first, second, polled) = three_reads(&value);
+    assert_eq!(first.expect("the value"), 7);
+    assert!(
+        matches!(second, Err(WaitError::AlreadyRetrieved)),
+        "{second:?}"
+    );
+    assert!(
+        matches!(polled, Some(Err(WaitError::AlreadyRetrieved))),
+        "{polled:?}"
     );
 
     let (gate, stopped) = gated(&running, 0_u8);
     running.shutdown(PROMPTLY).expect("shutdown");
-    let stop = Err(ErrorKind::ReactorStopped);
-    assert_eq!(twice(&stopped), (stop, stop, Some(stop)));
+    every_wait(
+        &stopped,
+        |e| matches!(e, WaitError::ReactorStopped),
+        "stopped",
+    );
     gate.open();
+}
+
+/// An operation's own error, owned by whoever waits for it.
+#[derive(Debug, Clone, PartialEq)]
+struct Refused {
+    code: u16,
+}
+
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "refused with {}", self.code)
+    }
+}
+
+impl std::error::Error for Refused {}
+
+/// E9: the operation's own error is owned, like a value: the first wait
+/// that reads it (`wait*`, `try_result` or `.await`) gets `Failed(e)`, and
+/// every later wait on the same result gets `FailureTaken`. A
+/// `SharedResult` gives every wait, on every clone, `Failed` with a clone
+/// of the error.
+pub fn e9_operation_error_goes_to_the_first_wait_only(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let refused = |code| move || async move { Err::<u8, _>(Refused { code }) };
+
+    // Read first by a blocking wait.
+    let failed = running.run_in_reactor_fallible(refused(1));
+    let (first, second, polled) = three_reads(&failed);
+    assert!(
+        matches!(first, Err(WaitError::Failed(Refused { code: 1 }))),
+        "{first:?}"
+    );
+    assert!(matches!(second, Err(WaitError::FailureTaken)), "{second:?}");
+    assert!(
+        matches!(polled, Some(Err(WaitError::FailureTaken))),
+        "{polled:?}"
+    );
+    assert!(matches!(failed.wait(), Err(WaitError::FailureTaken)));
+
+    // Read first by a poll.
+    let failed = running.run_in_reactor_fallible(refused(2));
+    assert!(crate::support::eventually(PROMPTLY, || failed.is_ready()));
+    let polled = failed.try_result();
+    assert!(
+        matches!(polled, Some(Err(WaitError::Failed(Refused { code: 2 })))),
+        "{polled:?}"
+    );
+    let waited = failed.wait_timeout(PROMPTLY);
+    assert!(matches!(waited, Err(WaitError::FailureTaken)), "{waited:?}");
+
+    // Read first by `.await`.
+    let mut failed = running.run_in_reactor_fallible(refused(3));
+    let awaited = block_on(&mut failed);
+    assert!(
+        matches!(awaited, Err(WaitError::Failed(Refused { code: 3 }))),
+        "{awaited:?}"
+    );
+    let waited = failed.wait_timeout(PROMPTLY);
+    assert!(matches!(waited, Err(WaitError::FailureTaken)), "{waited:?}");
+
+    // Shared: every wait, on every clone and from every thread, gets a
+    // clone of the error.
+    let shared = running.run_in_reactor_fallible(refused(4)).shared();
+    let waiters: Vec<_> = (0..4)
+        .map(|_| {
+            let mine = shared.clone();
+            thread::spawn(move || mine.wait_timeout(PROMPTLY))
+        })
+        .collect();
+    for waiter in waiters {
+        let outcome = waiter.join().expect("waiter");
+        assert!(
+            matches!(outcome, Err(WaitError::Failed(Refused { code: 4 }))),
+            "{outcome:?}"
+        );
+    }
+    for outcome in [
+        shared.wait_timeout(PROMPTLY),
+        shared.wait(),
+        shared.try_result().expect("ready"),
+        block_on(shared.clone()),
+    ] {
+        assert!(
+            matches!(outcome, Err(WaitError::Failed(Refused { code: 4 }))),
+            "{outcome:?}"
+        );
+    }
 }

@@ -4,7 +4,9 @@ use std::sync::atomic::Ordering;
 use std::thread;
 use std::time::{Duration, Instant};
 
-use crochet_core::{Error, ErrorKind, EventualResult, StashId};
+use std::convert::Infallible;
+
+use crochet_core::{EventualResult, RetrieveError, StashId, WaitError};
 
 use super::{
     PANIC_DROPPED_FINISHED, PANIC_DROPPED_PENDING, PANIC_OBSERVED, Phase, Shared, Tally, WAIT_BOUND,
@@ -215,12 +217,12 @@ fn expect_value(result: &EventualResult<u64>, value: u64, what: &str) -> Outcome
             assert_eq!(got, value, "{what}: the wrong value");
             // Taken exactly once.
             assert!(
-                matches!(result.try_result(), Some(Err(Error::AlreadyRetrieved))),
+                matches!(result.try_result(), Some(Err(WaitError::AlreadyRetrieved))),
                 "{what}: the value could be taken twice"
             );
             Outcome::Value
         }
-        Err(Error::ReactorStopped) => Outcome::Stopped,
+        Err(WaitError::ReactorStopped) => Outcome::Stopped,
         Err(other) => panic!("{what}: expected the value or ReactorStopped, got {other:?}"),
     }
 }
@@ -235,10 +237,10 @@ fn timeout_then_value(shared: &Shared, rng: &mut Rng) -> Outcome {
     let (result, gate) = submit_gated(shared, value);
     let timeout = Duration::from_micros(rng.below(1_500));
     match result.wait_timeout(timeout) {
-        Err(Error::Timeout {
+        Err(WaitError::Timeout {
             cancelled: false, ..
         }) => {}
-        Err(Error::ReactorStopped) => return Outcome::Stopped,
+        Err(WaitError::ReactorStopped) => return Outcome::Stopped,
         other => panic!("timeout-then-value: expected a timeout, got {other:?}"),
     }
     // A timed-out wait neither consumes nor cancels (only a shutdown
@@ -261,8 +263,8 @@ fn cancel_pending(shared: &Shared) -> Outcome {
     // The gate is dropped unopened: the future must go by cancellation.
     drop(gate);
     match (cancelled, result.wait_timeout(WAIT_BOUND)) {
-        (true, Err(Error::Cancelled)) => Outcome::Cancelled,
-        (false, Err(Error::ReactorStopped)) => Outcome::Stopped,
+        (true, Err(WaitError::Cancelled)) => Outcome::Cancelled,
+        (false, Err(WaitError::ReactorStopped)) => Outcome::Stopped,
         (cancelled, other) => {
             panic!("cancel-pending: cancel() gave {cancelled}, then the wait {other:?}")
         }
@@ -290,14 +292,14 @@ fn wait_for_timeout(shared: &Shared, rng: &mut Rng) -> Outcome {
         std::future::pending::<()>().await;
     });
     match outcome {
-        Err(Error::Timeout {
+        Err(WaitError::Timeout {
             cancelled: true,
             after,
         }) => {
             assert_eq!(after, timeout, "wait-for-timeout: the wrong bound");
             Outcome::TimedOut
         }
-        Err(Error::ReactorStopped) => Outcome::Stopped,
+        Err(WaitError::ReactorStopped) => Outcome::Stopped,
         other => panic!("wait-for-timeout: expected a cancelling timeout, got {other:?}"),
     }
 }
@@ -323,8 +325,8 @@ fn stash(shared: &Shared, rng: &mut Rng) -> Outcome {
     let id: StashId = id.to_string().parse().expect("stash: the id parses");
     // Shutdown drains the stash: an entry may be gone by the time it is
     // retrieved, once the reactor is stopping.
-    let drained = |error: &Error| {
-        matches!(error, Error::StashNotFound { .. }) && !shared.reactor.is_running()
+    let drained = |error: &RetrieveError| {
+        matches!(error, RetrieveError::NotFound { .. }) && !shared.reactor.is_running()
     };
     let stopped = |gate: Option<Gate>| {
         if let Some(gate) = gate {
@@ -333,30 +335,26 @@ fn stash(shared: &Shared, rng: &mut Rng) -> Outcome {
         Outcome::Stopped
     };
     if rng.chance(4) {
-        match shared.reactor.retrieve_result::<String>(id) {
-            Err(Error::StashWrongType { .. }) => {}
+        match shared.reactor.retrieve_result::<String, Infallible>(id) {
+            Err(RetrieveError::WrongType { .. }) => {}
             Err(error) if drained(&error) => return stopped(gate),
             other => panic!("stash: retrieved with the wrong type: {other:?}"),
         }
     }
-    let mut back = match shared.reactor.retrieve_result::<u64>(id) {
+    let mut back = match shared.reactor.retrieve_result::<u64, Infallible>(id) {
         Ok(back) => back,
         Err(error) if drained(&error) => return stopped(gate),
         Err(error) => panic!("stash: retrieve: {error}"),
     };
-    assert_eq!(
-        shared
-            .reactor
-            .retrieve_result::<u64>(id)
-            .err()
-            .map(|error| error.kind()),
-        Some(ErrorKind::StashNotFound),
-        "stash: retrieved twice"
+    let twice = shared.reactor.retrieve_result::<u64, Infallible>(id);
+    assert!(
+        matches!(twice, Err(RetrieveError::NotFound { id: missing }) if missing == id),
+        "stash: retrieved twice: {twice:?}"
     );
     if rng.chance(2) {
         let again = back.stash().expect("stash: re-stash");
         assert_ne!(again, id, "stash: a re-stash reused the id");
-        back = match shared.reactor.retrieve_result::<u64>(again) {
+        back = match shared.reactor.retrieve_result::<u64, Infallible>(again) {
             Ok(back) => back,
             Err(error) if drained(&error) => return stopped(gate),
             Err(error) => panic!("stash: retrieve again: {error}"),
@@ -392,22 +390,33 @@ fn panicking(shared: &Shared, rng: &mut Rng) -> Outcome {
         let result = result.shared();
         let first = result.wait_timeout(WAIT_BOUND);
         let second = result.try_result();
-        assert_eq!(
+        assert!(
             second
                 .as_ref()
-                .map(|again| again.as_ref().map_err(Error::kind)),
-            Some(first.as_ref().map_err(Error::kind)),
-            "panic: a shared failure read twice"
+                .is_some_and(|again| same_outcome(again, &first)),
+            "panic: a shared failure read twice: {first:?}, then {second:?}"
         );
         first
     };
     match outcome {
-        Err(Error::Panicked(panic)) => {
+        Err(WaitError::Panicked(panic)) => {
             assert_eq!(panic.message(), PANIC_OBSERVED, "panic: the message");
             Outcome::Panicked
         }
-        Err(Error::ReactorStopped) => Outcome::Stopped,
+        Err(WaitError::ReactorStopped) => Outcome::Stopped,
         other => panic!("panic: expected Panicked, got {other:?}"),
+    }
+}
+
+/// Whether two reads of one shared result saw the same outcome.
+fn same_outcome(one: &Result<u64, WaitError>, other: &Result<u64, WaitError>) -> bool {
+    match (one, other) {
+        (Ok(one), Ok(other)) => one == other,
+        (Err(WaitError::Panicked(one)), Err(WaitError::Panicked(other))) => {
+            one.message() == other.message()
+        }
+        (Err(WaitError::ReactorStopped), Err(WaitError::ReactorStopped)) => true,
+        _ => false,
     }
 }
 
@@ -501,7 +510,7 @@ fn await_another(shared: &Shared, rng: &mut Rng) -> Outcome {
                 assert_eq!(got, value, "await: the wrong value");
                 Outcome::Value
             }
-            Ok(Err(Error::ReactorStopped)) | Err(Error::ReactorStopped) => Outcome::Stopped,
+            Ok(Err(WaitError::ReactorStopped)) | Err(WaitError::ReactorStopped) => Outcome::Stopped,
             other => panic!("await: expected the value or ReactorStopped, got {other:?}"),
         }
     } else {
@@ -519,13 +528,13 @@ fn await_another(shared: &Shared, rng: &mut Rng) -> Outcome {
                 Outcome::Value
             }
             // Shutdown raced one of them; neither may be anything else.
-            (Ok(here), Err(Error::ReactorStopped)) => {
+            (Ok(here), Err(WaitError::ReactorStopped)) => {
                 assert_eq!(here, value, "await: the wrong value");
                 Outcome::Stopped
             }
             (
-                Err(Error::ReactorStopped),
-                Ok(Err(Error::ReactorStopped)) | Err(Error::ReactorStopped),
+                Err(WaitError::ReactorStopped),
+                Ok(Err(WaitError::ReactorStopped)) | Err(WaitError::ReactorStopped),
             ) => Outcome::Stopped,
             other => panic!("await (shared): unexpected outcomes {other:?}"),
         }
