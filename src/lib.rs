@@ -74,7 +74,7 @@
 //!   blocking code an [`EventualStream`]: an iterator with bounded
 //!   buffering, timeouts that lose no item, and cancellation.
 //! - [`wait_any`] and [`wait_all`] wait on many results at once, without a
-//!   thread per result.
+//!   thread per result; a [`WaitSet`] drains many as they finish.
 //! - [`Reactor::stats`] is a cheap snapshot for a health page, and
 //!   [`Reactor::set_slow_threshold`] logs slow operations.
 //! - [`default_backend`] gives a library a [`Reactor`] of its own on the
@@ -123,11 +123,12 @@
 pub use crochet_core::{
     DEFAULT_STREAM_BUFFER, Error, EventualResult, EventualStream, Failure, MIN_PERIOD, NotStashed,
     Panic, ParseStashIdError, Periodic, Reactor, RetrieveError, SetupError, SharedResult,
-    ShutdownError, ShutdownGuard, StashId, StashPolicy, Stats, TickOutcome, UnobservedFailure,
-    Unsupported, WaitError, attach, backend, every, global, no_setup, reset_failure_hook,
-    retrieve_result, run_in_reactor, run_in_reactor_fallible, run_in_reactor_local,
-    set_failure_hook, set_stash_policy, setup_with, shutdown, shutdown_guard, spawn,
-    spawn_fallible, stash_len, stream_in_reactor, wait_all, wait_any, wait_for, wait_for_fallible,
+    ShutdownError, ShutdownGuard, StashId, StashPolicy, Stats, TickOutcome, TryNextError,
+    UnobservedFailure, Unsupported, WaitError, WaitHandle, WaitSet, attach, backend, every, global,
+    no_setup, reset_failure_hook, retrieve_result, run_in_reactor, run_in_reactor_fallible,
+    run_in_reactor_local, set_failure_hook, set_stash_policy, setup_with, shutdown, shutdown_guard,
+    spawn, spawn_fallible, stash_len, stream_in_reactor, wait_all, wait_any, wait_for,
+    wait_for_fallible,
 };
 
 // Macros live in a namespace of their own, so these sit beside the functions

@@ -306,7 +306,7 @@ impl<T, E> Completion<T, E> {
     /// [`WaitError::Forked`] in a child forked after this operation's reactor
     /// started in its parent. A syscall: called only before parking, where
     /// one is paid anyway.
-    fn forked(&self) -> Option<WaitError> {
+    pub(crate) fn forked(&self) -> Option<WaitError> {
         self.shard.as_ref().and_then(|shard| shard.config.forked())
     }
 
@@ -488,12 +488,6 @@ impl<T, E> Completion<T, E> {
         }
     }
 
-    /// Whether the outcome is published and no wait has read it yet.
-    pub(crate) fn is_unobserved(&self) -> bool {
-        let state = self.lock();
-        !state.outcome.is_pending() && !state.observed
-    }
-
     fn read(&self, state: &mut State<T, E>, extract: Extract<T, E>) -> Result<T, WaitError<E>> {
         state.observed = true;
         let read = extract(&mut state.outcome);
@@ -579,19 +573,19 @@ impl<T, E> Completion<T, E> {
         }
     }
 
-    /// Registers the calling thread to be unparked when the outcome is
-    /// published; `None` (nothing registered) when it already is.
-    pub(crate) fn register_thread(&self) -> Option<u32> {
+    /// Registers `party` to be woken when the outcome is published; `None`
+    /// (nothing registered) when it already is.
+    pub(crate) fn register(&self, party: Party) -> Option<u32> {
         let mut state = self.lock();
         match state.outcome {
-            Outcome::Pending => Some(state.waiters.insert(Party::Thread(sync::current()))),
+            Outcome::Pending => Some(state.waiters.insert(party)),
             _ => None,
         }
     }
 
-    /// Removes a registration made by [`Completion::register_thread`]
-    /// (a no-op once the outcome is published, which removes them all).
-    pub(crate) fn unregister_thread(&self, key: u32) {
+    /// Removes a registration made by [`Completion::register`] (a no-op
+    /// once the outcome is published, which removes them all).
+    pub(crate) fn unregister(&self, key: u32) {
         self.lock().waiters.remove(key);
     }
 

@@ -65,14 +65,15 @@ mod submit;
 mod sync;
 mod task;
 mod threads;
+mod wait_set;
 mod waiters;
 
 #[cfg(all(test, loom))]
 mod loom_model;
 
 pub use error::{
-    Error, Failure, ParseStashIdError, RetrieveError, SetupError, ShutdownError, Unsupported,
-    WaitError,
+    Error, Failure, ParseStashIdError, RetrieveError, SetupError, ShutdownError, TryNextError,
+    Unsupported, WaitError,
 };
 pub use eventual::EventualResult;
 pub use global::{
@@ -89,3 +90,4 @@ pub use shared::SharedResult;
 pub use stash::{NotStashed, StashId, StashPolicy, retrieve_result, set_stash_policy, stash_len};
 pub use stats::Stats;
 pub use stream::{DEFAULT_STREAM_BUFFER, EventualStream};
+pub use wait_set::{WaitHandle, WaitSet};

@@ -1,30 +1,46 @@
 //! Waiting on many results at once: the first to finish, or all of them.
 //!
-//! The calling thread registers itself with every pending result and parks
-//! once; whichever decides first unparks it. No thread per result, no
-//! polling loop.
+//! Each call makes a [`WaitSet`] of the results for the length of one wait:
+//! the calling thread registers once with every pending result and parks
+//! once; whichever finishes first unparks it. No thread per result, no
+//! polling loop. One call costs O(n) for n results; to drain many results,
+//! keep one [`WaitSet`] instead of calling [`wait_any`] again and again
+//! (O(n) in all instead of O(n²)).
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::completion::{self, Status};
 use crate::context;
 use crate::error::WaitError;
-use crate::eventual::EventualResult;
-use crate::sync;
+use crate::wait_set::{Next, WaitHandle, WaitSet};
 
 /// Blocks until one of `results` is decided, for at most `timeout`, and
-/// takes its outcome: returns its index in `results` and its outcome.
+/// reads its outcome: returns its index in `results` and its outcome, or
+/// `None` when there is nothing left to wait for.
 ///
-/// Results that a wait already read (a value taken, a failure reported)
-/// are skipped, so calling it again on the same slice gets the next one to
-/// finish. When several are decided
-/// already, the first in `results` wins.
+/// `results` is any iterator of handles: [`EventualResult`]s (the value
+/// is taken) or [`SharedResult`]s (the value is cloned), owned or
+/// borrowed (`&results`, `results.iter()`).
+///
+/// Results that a wait already read (a value taken, a failure reported; for
+/// a `SharedResult`, a wait on any of its clones) are skipped, so calling
+/// it again on the same results gets the next one to finish, and `None`
+/// once every one was read. When several are decided already, the first in
+/// `results` wins.
+///
+/// Each call looks at every result (O(n)); to drain many results, use a
+/// [`WaitSet`], which does O(n) work in all.
+///
+/// [`EventualResult`]: crate::EventualResult
+/// [`SharedResult`]: crate::SharedResult
 ///
 /// # Errors
 ///
-/// [`WaitError::Timeout`] when none is decided in time (nothing is taken);
-/// [`WaitError::AlreadyRetrieved`] when every result was already taken (or
-/// `results` is empty); [`WaitError::WaitInReactor`] on a reactor thread.
+/// [`WaitError::Timeout`] when none is decided in time (nothing is read);
+/// [`WaitError::WaitInReactor`] at once on a reactor thread (even when one is
+/// decided, or `results` is empty); [`WaitError::Forked`] before it would park,
+/// in a child forked after the reactor started. `Ok(None)` is not an error:
+/// `results` is empty, or every one was read before.
 ///
 /// # Blocking
 ///
@@ -39,62 +55,75 @@ use crate::sync;
 ///     reactor.run_in_reactor(std::future::pending::<&str>),
 ///     reactor.run_in_reactor(|| async { "fast" }),
 /// ];
-/// let (index, outcome) = crochet_core::wait_any(&results, Duration::from_secs(5))?;
+/// let first = crochet_core::wait_any(&results, Duration::from_secs(5))?;
+/// let (index, outcome) = first.expect("two results to wait for");
 /// assert_eq!((index, outcome?), (1, "fast"));
+///
+/// let nothing: [crochet_core::EventualResult<()>; 0] = [];
+/// assert!(crochet_core::wait_any(&nothing, Duration::from_secs(5))?.is_none());
 /// # reactor.shutdown(Duration::from_secs(5))?;
 /// # Ok::<(), crochet_core::Error>(())
 /// ```
-pub fn wait_any<T, E>(
-    results: &[EventualResult<T, E>],
+#[allow(clippy::type_complexity)] // spelled out: an alias is one more public name to learn
+pub fn wait_any<I>(
+    results: I,
     timeout: Duration,
-) -> Result<(usize, Result<T, WaitError<E>>), WaitError<E>> {
-    let blocking = context::blocking().map_err(WaitError::widen)?;
+) -> Result<
+    Option<(
+        usize,
+        Result<<I::Item as WaitHandle>::Output, WaitError<<I::Item as WaitHandle>::Error>>,
+    )>,
+    WaitError,
+>
+where
+    I: IntoIterator,
+    I::Item: WaitHandle,
+{
+    let blocking = context::blocking()?;
     let deadline = completion::deadline_after(timeout);
-    blocking.run(|| wait_any_blocking(results, deadline, timeout))
-}
-
-fn wait_any_blocking<T, E>(
-    results: &[EventualResult<T, E>],
-    deadline: Option<Instant>,
-    timeout: Duration,
-) -> Result<(usize, Result<T, WaitError<E>>), WaitError<E>> {
-    loop {
-        let mut candidates = 0;
-        for (index, result) in results.iter().enumerate() {
-            match result.cell().status() {
-                Status::Taken => {}
-                status if !status.is_published() => candidates += 1,
-                // Published and not yet read by any wait: take it, unless
-                // another thread just read it (then it is out of the
-                // running).
-                _ => {
-                    if let Some(outcome) = result.cell().try_read_unobserved(completion::take) {
-                        return Ok((index, outcome));
-                    }
-                }
+    let handles: Vec<I::Item> = results.into_iter().collect();
+    // Decided already: the first in order wins. The status is read without
+    // a lock; only published results not taken are locked.
+    for (index, handle) in handles.iter().enumerate() {
+        let member = handle.member();
+        let status = member.cell.status();
+        if status.is_published() && status != Status::Taken {
+            if let Some(outcome) = member.cell.try_read_unobserved(member.extract) {
+                return Ok(Some((index, outcome)));
             }
         }
-        if candidates == 0 {
-            return Err(WaitError::AlreadyRetrieved);
-        }
-        // Results read before are published too, but are not what we wait
-        // for.
-        let one_to_take = || results.iter().any(|result| result.cell().is_unobserved());
-        if !park_until(results, deadline, one_to_take) {
-            return Err(timeout_error(results, timeout));
-        }
     }
+    let mut set = WaitSet::new(handles);
+    blocking.run(|| {
+        loop {
+            match set.next_until(deadline)? {
+                Next::Ready(index) => {
+                    // Skipped if another wait read it first.
+                    let member = set.handles()[index].member();
+                    if let Some(outcome) = member.cell.try_read_unobserved(member.extract) {
+                        return Ok(Some((index, outcome)));
+                    }
+                }
+                Next::Exhausted => return Ok(None),
+                Next::TimedOut => return Err(set.timed_out(timeout)),
+            }
+        }
+    })
 }
 
 /// Blocks until every one of `results` is decided, for at most `timeout`,
-/// then takes every outcome, in order.
+/// then reads every outcome, in order. An empty `results` gives an empty
+/// `Vec` at once.
+///
+/// `results` is any iterator of handles, as for [`wait_any`].
 ///
 /// # Errors
 ///
-/// [`WaitError::Timeout`] when not all are decided in time: nothing is taken,
-/// and they stay waitable; [`WaitError::WaitInReactor`] on a reactor thread. A
-/// result already taken before has [`WaitError::AlreadyRetrieved`] as its
-/// outcome.
+/// [`WaitError::Timeout`] when not all are decided in time: nothing is read,
+/// and they stay waitable; [`WaitError::WaitInReactor`] at once on a reactor
+/// thread; [`WaitError::Forked`] before it would park, in a child forked after
+/// the reactor started. An `EventualResult` whose value was taken before
+/// has [`WaitError::AlreadyRetrieved`] as its outcome.
 ///
 /// # Blocking
 ///
@@ -112,73 +141,36 @@ fn wait_any_blocking<T, E>(
 /// # reactor.shutdown(Duration::from_secs(5))?;
 /// # Ok::<(), crochet_core::Error>(())
 /// ```
-pub fn wait_all<T, E>(
-    results: &[EventualResult<T, E>],
+#[allow(clippy::type_complexity)] // as for `wait_any`
+pub fn wait_all<I>(
+    results: I,
     timeout: Duration,
-) -> Result<Vec<Result<T, WaitError<E>>>, WaitError<E>> {
-    let blocking = context::blocking().map_err(WaitError::widen)?;
+) -> Result<
+    Vec<Result<<I::Item as WaitHandle>::Output, WaitError<<I::Item as WaitHandle>::Error>>>,
+    WaitError,
+>
+where
+    I: IntoIterator,
+    I::Item: WaitHandle,
+{
+    let blocking = context::blocking()?;
     let deadline = completion::deadline_after(timeout);
-    if !blocking.run(|| park_until(results, deadline, || all_decided(results))) {
-        return Err(timeout_error(results, timeout));
-    }
-    Ok(results
-        .iter()
-        .map(|result| {
-            result
-                .cell()
-                .try_read(completion::take)
-                .unwrap_or(Err(WaitError::AlreadyRetrieved))
-        })
-        .collect())
-}
-
-fn all_decided<T, E>(results: &[EventualResult<T, E>]) -> bool {
-    results.iter().all(|result| result.cell().is_done())
-}
-
-/// Registers with every pending result, parks until `ready()` or the
-/// deadline, and unregisters. Returns `false` on timeout.
-fn park_until<T, E>(
-    results: &[EventualResult<T, E>],
-    deadline: Option<Instant>,
-    ready: impl Fn() -> bool,
-) -> bool {
-    // Register first, then check: a decision after the check unparks us,
-    // and the park token absorbs one that lands before we park.
-    let keys: Vec<Option<u32>> = results
-        .iter()
-        .map(|result| result.cell().register_thread())
-        .collect();
-    let reached = loop {
-        if ready() {
-            break true;
-        }
-        match deadline {
-            None => sync::park(),
-            Some(deadline) => {
-                let now = sync::now();
-                if now >= deadline {
-                    break false;
-                }
-                sync::park_timeout(deadline - now);
+    let mut set = WaitSet::new(results);
+    // Counts the results as they finish, reading none, so that a timeout
+    // leaves every one as it was.
+    let all_decided = blocking.run(|| {
+        loop {
+            match set.next_until(deadline)? {
+                Next::Ready(_) => {}
+                Next::Exhausted => return Ok(true),
+                Next::TimedOut => return Ok::<_, WaitError>(false),
             }
         }
-    };
-    for (result, key) in results.iter().zip(keys) {
-        if let Some(key) = key {
-            result.cell().unregister_thread(key);
-        }
+    })?;
+    if !all_decided {
+        return Err(set.timed_out(timeout));
     }
-    reached
-}
-
-fn timeout_error<T, E>(results: &[EventualResult<T, E>], timeout: Duration) -> WaitError<E> {
-    // One wait timed out, counted once (on the first result's reactor).
-    if let Some(first) = results.first() {
-        first.cell().note_timed_out_wait();
-    }
-    WaitError::Timeout {
-        after: timeout,
-        cancelled: false,
-    }
+    Ok((0..set.handles().len())
+        .map(|index| set.read(index))
+        .collect())
 }

@@ -41,6 +41,10 @@ impl<T, E> SharedResult<T, E> {
         SharedResult { cell, key: None }
     }
 
+    pub(crate) fn cell(&self) -> &Completion<T, E> {
+        &self.cell
+    }
+
     /// Whether the outcome is decided. Never blocks.
     pub fn is_ready(&self) -> bool {
         self.cell.is_done()

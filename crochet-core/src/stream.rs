@@ -9,6 +9,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
+use std::iter::FusedIterator;
 use std::pin::pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
@@ -17,7 +18,7 @@ use std::time::{Duration, Instant};
 use futures_core::Stream;
 
 use crate::context;
-use crate::error::WaitError;
+use crate::error::{TryNextError, WaitError};
 use crate::eventual::EventualResult;
 use crate::reactor::Reactor;
 use crate::report::Origin;
@@ -73,8 +74,13 @@ impl<T> Drop for CloseOnDrop<T> {
 /// reactor thread into a bounded buffer, and not polled while the buffer is
 /// full. The iterator yields each item as `Ok`; if the stream panics, or is
 /// cancelled or stopped, it yields that error once and then ends. Dropping
-/// the handle drops the stream, on the reactor. Blocking reads on a reactor
-/// thread are refused with [`WaitError::WaitInReactor`], as waits are.
+/// the handle drops the stream, on the reactor. The iterator is fused:
+/// after its end, `next` keeps returning `None`.
+///
+/// A read that finds an item buffered (or the end) returns it on any
+/// thread; a read that would wait is refused on a reactor thread with
+/// [`WaitError::WaitInReactor`], as waits are. [`EventualStream::try_next`]
+/// never waits.
 ///
 /// # Examples
 ///
@@ -210,7 +216,8 @@ impl<T> EventualStream<T> {
     /// the next call gets it); the error that ended the stream
     /// ([`WaitError::Panicked`], [`WaitError::Cancelled`],
     /// [`WaitError::ReactorStopped`]), once; [`WaitError::WaitInReactor`] on a
-    /// reactor thread.
+    /// reactor thread when no item is buffered (a buffered item is
+    /// returned there too).
     ///
     /// # Blocking
     ///
@@ -221,15 +228,109 @@ impl<T> EventualStream<T> {
         self.next_until(deadline, timeout)
     }
 
+    /// The next item if one is buffered, without blocking; on any thread,
+    /// reactor threads included.
+    ///
+    /// Modelled on [`std::sync::mpsc::Receiver::try_recv`]: what
+    /// [`Iterator::next`] would return, without waiting for it.
+    ///
+    /// # Errors
+    ///
+    /// [`TryNextError::Empty`] when no item is buffered and the stream
+    /// runs on (nothing is lost: a later read gets the next item);
+    /// [`TryNextError::Failed`] with the error that ended the stream
+    /// ([`WaitError::Panicked`], [`WaitError::Cancelled`],
+    /// [`WaitError::ReactorStopped`]), once; then, and once a stream that
+    /// finished is drained, [`TryNextError::Ended`], on every call.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// use crochet_core::TryNextError;
+    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
+    ///
+    /// let mut numbers = reactor.stream_in_reactor(|| futures_lite::stream::iter([1, 2]));
+    /// let mut read = Vec::new();
+    /// loop {
+    ///     match numbers.try_next() {
+    ///         Ok(number) => read.push(number),
+    ///         Err(TryNextError::Empty) => std::thread::sleep(Duration::from_millis(1)),
+    ///         Err(TryNextError::Ended) => break,
+    ///         Err(TryNextError::Failed(error)) => return Err(error),
+    ///     }
+    /// }
+    /// assert_eq!(read, [1, 2]);
+    /// # reactor.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), crochet_core::Error>(())
+    /// ```
+    pub fn try_next(&mut self) -> Result<T, TryNextError> {
+        match self.read_now() {
+            Some(Ok(Some(item))) => Ok(item),
+            Some(Ok(None)) => Err(TryNextError::Ended),
+            Some(Err(error)) => Err(TryNextError::Failed(error)),
+            None => Err(TryNextError::Empty),
+        }
+    }
+
     fn next_until(
         &mut self,
         deadline: Option<Instant>,
         timeout: Duration,
     ) -> Result<Option<T>, WaitError> {
-        if self.done {
-            return Ok(None);
+        // What is there already is read on any thread: only a read that
+        // would wait is refused on a reactor thread.
+        if let Some(read) = self.read_now() {
+            return read;
         }
         context::blocking()?.run(|| self.read_until(deadline, timeout))
+    }
+
+    /// What a read returns without waiting: a buffered item, or the end
+    /// once the buffer is drained and the reactor side's outcome is
+    /// decided; `None` when a read would have to wait.
+    fn read_now(&mut self) -> Option<Result<Option<T>, WaitError>> {
+        if self.done {
+            return Some(Ok(None));
+        }
+        let state = match Self::pop(self.shared.lock()) {
+            Ok(item) => return Some(Ok(Some(item))),
+            Err(state) => state,
+        };
+        if !state.closed {
+            return None;
+        }
+        let finished = state.finished;
+        drop(state);
+        let ending = if finished {
+            Ok(None)
+        } else {
+            // Closed just before its outcome is decided (see `ending`):
+            // not decided yet is a read that would wait.
+            self.producer.try_result()?.map(|()| None)
+        };
+        self.done = true;
+        Some(ending)
+    }
+
+    /// Takes the next buffered item, if any, releases the lock and wakes
+    /// the reactor side, for which there is room now; or gives the lock
+    /// back. A cancelled stream yields nothing more, only its end.
+    fn pop(mut state: MutexGuard<'_, State<T>>) -> Result<T, MutexGuard<'_, State<T>>> {
+        let next = if state.abandoned {
+            None
+        } else {
+            state.buffer.pop_front()
+        };
+        let Some(item) = next else {
+            return Err(state);
+        };
+        let producer = state.producer.take();
+        drop(state);
+        if let Some(producer) = producer {
+            producer.wake();
+        }
+        Ok(item)
     }
 
     fn read_until(
@@ -239,20 +340,10 @@ impl<T> EventualStream<T> {
     ) -> Result<Option<T>, WaitError> {
         let mut state = self.shared.lock();
         loop {
-            // A cancelled stream yields nothing more, only its end.
-            let next = if state.abandoned {
-                None
-            } else {
-                state.buffer.pop_front()
+            state = match Self::pop(state) {
+                Ok(item) => return Ok(Some(item)),
+                Err(state) => state,
             };
-            if let Some(item) = next {
-                let producer = state.producer.take();
-                drop(state);
-                if let Some(producer) = producer {
-                    producer.wake();
-                }
-                return Ok(Some(item));
-            }
             if state.closed {
                 let finished = state.finished;
                 drop(state);
@@ -333,6 +424,10 @@ impl<T> Iterator for EventualStream<T> {
         self.next_until(None, Duration::MAX).transpose()
     }
 }
+
+/// After the end (or the error that ended the stream), `next` returns
+/// `None` on every call.
+impl<T> FusedIterator for EventualStream<T> {}
 
 impl<T> Drop for EventualStream<T> {
     fn drop(&mut self) {

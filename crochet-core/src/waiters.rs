@@ -3,11 +3,18 @@
 //! Almost every result has at most one waiter, so the first lives inline
 //! and only a second one allocates; keys are small, and kept inside the
 //! entries, so that the whole list costs a cell 40 bytes.
+//!
+//! A wait set waits on many cells at once through a [`ReadyQueue`]: each
+//! cell, when published, pushes the set's index for it to the queue and
+//! unparks whichever thread waits on the set.
 
+use std::collections::VecDeque;
 use std::mem;
+use std::sync::{Arc, PoisonError};
 use std::task::Waker;
+use std::time::Instant;
 
-use crate::sync::Thread;
+use crate::sync::{self, Mutex, MutexGuard, Thread};
 
 /// One party waiting for an outcome, under the key it registered with.
 pub(crate) enum Waiter {
@@ -15,12 +22,20 @@ pub(crate) enum Waiter {
     Thread { key: u32, thread: Thread },
     /// An async task awaiting the result.
     Task { key: u32, waker: Waker },
+    /// A wait set, which has this cell at `index`.
+    Ready {
+        key: u32,
+        queue: Arc<ReadyQueue>,
+        index: usize,
+    },
 }
 
 impl Waiter {
     fn key(&self) -> u32 {
         match self {
-            Waiter::Thread { key, .. } | Waiter::Task { key, .. } => *key,
+            Waiter::Thread { key, .. } | Waiter::Task { key, .. } | Waiter::Ready { key, .. } => {
+                *key
+            }
         }
     }
 
@@ -28,6 +43,7 @@ impl Waiter {
         match self {
             Waiter::Thread { thread, .. } => thread.unpark(),
             Waiter::Task { waker, .. } => waker.wake(),
+            Waiter::Ready { queue, index, .. } => queue.push(index),
         }
     }
 }
@@ -36,6 +52,11 @@ impl Waiter {
 pub(crate) enum Party {
     Thread(Thread),
     Task(Waker),
+    /// A wait set's queue, told `index` on publication.
+    Ready {
+        queue: Arc<ReadyQueue>,
+        index: usize,
+    },
 }
 
 #[derive(Default)]
@@ -58,6 +79,7 @@ impl Waiters {
         self.put(match party {
             Party::Thread(thread) => Waiter::Thread { key, thread },
             Party::Task(waker) => Waiter::Task { key, waker },
+            Party::Ready { queue, index } => Waiter::Ready { key, queue, index },
         });
         key
     }
@@ -135,6 +157,76 @@ impl Woken {
     }
 }
 
+/// The members of a wait set that were published and not yet handed out,
+/// by index, in the order they were published; and the thread waiting for
+/// the next one, if any.
+///
+/// Each member is pushed at most once (a cell publishes once, and takes
+/// its waiters as it does), so a set of n members does O(n) work in all to
+/// hand them out, however many waits it takes.
+pub(crate) struct ReadyQueue {
+    state: Mutex<Ready>,
+}
+
+#[derive(Default)]
+struct Ready {
+    indices: VecDeque<usize>,
+    waiting: Option<Thread>,
+}
+
+impl ReadyQueue {
+    pub(crate) fn new() -> Self {
+        ReadyQueue {
+            state: Mutex::new(Ready::default()),
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Ready> {
+        // No user code runs under this lock; a poisoned one is still sound.
+        self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Adds the member at `index` and unparks the set's waiting thread.
+    /// Called by the member's cell as it publishes, outside its lock.
+    pub(crate) fn push(&self, index: usize) {
+        let mut ready = self.lock();
+        ready.indices.push_back(index);
+        let waiting = ready.waiting.take();
+        drop(ready);
+        if let Some(thread) = waiting {
+            thread.unpark();
+        }
+    }
+
+    /// The next published member, waiting until `deadline` at most
+    /// (`None`: without a bound); `None` when the deadline passes first,
+    /// with nothing taken.
+    pub(crate) fn pop_until(&self, deadline: Option<Instant>) -> Option<usize> {
+        loop {
+            // Check → listen → park → re-check: the thread is recorded
+            // under the lock that `push` takes, so a push after the check
+            // unparks it, and the park token absorbs an unpark that lands
+            // between unlocking and parking.
+            let mut ready = self.lock();
+            if let Some(index) = ready.indices.pop_front() {
+                ready.waiting = None;
+                return Some(index);
+            }
+            let now = sync::now();
+            if deadline.is_some_and(|deadline| deadline <= now) {
+                ready.waiting = None;
+                return None;
+            }
+            ready.waiting = Some(sync::current());
+            drop(ready);
+            match deadline {
+                None => sync::park(),
+                Some(deadline) => sync::park_timeout(deadline - now),
+            }
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -166,6 +258,23 @@ mod tests {
         assert_eq!(count.0.load(Ordering::SeqCst), 1);
         waiters.take().wake();
         assert_eq!(count.0.load(Ordering::SeqCst), 1, "taken once");
+    }
+
+    #[test]
+    fn a_ready_queue_hands_out_what_publication_pushed_in_order() {
+        let queue = Arc::new(ReadyQueue::new());
+        let mut waiters = Waiters::default();
+        waiters.insert(Party::Ready {
+            queue: Arc::clone(&queue),
+            index: 7,
+        });
+        let past = Some(sync::now());
+        assert_eq!(queue.pop_until(past), None, "nothing published yet");
+        queue.push(3);
+        waiters.take().wake();
+        assert_eq!(queue.pop_until(past), Some(3));
+        assert_eq!(queue.pop_until(None), Some(7));
+        assert_eq!(queue.pop_until(past), None);
     }
 
     #[test]

@@ -13,10 +13,12 @@ use std::sync::Arc;
 
 mod setup;
 mod stash;
+mod try_next;
 mod wait;
 
 pub use setup::{SetupError, ShutdownError};
 pub use stash::{ParseStashIdError, RetrieveError};
+pub use try_next::TryNextError;
 pub use wait::WaitError;
 
 /// Any of crochet's errors, for application code that propagates them all

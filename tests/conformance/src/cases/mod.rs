@@ -420,6 +420,14 @@ macro_rules! for_each_case {
             stream_read_on_reactor_thread_is_refused,
             $fixture
         );
+        $crate::__suite_case!(inline, stream, stream_try_next_never_blocks, $fixture);
+        $crate::__suite_case!(inline, stream, stream_is_fused_after_its_end, $fixture);
+        $crate::__suite_case!(
+            inline,
+            stream,
+            stream_buffered_item_is_read_on_reactor_thread,
+            $fixture
+        );
         $crate::__suite_case!(
             inline,
             select,
@@ -427,6 +435,25 @@ macro_rules! for_each_case {
             $fixture
         );
         $crate::__suite_case!(inline, select, wait_all_takes_all_or_nothing, $fixture);
+        $crate::__suite_case!(
+            inline,
+            select,
+            waits_on_many_take_any_iterator_of_either_handle,
+            $fixture
+        );
+        $crate::__suite_case!(inline, select, waiting_on_nothing_answers_at_once, $fixture);
+        $crate::__suite_case!(
+            inline,
+            select,
+            wait_set_drains_many_results_each_exactly_once,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            select,
+            timed_out_wait_set_wait_consumes_nothing,
+            $fixture
+        );
         $crate::__suite_case!(inline, stats, stats_count_every_outcome, $fixture);
         $crate::__suite_case!(isolated, stats, slow_operations_are_logged, $fixture);
         $crate::__suite_case!(isolated, stats, library_reactors_never_interfere, $fixture);
