@@ -3,8 +3,8 @@
 
 use crochet::{
     Error, EventualResult, Failure, NotStashed, Panic, ParseStashIdError, Reactor, RetrieveError,
-    SetupError, SharedResult, ShutdownError, ShutdownGuard, StashId, StashPolicy, Unsupported,
-    WaitError,
+    SetupError, SharedResult, ShutdownError, ShutdownGuard, StashId, StashPolicy, TryNextError,
+    Unsupported, WaitError, WaitSet,
 };
 
 fn send<T: Send>() {}
@@ -32,6 +32,9 @@ fn handles_are_send_sync_and_unpin_when_the_value_is_send() {
     sync::<SharedResult<Vec<u8>, std::sync::Arc<std::io::Error>>>();
     send::<NotStashed<u8>>();
     send::<NotStashed<u8, std::io::Error>>();
+    send::<WaitSet<EventualResult<String>>>();
+    sync::<WaitSet<EventualResult<String>>>();
+    send::<WaitSet<&SharedResult<Vec<u8>>>>();
 }
 
 #[test]
@@ -57,6 +60,7 @@ fn errors_are_std_errors_that_cross_threads() {
     error::<Unsupported>();
     error::<Failure>();
     error::<NotStashed<u8>>();
+    error::<TryNextError>();
     send::<Panic>();
     sync::<Panic>();
 }

@@ -7,7 +7,8 @@ use std::error::Error as _;
 use std::time::Duration;
 
 use crochet::{
-    Error, Reactor, RetrieveError, SetupError, ShutdownError, StashId, StashPolicy, WaitError,
+    Error, Reactor, RetrieveError, SetupError, ShutdownError, StashId, StashPolicy, TryNextError,
+    WaitError,
 };
 
 /// What a wait on an operation without an error of its own returns (an
@@ -32,6 +33,11 @@ fn unsupported() -> WaitError {
         .run_in_reactor_local(|| async {})
         .wait_timeout(Duration::from_secs(10))
         .expect_err("no !Send work on an attached tokio runtime");
+    assert!(
+        matches!(&refused, WaitError::Unsupported(unsupported) if unsupported.backend() == "tokio"
+            && unsupported.capability() == "!Send work (run_in_reactor_local)"),
+        "{refused:?}"
+    );
     reactor.shutdown(Duration::from_secs(10)).expect("shutdown");
     refused
 }
@@ -297,4 +303,25 @@ fn a_wait_error_is_small() {
         std::mem::size_of::<Error>(),
     );
     assert!(wait <= 24, "Result<(), WaitError> is {wait} bytes");
+}
+
+#[test]
+fn a_stream_read_that_finds_no_item_says_why() {
+    let cases = [
+        (
+            TryNextError::Empty,
+            "no item is buffered yet; the stream is still running: read again later",
+        ),
+        (
+            TryNextError::Ended,
+            "the stream has ended; every item was read",
+        ),
+        (
+            TryNextError::Failed(WaitError::Cancelled),
+            "the operation was cancelled before it finished",
+        ),
+    ];
+    for (error, message) in cases {
+        assert_eq!(error.to_string(), message);
+    }
 }

@@ -126,10 +126,20 @@ pub fn e3_wait_in_a_runtime_task_completes_or_is_refused_at_once(fixture: &'stat
             let waited = reactor.run_in_reactor(|| async { 1 }).wait_timeout(STALL);
             let waited_for = reactor.wait_for(STALL, || async { 2 });
             let any = crochet_core::wait_any(&[reactor.run_in_reactor(|| async { 3 })], STALL)
-                .and_then(|(_, outcome)| outcome);
+                .and_then(|any| {
+                    any.map_or(Err(WaitError::AlreadyRetrieved), |(_, outcome)| outcome)
+                });
             let all = crochet_core::wait_all(&[reactor.run_in_reactor(|| async { 4 })], STALL)
                 .and_then(|mut all| all.remove(0));
-            let mut stream = reactor.stream_in_reactor(|| futures_lite::stream::iter([5]));
+            // The item comes late: a read that finds it buffered is not
+            // refused, and this one must have to wait.
+            let mut stream = reactor.stream_in_reactor(move || {
+                let sleep = fixture.sleep(Duration::from_millis(20));
+                futures_lite::stream::once_future(async move {
+                    sleep.await;
+                    5
+                })
+            });
             let read = stream
                 .next_timeout(STALL)
                 .map(|item| item.unwrap_or_default());

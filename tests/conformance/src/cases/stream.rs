@@ -1,12 +1,13 @@
 //! `EventualStream`: an async stream in the reactor, read as a blocking
 //! iterator with timeouts, bounded buffering and cancellation.
 
+use std::iter::FusedIterator;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
-use crochet_core::WaitError;
+use crochet_core::{EventualStream, TryNextError, WaitError};
 use futures_lite::{StreamExt, stream};
 
 use crate::support::{Flag, Gate, PROMPTLY, eventually};
@@ -175,5 +176,117 @@ pub fn stream_read_on_reactor_thread_is_refused(fixture: &'static dyn Fixture) {
     assert!(
         matches!(refused, Err(WaitError::WaitInReactor { .. })),
         "{refused:?}"
+    );
+}
+
+/// Reads `try_next` until it says something other than `Empty`.
+fn try_next_until_not_empty<T>(items: &mut EventualStream<T>) -> Result<T, TryNextError> {
+    let mut last = Err(TryNextError::Empty);
+    assert!(
+        eventually(PROMPTLY, || {
+            last = items.try_next();
+            !matches!(last, Err(TryNextError::Empty))
+        }),
+        "try_next stayed empty"
+    );
+    last
+}
+
+/// `try_next` never blocks: it returns a buffered item, says `Empty` while
+/// the stream runs on, then the error that ended it once, then `Ended` on
+/// every call.
+pub fn stream_try_next_never_blocks(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let gate = Gate::new();
+    let opened = gate.opened();
+    let mut items = running.stream_in_reactor(move || {
+        stream::once(1).chain(stream::once_future(async move {
+            opened.await;
+            2
+        }))
+    });
+    assert_eq!(try_next_until_not_empty(&mut items).ok(), Some(1));
+    assert!(items.try_next().is_err_and(|e| e.is_empty()));
+    gate.open();
+    assert_eq!(try_next_until_not_empty(&mut items).ok(), Some(2));
+    assert!(try_next_until_not_empty(&mut items).is_err_and(|e| e.is_ended()));
+    assert!(items.try_next().is_err_and(|e| e.is_ended()), "ended stays");
+    assert_eq!(items.next_timeout(PROMPTLY).expect("the end"), None);
+
+    let mut broken = running.stream_in_reactor(|| {
+        stream::iter([1, 2]).map(|n| if n == 2 { panic!("broke") } else { n })
+    });
+    assert_eq!(try_next_until_not_empty(&mut broken).ok(), Some(1));
+    match try_next_until_not_empty(&mut broken) {
+        Err(TryNextError::Failed(WaitError::Panicked(panic))) => {
+            assert_eq!(panic.message(), "broke")
+        }
+        other => panic!("expected the panic, got {:?}", other.map(|_| ())),
+    }
+    assert!(broken.try_next().is_err_and(|e| e.is_ended()));
+
+    let mut cancelled = running.stream_in_reactor(stream::pending::<u8>);
+    assert!(cancelled.try_next().is_err_and(|e| e.is_empty()));
+    cancelled.cancel();
+    match try_next_until_not_empty(&mut cancelled) {
+        Err(TryNextError::Failed(WaitError::Cancelled)) => {}
+        other => panic!("expected Cancelled, got {:?}", other.map(|_| ())),
+    }
+    assert!(cancelled.try_next().is_err_and(|e| e.is_ended()));
+    assert!(cancelled.next().is_none());
+}
+
+/// The iterator is fused: after its end, or the error that ended it,
+/// `next` returns `None` on every call.
+pub fn stream_is_fused_after_its_end(fixture: &'static dyn Fixture) {
+    fn fused<I: FusedIterator>(_: &I) {}
+    let running = Running::start(fixture);
+    let mut items = running.stream_in_reactor(|| stream::iter([1, 2]));
+    fused(&items);
+    let read: Vec<u8> = items.by_ref().collect::<Result<_, _>>().expect("no error");
+    assert_eq!(read, [1, 2]);
+    for _ in 0..3 {
+        assert!(items.next().is_none());
+    }
+
+    let mut broken = running.stream_in_reactor(|| {
+        stream::iter([1, 2]).map(|n| if n == 2 { panic!("broke") } else { n })
+    });
+    assert_eq!(broken.next().map(|r| r.ok()), Some(Some(1)));
+    let second = broken.next();
+    assert!(
+        matches!(second, Some(Err(WaitError::Panicked(_)))),
+        "{second:?}"
+    );
+    for _ in 0..3 {
+        assert!(broken.next().is_none());
+    }
+}
+
+/// A read that finds an item buffered returns it on a reactor thread too;
+/// only a read that would wait is refused there.
+pub fn stream_buffered_item_is_read_on_reactor_thread(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    let items = running.stream_in_reactor(|| stream::iter([1_u8, 2, 3]).chain(stream::pending()));
+    assert!(eventually(PROMPTLY, || items.buffered() == 3));
+    let read = running
+        .wait_for(PROMPTLY, move || {
+            let mut items = items;
+            let first = items.next_timeout(PROMPTLY).ok();
+            let second = items.next().and_then(Result::ok);
+            let third = items.try_next().ok();
+            let would_wait = items.next_timeout(PROMPTLY);
+            let empty = items.try_next().is_err_and(|e| e.is_empty());
+            async move { (first, second, third, would_wait, empty) }
+        })
+        .expect("ran");
+    let (first, second, third, would_wait, empty) = read;
+    assert_eq!(
+        (first, second, third, empty),
+        (Some(Some(1)), Some(2), Some(3), true)
+    );
+    assert!(
+        matches!(would_wait, Err(WaitError::WaitInReactor { .. })),
+        "{would_wait:?}"
     );
 }
