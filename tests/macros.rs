@@ -445,3 +445,43 @@ fn w7_impl_trait_outputs_work() {
     let shown = doubled(21).wait_timeout(PROMPTLY).expect("doubled");
     assert_eq!(shown.to_string(), "42");
 }
+
+/// Stands for a crate that re-exports crochet to its users, who reach it
+/// only through this path.
+mod reexport {
+    pub(crate) use ::crochet;
+}
+
+#[reexport::crochet::run_in_reactor(crate = "reexport::crochet")]
+async fn incremented_through_a_reexport(n: u8) -> u8 {
+    n + 1
+}
+
+#[reexport::crochet::wait_for(timeout = "10s", crate = "reexport::crochet", reactor = &NAMED)]
+async fn name_through_a_reexport() -> Option<String> {
+    thread_name()
+}
+
+impl Counter {
+    #[reexport::crochet::wait_for(crate = "self::reexport::crochet", timeout = "10s")]
+    async fn doubled_through_a_reexport(self) -> u32 {
+        self.count * 2
+    }
+}
+
+#[test]
+fn w7_crate_argument_reaches_crochet_through_a_reexport() {
+    setup();
+    let incremented: reexport::crochet::EventualResult<u8> = incremented_through_a_reexport(41);
+    assert_eq!(incremented.wait_timeout(PROMPTLY).expect("incremented"), 42);
+    assert_eq!(
+        name_through_a_reexport().expect("the name"),
+        Some("crochet-named".to_owned())
+    );
+    assert_eq!(
+        Counter { count: 21 }
+            .doubled_through_a_reexport()
+            .expect("doubled"),
+        42
+    );
+}

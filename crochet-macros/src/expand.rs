@@ -226,6 +226,11 @@ fn generate(kind: Kind, args: &Args, function: ItemFn, arguments: Arguments) -> 
         ReturnType::Default => (quote!(->), quote!(())),
         ReturnType::Type(arrow, output) => (arrow.to_token_stream(), output.to_token_stream()),
     };
+    // `::crochet` unless `crate = "…"` names another path to it.
+    let krate = args
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::crochet), ToTokens::to_token_stream);
     let pin_output = pin_output(&output);
     let closure = quote!(move || async move { #pin_output #(#moves)* #block });
     let method = |name: &str| {
@@ -237,9 +242,9 @@ fn generate(kind: Kind, args: &Args, function: ItemFn, arguments: Arguments) -> 
     };
     let (returns, call) = match kind {
         Kind::RunInReactor => {
-            let returns = quote!(::crochet::EventualResult<#output>);
+            let returns = quote!(#krate::EventualResult<#output>);
             let call = match &args.reactor {
-                None => quote!(::crochet::run_in_reactor(#closure)),
+                None => quote!(#krate::run_in_reactor(#closure)),
                 Some(reactor) => {
                     let method = method("run_in_reactor");
                     quote!((#reactor).#method(#closure))
@@ -248,11 +253,11 @@ fn generate(kind: Kind, args: &Args, function: ItemFn, arguments: Arguments) -> 
             (returns, call)
         }
         Kind::WaitFor => {
-            let returns = quote!(::std::result::Result<#output, ::crochet::Error>);
+            let returns = quote!(::std::result::Result<#output, #krate::Error>);
             let nanos = proc_macro2::Literal::u64_suffixed(args.timeout_nanos.unwrap_or_default());
             let timeout = quote!(::core::time::Duration::from_nanos(#nanos));
             let call = match &args.reactor {
-                None => quote!(::crochet::wait_for(#timeout, #closure)),
+                None => quote!(#krate::wait_for(#timeout, #closure)),
                 Some(reactor) => {
                     let method = method("wait_for");
                     quote!((#reactor).#method(#timeout, #closure))
@@ -294,4 +299,74 @@ fn mentions_impl(tokens: TokenStream) -> bool {
         proc_macro2::TokenTree::Group(group) => mentions_impl(group.stream()),
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expansion as text, without whitespace, so that a test reads the
+    /// tokens rather than `TokenStream`'s spacing.
+    fn expanded(kind: Kind, args: &str, item: &str) -> String {
+        let args = args.parse().expect("the arguments lex");
+        let item = item.parse().expect("the item lexes");
+        expand(kind, args, item)
+            .to_string()
+            .split_whitespace()
+            .collect()
+    }
+
+    #[test]
+    fn crate_argument_replaces_every_mention_of_crochet() {
+        let run = expanded(
+            Kind::RunInReactor,
+            r#"crate = "my_runtime::crochet""#,
+            "async fn answer() -> u8 { 42 }",
+        );
+        assert!(
+            run.contains("->my_runtime::crochet::EventualResult<u8>"),
+            "{run}"
+        );
+        assert!(
+            run.contains("my_runtime::crochet::run_in_reactor(move||"),
+            "{run}"
+        );
+        assert!(
+            !run.replace("my_runtime::crochet::", "")
+                .contains("crochet::"),
+            "{run}"
+        );
+        let wait = expanded(
+            Kind::WaitFor,
+            r#"timeout = "1s", crate = "::my_runtime::crochet""#,
+            "async fn answer() -> u8 { 42 }",
+        );
+        assert!(
+            wait.contains("->::std::result::Result<u8,::my_runtime::crochet::Error>"),
+            "{wait}"
+        );
+        assert!(wait.contains("::my_runtime::crochet::wait_for("), "{wait}");
+    }
+
+    #[test]
+    fn without_crate_argument_the_expansion_names_crochet() {
+        let run = expanded(Kind::RunInReactor, "", "async fn answer() -> u8 { 42 }");
+        assert!(run.contains("->::crochet::EventualResult<u8>"), "{run}");
+        assert!(run.contains("::crochet::run_in_reactor(move||"), "{run}");
+    }
+
+    #[test]
+    fn crate_argument_must_be_a_path_in_a_string() {
+        for args in [
+            r#"crate = "not a path""#,
+            r#"crate = """#,
+            r#"crate = "crochet::""#,
+            r#"crate = "crochet<u8>""#,
+            "crate = crochet",
+            r#"crate = "crochet", crate = "crochet""#,
+        ] {
+            let run = expanded(Kind::RunInReactor, args, "async fn answer() {}");
+            assert!(run.starts_with("::core::compile_error!"), "{args}: {run}");
+        }
+    }
 }

@@ -32,7 +32,9 @@
 //! ```
 //!
 //! The generated code names `::crochet`, so these macros are meant to be
-//! used through the `crochet` crate, not on their own.
+//! used through the `crochet` crate, not on their own. Code that reaches
+//! crochet through a re-export (a crate of your own that re-exports it)
+//! names that path with `crate = "…"`, as with tokio's attributes.
 
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
@@ -106,6 +108,12 @@ use crate::args::Kind;
 ///   `Reactor`. The call becomes `(<expr>).run_in_reactor(closure)`; the
 ///   expression is evaluated at every call, before the arguments are moved
 ///   into the closure, so it must not borrow them.
+/// - `crate = "…"`: the path to the `crochet` crate, for code that reaches
+///   it through a re-export, such as `crate = "my_runtime::crochet"`. The
+///   generated code names `::crochet` otherwise. The value is a string
+///   literal holding a path (`::crochet`, `crate::reexport::crochet`),
+///   without generic arguments; a path that does not resolve is reported at
+///   the literal.
 ///
 /// # Methods
 ///
@@ -119,7 +127,8 @@ use crate::args::Kind;
 ///
 /// - a fn that is not `async`, or that is `unsafe`, `const` or `extern`;
 /// - `&self` or `&mut self`;
-/// - an argument other than `reactor`, or one given twice;
+/// - an argument other than `reactor` and `crate`, or one given twice;
+/// - a `crate` that is not a string literal holding a path;
 /// - a `timeout`: `#[run_in_reactor]` does not wait (use
 ///   [`macro@wait_for`], or `wait_timeout` on the result).
 ///
@@ -173,6 +182,27 @@ use crate::args::Kind;
 ///
 /// let name = thread_name().wait_timeout(Duration::from_secs(5))?;
 /// assert_eq!(name.as_deref(), Some("crochet-tokio"));
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
+/// Through a re-export, for a crate whose users do not depend on crochet
+/// themselves:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// /// Stands for a crate of your own, `my_runtime`, that re-exports crochet.
+/// mod my_runtime {
+///     pub use ::crochet;
+/// }
+///
+/// #[my_runtime::crochet::run_in_reactor(crate = "my_runtime::crochet")]
+/// async fn answer() -> u32 {
+///     42
+/// }
+///
+/// my_runtime::crochet::setup()?;
+/// assert_eq!(answer().wait_timeout(Duration::from_secs(5))?, 42);
 /// # Ok::<(), crochet::Error>(())
 /// ```
 #[proc_macro_attribute]
@@ -241,6 +271,9 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   `Reactor`. The call becomes `(<expr>).wait_for(timeout, closure)`;
 ///   the expression is evaluated at every call, before the arguments are
 ///   moved into the closure, so it must not borrow them.
+/// - `crate = "…"`: the path to the `crochet` crate, for code that reaches
+///   it through a re-export, as for [`macro@run_in_reactor`]:
+///   `#[my_runtime::crochet::wait_for(timeout = "5s", crate = "my_runtime::crochet")]`.
 ///
 /// # Methods
 ///
@@ -257,7 +290,9 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   nanosecond or too long;
 /// - a fn that is not `async`, or that is `unsafe`, `const` or `extern`;
 /// - `&self` or `&mut self`;
-/// - an argument other than `timeout` and `reactor`, or one given twice.
+/// - an argument other than `timeout`, `reactor` and `crate`, or one given
+///   twice;
+/// - a `crate` that is not a string literal holding a path.
 ///
 /// At run time, the generated fn returns the errors of
 /// `crochet::wait_for`: `Error::Timeout` (the operation was cancelled),
