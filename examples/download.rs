@@ -22,8 +22,9 @@ const GREETING: &str =
     "Hello from crochet's loopback server: this page was downloaded in the reactor.\n";
 
 /// Downloads `url` in the reactor. Callers get an `EventualResult` at once
-/// and wait for it as they see fit.
-#[crochet::run_in_reactor]
+/// and wait for it as they see fit. `plain`: the download's own error is
+/// the value, beside crochet's outcome (`wait_timeout(…)` then `body?`).
+#[crochet::run_in_reactor(plain)]
 async fn download_page(
     client: reqwest::Client,
     url: reqwest::Url,

@@ -64,8 +64,9 @@ impl ExchangeRate {
     }
 
     /// Downloads the rate once and keeps it. On failure the old rate is
-    /// dropped too: a stale rate would be worse than none.
-    #[crochet::run_in_reactor]
+    /// dropped too: a stale rate would be worse than none. `plain`: the
+    /// download's own error is the value, which a tick passes on with `?`.
+    #[crochet::run_in_reactor(plain)]
     async fn download(self: Arc<Self>) -> Result<f64, FetchError> {
         let downloaded = fetch_rate(&self.client, &self.source).await;
         *self.latest.lock().unwrap_or_else(PoisonError::into_inner) =

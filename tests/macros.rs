@@ -342,8 +342,9 @@ fn w7_visibility_and_attributes_are_kept() {
 }
 
 /// `?` in the body converts errors into the declared type, as in an
-/// `async fn`.
-#[crochet::wait_for(timeout = "10s")]
+/// `async fn`. `plain` keeps the `Result` as the value (the typed form is
+/// tested apart).
+#[crochet::wait_for(timeout = "10s", plain)]
 async fn parse_sum(a: String, b: String) -> Result<u32, Box<dyn StdError + Send + Sync>> {
     let a: u32 = a.parse()?;
     let b: u32 = b.trim().parse::<u32>()?;
@@ -353,7 +354,7 @@ async fn parse_sum(a: String, b: String) -> Result<u32, Box<dyn StdError + Send 
     Ok(a + b)
 }
 
-#[crochet::run_in_reactor]
+#[crochet::run_in_reactor(plain)]
 async fn parse_one(text: String) -> Result<u8, ParseIntError> {
     Ok(text.parse::<u8>()? + 1)
 }
@@ -409,7 +410,7 @@ async fn blocks() -> u8 {
     1
 }
 
-#[crochet::run_in_reactor]
+#[crochet::run_in_reactor(plain)]
 async fn calls_a_blocking_fn_in_the_reactor() -> Result<u8, Error> {
     blocks()
 }

@@ -1,5 +1,5 @@
 //! The arguments of the two attributes: `timeout = "…"`,
-//! `reactor = <expr>` and `crate = "…"`.
+//! `reactor = <expr>`, `crate = "…"` and `plain`.
 
 use std::fmt;
 
@@ -7,6 +7,7 @@ use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
+use syn::spanned::Spanned;
 use syn::{Expr, ExprLit, Lit, LitStr, Path, Token};
 
 use crate::duration::parse_timeout;
@@ -35,14 +36,17 @@ pub(crate) struct Args {
     pub(crate) reactor: Option<Expr>,
     /// The path to the `crochet` crate, for `::crochet` in the expansion.
     pub(crate) krate: Option<Path>,
+    /// Where `plain` is written, if it is: a `Result` output stays the
+    /// value, instead of giving the typed form.
+    pub(crate) plain: Option<Span>,
 }
 
 impl Kind {
     /// The arguments this attribute takes, for the messages that list them.
     fn expected(self) -> &'static str {
         match self {
-            Kind::RunInReactor => "`reactor = <expr>` and `crate = \"…\"`",
-            Kind::WaitFor => "`timeout = \"…\"`, `reactor = <expr>` and `crate = \"…\"`",
+            Kind::RunInReactor => "`reactor = <expr>`, `crate = \"…\"` and `plain`",
+            Kind::WaitFor => "`timeout = \"…\"`, `reactor = <expr>`, `crate = \"…\"` and `plain`",
         }
     }
 }
@@ -66,6 +70,7 @@ pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
     let mut timeout_nanos = None;
     let mut reactor = None;
     let mut krate = None;
+    let mut plain = None;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("timeout") {
             if kind == Kind::RunInReactor {
@@ -98,6 +103,15 @@ pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
             require_value(&meta, "`crate = \"path::to::crochet\"`")?;
             krate = Some(parse_crate_value(&meta)?);
             Ok(())
+        } else if meta.path.is_ident("plain") {
+            if plain.is_some() {
+                return Err(meta.error("`plain` is given twice"));
+            }
+            if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+                return Err(meta.error("`plain` takes no value: write `plain` alone"));
+            }
+            plain = Some(meta.path.span());
+            Ok(())
         } else {
             let expected = kind.expected();
             let name = meta
@@ -123,6 +137,7 @@ pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
         timeout_nanos,
         reactor,
         krate,
+        plain,
     })
 }
 
