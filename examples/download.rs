@@ -22,7 +22,9 @@ const GREETING: &str =
     "Hello from crochet's loopback server: this page was downloaded in the reactor.\n";
 
 /// Downloads `url` in the reactor. Callers get an `EventualResult` at once
-/// and wait for it as they see fit.
+/// and wait for it as they see fit: `EventualResult<String,
+/// reqwest::Error>`, whose wait gives the page or a `WaitError` (the
+/// download's own error, owned, as `WaitError::Failed`).
 #[crochet::run_in_reactor]
 async fn download_page(
     client: reqwest::Client,
@@ -83,9 +85,7 @@ fn run(options: Options) -> Result<(), Box<dyn Error>> {
     let client = reqwest::Client::builder().build()?;
     let page = download_page(client, url.clone());
     let body = match page.wait_timeout(options.timeout) {
-        // The outer `Result` is crochet's (the operation ran), the inner
-        // one is the download's own.
-        Ok(body) => body?,
+        Ok(body) => body,
         Err(error) if error.is_timeout() => {
             // Nobody will read it now: stop the request in the reactor.
             page.cancel();

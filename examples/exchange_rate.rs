@@ -59,12 +59,14 @@ impl ExchangeRate {
             let download = Arc::clone(&rate).download();
             // The tick fails when the download does (or cannot run): crochet
             // logs the failure and runs the next tick on schedule.
-            async move { download.await?.map(|_rate| ()) }
+            async move { download.await.map(|_rate| ()).map_err(crochet::Error::from) }
         })
     }
 
     /// Downloads the rate once and keeps it. On failure the old rate is
-    /// dropped too: a stale rate would be worse than none.
+    /// dropped too: a stale rate would be worse than none. The caller gets
+    /// an `EventualResult<f64, FetchError>`: the download's own error comes
+    /// back typed, as `WaitError::Failed`.
     #[crochet::run_in_reactor]
     async fn download(self: Arc<Self>) -> Result<f64, FetchError> {
         let downloaded = fetch_rate(&self.client, &self.source).await;

@@ -138,6 +138,31 @@ pub use crochet_core::{
 #[cfg(feature = "macros")]
 pub use crochet_macros::{run_in_reactor, wait_for};
 
+/// What the attribute macros' expansions name; not part of the API.
+#[cfg(feature = "macros")]
+#[doc(hidden)]
+pub mod __private {
+    /// The two sides of a `Result`, so that the attributes can name them
+    /// for a return type such as `io::Result<T>`, whose error type is not
+    /// written out.
+    #[diagnostic::on_unimplemented(
+        message = "`{Self}` is not `std::result::Result`, but its name ends in `Result`",
+        label = "the attribute reads this as a fallible output",
+        note = "add `plain` to the attribute to keep it as the value: `#[crochet::run_in_reactor(plain)]`, `#[crochet::wait_for(timeout = \"5s\", plain)]`"
+    )]
+    pub trait Fallible {
+        /// The value's type, `T` of `Result<T, E>`.
+        type Ok;
+        /// The error's type, `E` of `Result<T, E>`.
+        type Err;
+    }
+
+    impl<T, E> Fallible for Result<T, E> {
+        type Ok = T;
+        type Err = E;
+    }
+}
+
 /// The tokio backend: [`tokio::Tokio`] and [`tokio::attach`].
 #[cfg(feature = "tokio")]
 pub use crochet_tokio as tokio;

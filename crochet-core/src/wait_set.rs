@@ -224,7 +224,9 @@ impl<H: WaitHandle> WaitSet<H> {
     ///
     /// Blocks the calling thread without a bound; never call it from async
     /// code. Prefer [`WaitSet::wait_next_timeout`] where a hang would hurt.
-    pub fn wait_next(&mut self) -> Result<Option<(usize, Result<H::Output, WaitError<H::Error>>)>, WaitError> {
+    pub fn wait_next(
+        &mut self,
+    ) -> Result<Option<(usize, Result<H::Output, WaitError<H::Error>>)>, WaitError> {
         self.wait_next_until(None, Duration::MAX)
     }
 

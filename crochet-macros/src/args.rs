@@ -1,12 +1,14 @@
-//! The arguments of the two attributes: `timeout = "…"` and
-//! `reactor = <expr>`.
+//! The arguments of the two attributes: `timeout = "…"`,
+//! `reactor = <expr>`, `crate = "…"` and `plain`.
 
 use std::fmt;
 
 use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::ToTokens;
 use syn::meta::ParseNestedMeta;
 use syn::parse::Parser;
-use syn::{Expr, ExprLit, Lit, Token};
+use syn::spanned::Spanned;
+use syn::{Expr, ExprLit, Lit, LitStr, Path, Token};
 
 use crate::duration::parse_timeout;
 
@@ -32,6 +34,21 @@ pub(crate) struct Args {
     pub(crate) timeout_nanos: Option<u64>,
     /// The reactor to use instead of the global one.
     pub(crate) reactor: Option<Expr>,
+    /// The path to the `crochet` crate, for `::crochet` in the expansion.
+    pub(crate) krate: Option<Path>,
+    /// Where `plain` is written, if it is: a `Result` output stays the
+    /// value, instead of giving the typed form.
+    pub(crate) plain: Option<Span>,
+}
+
+impl Kind {
+    /// The arguments this attribute takes, for the messages that list them.
+    fn expected(self) -> &'static str {
+        match self {
+            Kind::RunInReactor => "`reactor = <expr>`, `crate = \"…\"` and `plain`",
+            Kind::WaitFor => "`timeout = \"…\"`, `reactor = <expr>`, `crate = \"…\"` and `plain`",
+        }
+    }
 }
 
 /// Parses the tokens between the attribute's parentheses.
@@ -39,10 +56,10 @@ pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
     if let Some(TokenTree::Literal(literal)) = tokens.clone().into_iter().next() {
         // Python's `@wait_for(5.0)` passes the timeout by position.
         let message = match kind {
-            Kind::RunInReactor => {
-                "`#[run_in_reactor]` takes no value here; its one argument is `reactor = <expr>`"
-                    .to_owned()
-            }
+            Kind::RunInReactor => format!(
+                "`#[run_in_reactor]` takes no value here; its arguments are {}",
+                kind.expected()
+            ),
             Kind::WaitFor => format!(
                 "name the timeout, with a unit: `#[wait_for(timeout = {})]`",
                 suggested_timeout(&literal)
@@ -52,6 +69,8 @@ pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
     }
     let mut timeout_nanos = None;
     let mut reactor = None;
+    let mut krate = None;
+    let mut plain = None;
     let parser = syn::meta::parser(|meta| {
         if meta.path.is_ident("timeout") {
             if kind == Kind::RunInReactor {
@@ -77,11 +96,24 @@ pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
             )?;
             reactor = Some(meta.value()?.parse::<Expr>()?);
             Ok(())
+        } else if meta.path.is_ident("crate") {
+            if krate.is_some() {
+                return Err(meta.error("`crate` is given twice"));
+            }
+            require_value(&meta, "`crate = \"path::to::crochet\"`")?;
+            krate = Some(parse_crate_value(&meta)?);
+            Ok(())
+        } else if meta.path.is_ident("plain") {
+            if plain.is_some() {
+                return Err(meta.error("`plain` is given twice"));
+            }
+            if !meta.input.is_empty() && !meta.input.peek(Token![,]) {
+                return Err(meta.error("`plain` takes no value: write `plain` alone"));
+            }
+            plain = Some(meta.path.span());
+            Ok(())
         } else {
-            let expected = match kind {
-                Kind::RunInReactor => "`reactor = <expr>`",
-                Kind::WaitFor => "`timeout = \"…\"` and `reactor = <expr>`",
-            };
+            let expected = kind.expected();
             let name = meta
                 .path
                 .segments
@@ -104,6 +136,8 @@ pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
     Ok(Args {
         timeout_nanos,
         reactor,
+        krate,
+        plain,
     })
 }
 
@@ -119,6 +153,41 @@ fn require_value(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<()> {
         .map(ToString::to_string)
         .unwrap_or_default();
     Err(meta.error(format!("`{name}` needs a value: {example}")))
+}
+
+/// The value of `crate = "…"`: a string literal holding a path such as
+/// `my_reexport::crochet` or `::crochet`, without generic arguments. The
+/// path's tokens take the literal's span, so that a path that does not
+/// resolve is reported at the literal.
+fn parse_crate_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
+    let value: Expr = meta.value()?.parse()?;
+    let Expr::Lit(ExprLit {
+        lit: Lit::Str(text),
+        ..
+    }) = &value
+    else {
+        // tokio's `crate = "…"` is a string too; a bare path is a common slip.
+        return Err(syn::Error::new_spanned(
+            &value,
+            format!(
+                "the crate path is a string literal: write `crate = \"{}\"`",
+                value.to_token_stream().to_string().replace(' ', "")
+            ),
+        ));
+    };
+    text.parse_with(Path::parse_mod_style)
+        .map_err(|error| not_a_path(text, &error))
+}
+
+fn not_a_path(text: &LitStr, error: &syn::Error) -> syn::Error {
+    syn::Error::new(
+        text.span(),
+        format!(
+            "`crate = {:?}` is not a path ({error}): name the `crochet` crate as it is \
+             reachable here, such as `crate = \"my_reexport::crochet\"`",
+            text.value()
+        ),
+    )
 }
 
 /// `"5s"` for `"5s"` or `5`, `"5.0s"` for `5.0`: what to write instead of
@@ -156,7 +225,7 @@ fn parse_timeout_value(meta: &ParseNestedMeta<'_>) -> syn::Result<u64> {
     }
 }
 
-fn in_seconds(number: impl quote::ToTokens, digits: &str) -> syn::Error {
+fn in_seconds(number: impl ToTokens, digits: &str) -> syn::Error {
     syn::Error::new_spanned(
         number,
         format!("the timeout is a string with a unit: write `timeout = \"{digits}s\"` for seconds"),

@@ -13,6 +13,7 @@ use syn::{
 };
 
 use crate::args::{self, Args, Kind};
+use crate::output::{self, ResultType};
 
 /// Expands `#[run_in_reactor]` or `#[wait_for]` on `item`.
 ///
@@ -34,6 +35,9 @@ pub(crate) fn expand(kind: Kind, args: TokenStream, item: TokenStream) -> TokenS
     let mut errors = Errors::default();
     check_signature(kind, &function.sig, &mut errors);
     let arguments = move_arguments(kind, &function.sig.inputs, &mut errors);
+    if let Ok(args) = &args {
+        check_output(kind, args, &function.sig.output, &mut errors);
+    }
     match (args, errors.0) {
         (Ok(args), None) => generate(kind, &args, function, arguments),
         (Ok(_), Some(error)) => with_item(error, item),
@@ -102,6 +106,37 @@ fn check_signature(kind: Kind, sig: &Signature, errors: &mut Errors) {
             variadic,
             format!("{kind} does not take a variadic fn"),
         ));
+    }
+}
+
+/// Refuses `plain` where there is no `Result` to keep, and an output whose
+/// sides cannot be named.
+fn check_output(kind: Kind, args: &Args, output: &ReturnType, errors: &mut Errors) {
+    let output = match output {
+        ReturnType::Default => None,
+        ReturnType::Type(_, output) => Some(&**output),
+    };
+    let result = output.and_then(output::result_type);
+    match (args.plain, output, result) {
+        (Some(plain), _, None) => errors.push(syn::Error::new(
+            plain,
+            "`plain` keeps a `Result` output as the value, but this fn does not return a \
+             `Result` (a type whose path ends in `Result`): its output is the value already; \
+             remove `plain`",
+        )),
+        (None, Some(output), Some(ResultType::Alias))
+            if mentions_impl(output.to_token_stream()) =>
+        {
+            errors.push(syn::Error::new_spanned(
+                output,
+                format!(
+                    "{kind} cannot name the value and error types of this `Result`, which does not \
+                     write its error type out and holds an `impl Trait`: write \
+                     `Result<T, E>` with both types, or add `plain` to keep the `Result` as the value"
+                ),
+            ));
+        }
+        _ => {}
     }
 }
 
@@ -222,43 +257,66 @@ fn generate(kind: Kind, args: &Args, function: ItemFn, arguments: Arguments) -> 
     } = sig;
     let where_clause = &generics.where_clause;
     let Arguments { params, moves } = arguments;
-    let (arrow, output) = match output {
-        ReturnType::Default => (quote!(->), quote!(())),
-        ReturnType::Type(arrow, output) => (arrow.to_token_stream(), output.to_token_stream()),
+    // `::crochet` unless `crate = "…"` names another path to it.
+    let krate = args
+        .krate
+        .as_ref()
+        .map_or_else(|| quote!(::crochet), ToTokens::to_token_stream);
+    // The `Ok` and `Err` types of the typed form, for a `Result` output
+    // without `plain`.
+    let (arrow, output, fallible) = match &output {
+        ReturnType::Default => (quote!(->), quote!(()), None),
+        ReturnType::Type(arrow, ty) => {
+            let fallible = output::result_type(ty)
+                .filter(|_| args.plain.is_none())
+                .map(|result| output::sides(ty, &result, &krate));
+            (arrow.to_token_stream(), ty.to_token_stream(), fallible)
+        }
     };
+    // The future's output is the declared type in both forms: a fallible
+    // entry point takes a future of `Result<T, E>`.
     let pin_output = pin_output(&output);
     let closure = quote!(move || async move { #pin_output #(#moves)* #block });
-    let method = |name: &str| {
-        let span = args
-            .reactor
-            .as_ref()
-            .map_or_else(Span::call_site, Spanned::span);
-        syn::Ident::new(name, span)
-    };
-    let (returns, call) = match kind {
-        Kind::RunInReactor => {
-            let returns = quote!(::crochet::EventualResult<#output>);
-            let call = match &args.reactor {
-                None => quote!(::crochet::run_in_reactor(#closure)),
-                Some(reactor) => {
-                    let method = method("run_in_reactor");
-                    quote!((#reactor).#method(#closure))
-                }
-            };
-            (returns, call)
-        }
+    let (returns, entry, arguments) = match kind {
+        Kind::RunInReactor => match &fallible {
+            None => (
+                quote!(#krate::EventualResult<#output>),
+                "run_in_reactor",
+                closure,
+            ),
+            Some((ok, err)) => (
+                quote!(#krate::EventualResult<#ok, #err>),
+                "run_in_reactor_fallible",
+                closure,
+            ),
+        },
         Kind::WaitFor => {
-            let returns = quote!(::std::result::Result<#output, ::crochet::WaitError>);
             let nanos = proc_macro2::Literal::u64_suffixed(args.timeout_nanos.unwrap_or_default());
-            let timeout = quote!(::core::time::Duration::from_nanos(#nanos));
-            let call = match &args.reactor {
-                None => quote!(::crochet::wait_for(#timeout, #closure)),
-                Some(reactor) => {
-                    let method = method("wait_for");
-                    quote!((#reactor).#method(#timeout, #closure))
-                }
-            };
-            (returns, call)
+            let arguments = quote!(::core::time::Duration::from_nanos(#nanos), #closure);
+            match &fallible {
+                None => (
+                    quote!(::std::result::Result<#output, #krate::WaitError>),
+                    "wait_for",
+                    arguments,
+                ),
+                Some((ok, err)) => (
+                    quote!(::std::result::Result<#ok, #krate::WaitError<#err>>),
+                    "wait_for_fallible",
+                    arguments,
+                ),
+            }
+        }
+    };
+    // The free function of the global reactor, or the method of the same
+    // name on the one given.
+    let call = match &args.reactor {
+        None => {
+            let entry = syn::Ident::new(entry, Span::call_site());
+            quote!(#krate::#entry(#arguments))
+        }
+        Some(reactor) => {
+            let method = syn::Ident::new(entry, reactor.span());
+            quote!((#reactor).#method(#arguments))
         }
     };
     quote! {
@@ -294,4 +352,261 @@ fn mentions_impl(tokens: TokenStream) -> bool {
         proc_macro2::TokenTree::Group(group) => mentions_impl(group.stream()),
         _ => false,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The expansion as text, without whitespace, so that a test reads the
+    /// tokens rather than `TokenStream`'s spacing.
+    fn expanded(kind: Kind, args: &str, item: &str) -> String {
+        let args = args.parse().expect("the arguments lex");
+        let item = item.parse().expect("the item lexes");
+        expand(kind, args, item)
+            .to_string()
+            .split_whitespace()
+            .collect()
+    }
+
+    #[test]
+    fn crate_argument_replaces_every_mention_of_crochet() {
+        let run = expanded(
+            Kind::RunInReactor,
+            r#"crate = "my_runtime::crochet""#,
+            "async fn answer() -> u8 { 42 }",
+        );
+        assert!(
+            run.contains("->my_runtime::crochet::EventualResult<u8>"),
+            "{run}"
+        );
+        assert!(
+            run.contains("my_runtime::crochet::run_in_reactor(move||"),
+            "{run}"
+        );
+        assert!(
+            !run.replace("my_runtime::crochet::", "")
+                .contains("crochet::"),
+            "{run}"
+        );
+        let wait = expanded(
+            Kind::WaitFor,
+            r#"timeout = "1s", crate = "::my_runtime::crochet""#,
+            "async fn answer() -> u8 { 42 }",
+        );
+        assert!(
+            wait.contains("->::std::result::Result<u8,::my_runtime::crochet::Error>"),
+            "{wait}"
+        );
+        assert!(wait.contains("::my_runtime::crochet::wait_for("), "{wait}");
+    }
+
+    #[test]
+    fn without_crate_argument_the_expansion_names_crochet() {
+        let run = expanded(Kind::RunInReactor, "", "async fn answer() -> u8 { 42 }");
+        assert!(run.contains("->::crochet::EventualResult<u8>"), "{run}");
+        assert!(run.contains("::crochet::run_in_reactor(move||"), "{run}");
+    }
+
+    #[test]
+    fn crate_argument_must_be_a_path_in_a_string() {
+        for args in [
+            r#"crate = "not a path""#,
+            r#"crate = """#,
+            r#"crate = "crochet::""#,
+            r#"crate = "crochet<u8>""#,
+            "crate = crochet",
+            r#"crate = "crochet", crate = "crochet""#,
+        ] {
+            let run = expanded(Kind::RunInReactor, args, "async fn answer() {}");
+            assert!(run.starts_with("::core::compile_error!"), "{args}: {run}");
+        }
+    }
+
+    #[test]
+    fn a_result_output_gives_the_typed_form() {
+        let item = "async fn parse(text: String) -> Result<u8, ParseIntError> { text.parse() }";
+        let run = expanded(Kind::RunInReactor, "", item);
+        assert!(
+            run.contains("->::crochet::EventualResult<u8,ParseIntError>{"),
+            "{run}"
+        );
+        assert!(
+            run.contains("::crochet::run_in_reactor_fallible(move||asyncmove{"),
+            "{run}"
+        );
+        // The future's output is still the declared `Result`.
+        assert!(
+            run.contains("::core::option::Option::None::<Result<u8,ParseIntError>>"),
+            "{run}"
+        );
+        let wait = expanded(Kind::WaitFor, r#"timeout = "5s""#, item);
+        assert!(
+            wait.contains("->::std::result::Result<u8,::crochet::WaitError<ParseIntError>>{"),
+            "{wait}"
+        );
+        assert!(
+            wait.contains(
+                "::crochet::wait_for_fallible(::core::time::Duration::from_nanos(5000000000u64),move||"
+            ),
+            "{wait}"
+        );
+    }
+
+    #[test]
+    fn a_result_alias_names_its_sides_through_the_fallible_trait() {
+        let item = "async fn read() -> io::Result<u8> { Ok(1) }";
+        let run = expanded(Kind::RunInReactor, "", item);
+        assert!(
+            run.contains(
+                "->::crochet::EventualResult<<io::Result<u8>as::crochet::__private::Fallible>::Ok,\
+                 <io::Result<u8>as::crochet::__private::Fallible>::Err>{"
+            ),
+            "{run}"
+        );
+        assert!(run.contains("::crochet::run_in_reactor_fallible("), "{run}");
+        let wait = expanded(
+            Kind::WaitFor,
+            r#"timeout = "5s", crate = "my_runtime::crochet""#,
+            item,
+        );
+        assert!(
+            wait.contains(
+                "->::std::result::Result<<io::Result<u8>asmy_runtime::crochet::__private::Fallible>::Ok,\
+                 my_runtime::crochet::WaitError<<io::Result<u8>asmy_runtime::crochet::__private::Fallible>::Err>>{"
+            ),
+            "{wait}"
+        );
+        assert!(
+            wait.contains("my_runtime::crochet::wait_for_fallible("),
+            "{wait}"
+        );
+    }
+
+    #[test]
+    fn plain_keeps_the_result_as_the_value() {
+        let item = "async fn parse(text: String) -> Result<u8, ParseIntError> { text.parse() }";
+        let run = expanded(Kind::RunInReactor, "plain", item);
+        assert!(
+            run.contains("->::crochet::EventualResult<Result<u8,ParseIntError>>{"),
+            "{run}"
+        );
+        assert!(run.contains("::crochet::run_in_reactor(move||"), "{run}");
+        let wait = expanded(
+            Kind::WaitFor,
+            r#"plain, timeout = "5s""#,
+            "async fn read() -> io::Result<u8> { Ok(1) }",
+        );
+        assert!(
+            wait.contains("->::std::result::Result<io::Result<u8>,::crochet::Error>{"),
+            "{wait}"
+        );
+        assert!(wait.contains("::crochet::wait_for(::core::time"), "{wait}");
+        assert!(!wait.contains("Fallible"), "{wait}");
+    }
+
+    #[test]
+    fn the_typed_form_calls_the_fallible_method_of_a_given_reactor() {
+        let item = "async fn parse() -> Result<u8, String> { Ok(1) }";
+        let run = expanded(Kind::RunInReactor, "reactor = &NAMED", item);
+        assert!(
+            run.contains("(&NAMED).run_in_reactor_fallible(move||"),
+            "{run}"
+        );
+        let wait = expanded(
+            Kind::WaitFor,
+            r#"timeout = "5s", reactor = reactor()"#,
+            item,
+        );
+        assert!(
+            wait.contains("(reactor()).wait_for_fallible(::core::time"),
+            "{wait}"
+        );
+        let plain = expanded(
+            Kind::WaitFor,
+            r#"timeout = "5s", reactor = reactor(), plain"#,
+            item,
+        );
+        assert!(
+            plain.contains("(reactor()).wait_for(::core::time"),
+            "{plain}"
+        );
+    }
+
+    #[test]
+    fn other_outputs_keep_the_plain_form() {
+        for (output, returns) in [
+            ("", "->::crochet::EventualResult<()>{"),
+            (
+                "-> Option<Result<u8, E>>",
+                "->::crochet::EventualResult<Option<Result<u8,E>>>{",
+            ),
+            (
+                "-> MyResult<u8>",
+                "->::crochet::EventualResult<MyResult<u8>>{",
+            ),
+        ] {
+            let run = expanded(
+                Kind::RunInReactor,
+                "",
+                &format!("async fn f() {output} {{ todo!() }}"),
+            );
+            assert!(run.contains(returns), "{run}");
+            assert!(run.contains("::crochet::run_in_reactor(move||"), "{run}");
+        }
+    }
+
+    #[test]
+    fn misplaced_plain_is_refused() {
+        for (args, item, message) in [
+            ("plain", "async fn f() -> u8 { 1 }", "remove `plain`"),
+            ("plain", "async fn f() {}", "remove `plain`"),
+            (
+                "plain = true",
+                "async fn f() -> Result<u8, E> { Ok(1) }",
+                "`plain` takes no value",
+            ),
+            (
+                "plain, plain",
+                "async fn f() -> Result<u8, E> { Ok(1) }",
+                "`plain` is given twice",
+            ),
+        ] {
+            let run = expanded(Kind::RunInReactor, args, item);
+            assert!(run.starts_with("::core::compile_error!"), "{args}: {run}");
+            assert!(
+                run.contains(&message.split_whitespace().collect::<String>()),
+                "{args}: {run}"
+            );
+        }
+    }
+
+    #[test]
+    fn an_alias_holding_impl_trait_is_refused() {
+        let run = expanded(
+            Kind::RunInReactor,
+            "",
+            "async fn f() -> io::Result<impl Display + Send> { Ok(1) }",
+        );
+        assert!(run.starts_with("::core::compile_error!"), "{run}");
+        assert!(run.contains("`Result<T,E>`withbothtypes"), "{run}");
+        let written = expanded(
+            Kind::RunInReactor,
+            "",
+            "async fn f() -> Result<impl Display + Send, E> { Ok(1) }",
+        );
+        assert!(
+            written.contains("->::crochet::EventualResult<implDisplay+Send,E>{"),
+            "{written}"
+        );
+        let plain = expanded(
+            Kind::RunInReactor,
+            "plain",
+            "async fn f() -> io::Result<impl Display + Send> { Ok(1) }",
+        );
+        assert!(
+            plain.contains("->::crochet::EventualResult<io::Result<implDisplay+Send>>{"),
+            "{plain}"
+        );
+    }
 }

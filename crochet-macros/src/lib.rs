@@ -32,7 +32,9 @@
 //! ```
 //!
 //! The generated code names `::crochet`, so these macros are meant to be
-//! used through the `crochet` crate, not on their own.
+//! used through the `crochet` crate, not on their own. Code that reaches
+//! crochet through a re-export (a crate of your own that re-exports it)
+//! names that path with `crate = "…"`, as with tokio's attributes.
 
 #![cfg_attr(docsrs, feature(doc_cfg))]
 #![forbid(unsafe_code)]
@@ -41,6 +43,7 @@
 mod args;
 mod duration;
 mod expand;
+mod output;
 
 use proc_macro::TokenStream;
 
@@ -53,18 +56,20 @@ use crate::args::Kind;
 /// The generated fn keeps the name, visibility, generics, where-clause,
 /// parameters, doc comments and other attributes; it is no longer `async`,
 /// and returns `crochet::EventualResult<T>` where the `async fn` returned
-/// `T` (`()` when it names no return type). A call moves every argument
-/// into a closure that is called on a reactor thread, so the body may use
-/// the runtime's context (spawn tasks, timers, IO types), and returns
-/// without waiting. The caller can then wait for the result with a
+/// `T` (`()` when it names no return type), or
+/// `crochet::EventualResult<T, E>` where it returned `Result<T, E>` ([the
+/// typed form](#fallible-functions)). A call moves every argument into a
+/// closure that is called on a reactor thread, so the body may use the
+/// runtime's context (spawn tasks, timers, IO types), and returns without
+/// waiting. The caller can then wait for the result with a
 /// timeout, cancel it, stash it, or `.await` it.
 ///
 /// The body runs on another thread, after the call has returned, so the
 /// arguments and the output must be `Send + 'static`: pass owned values
 /// (`String`, `Arc<…>`), not borrows. Every argument is moved into the
 /// operation, used or not, and lives as long as it, as with an `async fn`.
-/// A panic in the body becomes `Error::Panicked` on the result; submission
-/// problems (`Error::NotSetUp`, `Error::ReactorStopped`) are in the result
+/// A panic in the body becomes `WaitError::Panicked` on the result; submission
+/// problems (`WaitError::NotSetUp`, `WaitError::ReactorStopped`) are in the result
 /// too, so the generated fn itself never fails.
 ///
 /// # Expansion
@@ -99,14 +104,84 @@ use crate::args::Kind;
 /// # Ok::<(), crochet::Error>(())
 /// ```
 ///
+/// # Fallible functions
+///
+/// An `async fn` that returns a `Result` gives the typed form: the
+/// generated fn returns `crochet::EventualResult<T, E>` and submits its
+/// body with `crochet::run_in_reactor_fallible`. A wait then returns the
+/// value, or the function's own error, owned and typed, as
+/// `Err(WaitError::Failed(e))`, beside crochet's own outcomes (a timeout, a
+/// panic, a cancellation): no `wait()??`, no erased error. An `Err` that
+/// nobody waits for is reported like any failure nobody observed (through
+/// the failure hook, or logged).
+///
+/// The attribute reads the return type as it is written: a `Result` is a
+/// path whose last segment is `Result`, such as `Result<T, E>`,
+/// `std::result::Result<T, E>`, `io::Result<T>` or `anyhow::Result<T>`.
+/// An alias of another name (`type Fetched = Result<…>`) is a plain output.
+/// With both types written out, the generated fn names them; otherwise
+/// (`io::Result<T>`) it names them through a hidden trait implemented for
+/// `std::result::Result`, so `io::Result<T>` gives
+/// `EventualResult<T, io::Error>`, and a type of your own named `Result`
+/// is a compile error that suggests `plain`. The argument `plain` keeps the
+/// `Result` as the value: `EventualResult<Result<T, E>>`, whose waits
+/// return `Ok(Err(e))` for the function's error.
+///
+/// ```
+/// use std::num::ParseIntError;
+/// use std::time::Duration;
+/// use crochet::WaitError;
+///
+/// #[crochet::run_in_reactor]
+/// async fn parse(text: String) -> Result<u8, ParseIntError> {
+///     text.trim().parse()
+/// }
+///
+/// crochet::setup()?;
+/// let parsed: crochet::EventualResult<u8, ParseIntError> = parse(" 42 ".to_owned());
+/// assert_eq!(parsed.wait_timeout(Duration::from_secs(5)).ok(), Some(42));
+/// match parse("x".to_owned()).wait_timeout(Duration::from_secs(5)) {
+///     Err(WaitError::Failed(error)) => assert_eq!(error, "x".parse::<u8>().unwrap_err()),
+///     other => panic!("expected the parse error, got {other:?}"),
+/// }
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
+/// The fallible `parse` above is the same as:
+///
+/// ```
+/// # use std::num::ParseIntError;
+/// pub fn parse(text: String) -> crochet::EventualResult<u8, ParseIntError> {
+///     crochet::run_in_reactor_fallible(move || async move {
+///         let text = text;
+///         {
+///             text.trim().parse()
+///         }
+///     })
+/// }
+/// # crochet::setup()?;
+/// # assert_eq!(parse("42".to_owned()).wait_timeout(std::time::Duration::from_secs(5)).ok(), Some(42));
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
 /// # Arguments
 ///
 /// - `reactor = <expr>`: runs on this reactor instead of the global one.
 ///   `<expr>` is a `&crochet::Reactor`, such as a call to a fn returning
 ///   `&'static Reactor`, or a `static` that holds (or dereferences to) a
-///   `Reactor`. The call becomes `(<expr>).run_in_reactor(closure)`; the
+///   `Reactor`. The call becomes `(<expr>).run_in_reactor(closure)`
+///   (`(<expr>).run_in_reactor_fallible(closure)` in the typed form); the
 ///   expression is evaluated at every call, before the arguments are moved
 ///   into the closure, so it must not borrow them.
+/// - `crate = "…"`: the path to the `crochet` crate, for code that reaches
+///   it through a re-export, such as `crate = "my_runtime::crochet"`. The
+///   generated code names `::crochet` otherwise. The value is a string
+///   literal holding a path (`::crochet`, `crate::reexport::crochet`),
+///   without generic arguments; a path that does not resolve is reported at
+///   the literal.
+/// - `plain`: on an `async fn` that returns a `Result`, keeps the `Result`
+///   as the value, `EventualResult<Result<T, E>>`, instead of [the typed
+///   form](#fallible-functions).
 ///
 /// # Methods
 ///
@@ -120,7 +195,13 @@ use crate::args::Kind;
 ///
 /// - a fn that is not `async`, or that is `unsafe`, `const` or `extern`;
 /// - `&self` or `&mut self`;
-/// - an argument other than `reactor`, or one given twice;
+/// - an argument other than `reactor`, `crate` and `plain`, or one given
+///   twice;
+/// - a `crate` that is not a string literal holding a path;
+/// - `plain` on a fn that does not return a `Result`, or with a value;
+/// - a `Result` alias that does not write out its error type and holds an
+///   `impl Trait` (`io::Result<impl Display>`), whose types cannot be
+///   named: write `Result<T, E>` out, or add `plain`;
 /// - a `timeout`: `#[run_in_reactor]` does not wait (use
 ///   [`macro@wait_for`], or `wait_timeout` on the result).
 ///
@@ -176,6 +257,27 @@ use crate::args::Kind;
 /// assert_eq!(name.as_deref(), Some("crochet-tokio"));
 /// # Ok::<(), crochet::Error>(())
 /// ```
+///
+/// Through a re-export, for a crate whose users do not depend on crochet
+/// themselves:
+///
+/// ```
+/// use std::time::Duration;
+///
+/// /// Stands for a crate of your own, `my_runtime`, that re-exports crochet.
+/// mod my_runtime {
+///     pub use ::crochet;
+/// }
+///
+/// #[my_runtime::crochet::run_in_reactor(crate = "my_runtime::crochet")]
+/// async fn answer() -> u32 {
+///     42
+/// }
+///
+/// my_runtime::crochet::setup()?;
+/// assert_eq!(answer().wait_timeout(Duration::from_secs(5))?, 42);
+/// # Ok::<(), crochet::Error>(())
+/// ```
 #[proc_macro_attribute]
 pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(Kind::RunInReactor, args.into(), item.into()).into()
@@ -187,16 +289,18 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// The generated fn keeps the name, visibility, generics, where-clause,
 /// parameters, doc comments and other attributes; it is no longer `async`,
-/// and returns `Result<T, crochet::Error>` where the `async fn` returned
-/// `T` (`()` when it names no return type). A call moves every argument
+/// and returns `Result<T, crochet::WaitError>` where the `async fn` returned
+/// `T` (`()` when it names no return type), or
+/// `Result<T, crochet::WaitError<E>>` where it returned `Result<T, E>`
+/// ([the typed form](#fallible-functions)). A call moves every argument
 /// into a closure that is called on a reactor thread (so the body may use
 /// the runtime's context), then blocks until the future is done or the
 /// timeout runs out. On timeout the operation is cancelled: its future is
-/// dropped, and the call returns `Error::Timeout { cancelled: true, .. }`.
+/// dropped, and the call returns `WaitError::Timeout { cancelled: true, .. }`.
 ///
 /// As with [`macro@run_in_reactor`], the arguments and the output must be
 /// `Send + 'static`, every argument lives as long as the operation, and a
-/// panic in the body becomes `Error::Panicked`.
+/// panic in the body becomes `WaitError::Panicked`.
 ///
 /// # Expansion
 ///
@@ -215,7 +319,7 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// compile time:
 ///
 /// ```
-/// pub fn add(a: u32, b: u32) -> Result<u32, crochet::Error> {
+/// pub fn add(a: u32, b: u32) -> Result<u32, crochet::WaitError> {
 ///     crochet::wait_for(core::time::Duration::from_nanos(1_500_000_000), move || async move {
 ///         let a = a;
 ///         let b = b;
@@ -229,6 +333,34 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # Ok::<(), crochet::Error>(())
 /// ```
 ///
+/// # Fallible functions
+///
+/// As with [`macro@run_in_reactor`], an `async fn` that returns a `Result`
+/// (a path whose last segment is `Result`: `Result<T, E>`,
+/// `io::Result<T>`, ...) gives the typed form: the generated fn returns
+/// `Result<T, crochet::WaitError<E>>`, through `crochet::wait_for_fallible`,
+/// and the function's own error comes back owned as
+/// `Err(WaitError::Failed(e))`, beside a timeout or a panic. `plain` keeps
+/// the `Result` as the value instead: `Result<Result<T, E>, …>`.
+///
+/// ```
+/// use std::io;
+/// use crochet::WaitError;
+///
+/// #[crochet::wait_for(timeout = "5s")]
+/// async fn read_config(path: String) -> io::Result<String> {
+///     Err(io::Error::new(io::ErrorKind::NotFound, format!("{path}: not found")))
+/// }
+///
+/// crochet::setup()?;
+/// match read_config("app.toml".to_owned()) {
+///     Ok(text) => println!("{text}"),
+///     Err(WaitError::Failed(error)) => assert_eq!(error.kind(), io::ErrorKind::NotFound),
+///     Err(other) => panic!("crochet: {other}"),
+/// }
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
 /// # Arguments
 ///
 /// - `timeout = "…"` (required): a string literal, a number and a unit:
@@ -239,9 +371,15 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `reactor = <expr>`: runs on this reactor instead of the global one.
 ///   `<expr>` is a `&crochet::Reactor`, such as a call to a fn returning
 ///   `&'static Reactor`, or a `static` that holds (or dereferences to) a
-///   `Reactor`. The call becomes `(<expr>).wait_for(timeout, closure)`;
+///   `Reactor`. The call becomes `(<expr>).wait_for(timeout, closure)`
+///   (`(<expr>).wait_for_fallible(timeout, closure)` in the typed form);
 ///   the expression is evaluated at every call, before the arguments are
 ///   moved into the closure, so it must not borrow them.
+/// - `crate = "…"`: the path to the `crochet` crate, for code that reaches
+///   it through a re-export, as for [`macro@run_in_reactor`]:
+///   `#[my_runtime::crochet::wait_for(timeout = "5s", crate = "my_runtime::crochet")]`.
+/// - `plain`: on an `async fn` that returns a `Result`, keeps the `Result`
+///   as the value instead of [the typed form](#fallible-functions).
 ///
 /// # Methods
 ///
@@ -258,25 +396,30 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   nanosecond or too long;
 /// - a fn that is not `async`, or that is `unsafe`, `const` or `extern`;
 /// - `&self` or `&mut self`;
-/// - an argument other than `timeout` and `reactor`, or one given twice.
+/// - an argument other than `timeout`, `reactor`, `crate` and `plain`, or
+///   one given twice;
+/// - a `crate` that is not a string literal holding a path;
+/// - `plain` on a fn that does not return a `Result`, or with a value;
+/// - a `Result` alias that does not write out its error type and holds an
+///   `impl Trait`, as for [`macro@run_in_reactor`].
 ///
 /// At run time, the generated fn returns the errors of
-/// `crochet::wait_for`: `Error::Timeout` (the operation was cancelled),
-/// `Error::Panicked`, `Error::NotSetUp`, `Error::ReactorStopped`,
-/// `Error::WaitInReactor`...
+/// `crochet::wait_for`: `WaitError::Timeout` (the operation was cancelled),
+/// `WaitError::Panicked`, `WaitError::NotSetUp`, `WaitError::ReactorStopped`,
+/// `WaitError::WaitInReactor`...
 ///
 /// # Blocking
 ///
 /// The generated fn blocks its caller for up to the timeout. It is for
 /// blocking code: called on a reactor thread (in async code run by
-/// crochet), it returns `Error::WaitInReactor` at once rather than
+/// crochet), it returns `WaitError::WaitInReactor` at once rather than
 /// deadlock; await an `EventualResult` there instead.
 ///
 /// # Examples
 ///
 /// ```
 /// use std::time::Duration;
-/// use crochet::Error;
+/// use crochet::WaitError;
 ///
 /// /// Waits for a reply that takes too long.
 /// #[crochet::wait_for(timeout = "50ms")]
@@ -287,7 +430,7 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// crochet::setup()?;
 /// match slow_reply() {
-///     Err(Error::Timeout { cancelled, .. }) => assert!(cancelled),
+///     Err(WaitError::Timeout { cancelled, .. }) => assert!(cancelled),
 ///     other => panic!("expected a timeout, got {other:?}"),
 /// }
 /// # Ok::<(), crochet::Error>(())
