@@ -447,7 +447,7 @@ impl<T, E> Completion<T, E> {
             Err(panic) => tracing::error!(
                 target: "crochet",
                 panic = panic.message(),
-                "dropping an unobserved outcome panicked; the panic was contained"
+                "reporting an unobserved outcome panicked (converting its error, or dropping it); the panic was contained"
             ),
         }
     }

@@ -259,6 +259,16 @@ impl<T, E> fmt::Display for NotStashed<T, E> {
 
 impl<T, E> std::error::Error for NotStashed<T, E> {}
 
+/// How an error message names the type of an `EventualResult<T, E>`: its
+/// value type `T` for a plain result, `Result<T, E>` for a fallible one.
+fn result_type_name<T: 'static, E: 'static>() -> &'static str {
+    if TypeId::of::<E>() == TypeId::of::<Infallible>() {
+        type_name::<T>()
+    } else {
+        type_name::<Result<T, E>>()
+    }
+}
+
 /// A stashed result, whatever its type.
 trait Stashed: Send {
     /// Cancels its operation if it is still running; whether it was.
@@ -392,7 +402,7 @@ impl Stash {
                 Entry {
                     result: Box::new(result),
                     type_id: TypeId::of::<EventualResult<T, E>>(),
-                    type_name: type_name::<EventualResult<T, E>>(),
+                    type_name: result_type_name::<T, E>(),
                     stored_at: now,
                 },
             );
@@ -422,7 +432,7 @@ impl Stash {
                 // Wrong type: it stays where it is, nothing lost.
                 Err(RetrieveError::WrongType {
                     id,
-                    expected: type_name::<EventualResult<T, E>>(),
+                    expected: result_type_name::<T, E>(),
                     found: entry.type_name,
                 })
             }

@@ -323,8 +323,14 @@ pub fn timed_out_wait_set_wait_consumes_nothing(fixture: &'static dyn Fixture) {
         "{outcome:?}"
     );
     gates[0].open();
-    assert!(eventually(PROMPTLY, || results[0].is_ready()));
-    let (index, outcome) = set.try_next().expect("finished");
+    // `try_next` never blocks: a member is there once its publication
+    // reached the set (just after `is_ready` turns true).
+    let mut next = None;
+    assert!(eventually(PROMPTLY, || {
+        next = set.try_next();
+        next.is_some()
+    }));
+    let (index, outcome) = next.expect("finished");
     assert_eq!((index, outcome.expect("value")), (0, 0));
     assert!(set.wait_next_timeout(PROMPTLY).expect("drained").is_none());
 
