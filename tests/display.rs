@@ -179,7 +179,7 @@ fn every_error_message_says_what_happened_and_what_to_do() {
         ),
         (
             Box::new(not_stashed()),
-            "the stash is full (2 entries); the result was handed back",
+            "the stash is full (2 entries); the result was handed back: retrieve results or raise the capacity",
         ),
         // The umbrella error says what the error it holds says.
         (

@@ -251,7 +251,7 @@ impl<T, E> fmt::Display for NotStashed<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "the stash is full ({} entries); the result was handed back",
+            "the stash is full ({} entries); the result was handed back: retrieve results or raise the capacity",
             self.capacity
         )
     }

@@ -395,7 +395,7 @@ mod tests {
             "async fn answer() -> u8 { 42 }",
         );
         assert!(
-            wait.contains("->::std::result::Result<u8,::my_runtime::crochet::Error>"),
+            wait.contains("->::std::result::Result<u8,::my_runtime::crochet::WaitError>"),
             "{wait}"
         );
         assert!(wait.contains("::my_runtime::crochet::wait_for("), "{wait}");
@@ -498,7 +498,7 @@ mod tests {
             "async fn read() -> io::Result<u8> { Ok(1) }",
         );
         assert!(
-            wait.contains("->::std::result::Result<io::Result<u8>,::crochet::Error>{"),
+            wait.contains("->::std::result::Result<io::Result<u8>,::crochet::WaitError>{"),
             "{wait}"
         );
         assert!(wait.contains("::crochet::wait_for(::core::time"), "{wait}");

@@ -105,6 +105,11 @@ impl<E> WaitError<E> {
         matches!(self, WaitError::Panicked(_))
     }
 
+    /// `true` for [`WaitError::WaitInReactor`].
+    pub fn is_wait_in_reactor(&self) -> bool {
+        matches!(self, WaitError::WaitInReactor { .. })
+    }
+
     /// `true` for [`WaitError::ReactorStopped`].
     pub fn is_reactor_stopped(&self) -> bool {
         matches!(self, WaitError::ReactorStopped)

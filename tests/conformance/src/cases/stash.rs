@@ -135,10 +135,7 @@ pub fn s4_bad_ids_and_wrong_types_are_typed_and_lose_nothing(fixture: &'static d
             found,
         }) => {
             assert_eq!(wrong, id);
-            assert_eq!(
-                expected,
-                "core::result::Result<u32, std::io::error::Error>"
-            );
+            assert_eq!(expected, "core::result::Result<u32, std::io::error::Error>");
             assert_eq!(found, "u32");
         }
         other => panic!("expected WrongType, got {other:?}"),
@@ -199,7 +196,7 @@ pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
     assert_eq!(full.capacity(), 2);
     assert_eq!(
         full.to_string(),
-        "the stash is full (2 entries); the result was handed back"
+        "the stash is full (2 entries); the result was handed back: retrieve results or raise the capacity"
     );
     let handed_back = full.into_result();
     assert_eq!(handed_back.wait_timeout(PROMPTLY).expect("nothing lost"), 3);
