@@ -257,7 +257,7 @@ impl<T> EventualStream<T> {
     ///         Ok(number) => read.push(number),
     ///         Err(TryNextError::Empty) => std::thread::sleep(Duration::from_millis(1)),
     ///         Err(TryNextError::Ended) => break,
-    ///         Err(TryNextError::Failed(error)) => return Err(error),
+    ///         Err(TryNextError::Failed(error)) => return Err(error.into()),
     ///     }
     /// }
     /// assert_eq!(read, [1, 2]);
