@@ -140,7 +140,9 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let started = Instant::now();
-    let id = crochet::run_in_reactor(|| async { "a result parked for a later request" }).stash()?;
+    let id = crochet::run_in_reactor(|| async { "a result parked for a later request" })
+        .stash()
+        .map_err(crochet::NotStashed::cancel)?;
     let cookie = id.to_string();
     let retrieved: EventualResult<&str> = crochet::retrieve_result(cookie.parse()?)?;
     let retrieved = retrieved.wait_timeout(SECOND)?;

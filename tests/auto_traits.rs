@@ -59,7 +59,7 @@ fn errors_are_std_errors_that_cross_threads() {
     error::<ParseStashIdError>();
     error::<Unsupported>();
     error::<Failure>();
-    error::<NotStashed<u8>>();
+    send::<NotStashed<u8>>();
     error::<TryNextError>();
     send::<Panic>();
     sync::<Panic>();

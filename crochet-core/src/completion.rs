@@ -467,7 +467,12 @@ impl<T, E> Completion<T, E> {
 
     /// Reads the outcome if it is published, without blocking.
     pub(crate) fn try_read(&self, extract: Extract<T, E>) -> Option<Result<T, WaitError<E>>> {
-        let mut state = self.lock();
+        // A lock a parent thread held at a fork is never released in the
+        // child: this read must not hang there.
+        let mut state = match self.lock_to_wait() {
+            Ok(state) => state,
+            Err(forked) => return Some(Err(forked.widen())),
+        };
         match state.outcome {
             Outcome::Pending => None,
             _ => Some(self.read(&mut state, extract)),

@@ -152,9 +152,13 @@ impl Reactor {
 
     /// Starts the reactor on `backend`, unless it already runs.
     ///
-    /// Idempotent and thread-safe: only the first call starts anything;
-    /// later calls, and calls after [`Reactor::no_setup`] or an attach, do
-    /// nothing and return `Ok`. `backend` is dropped unused then.
+    /// Idempotent and thread-safe: only the first call starts anything.
+    /// Later calls on a running reactor do nothing and return `Ok` when
+    /// `backend` is of the backend that runs (by [`Backend::name`]), and
+    /// refuse otherwise. After [`Reactor::no_setup`], before the attach, no
+    /// backend runs yet: a call does nothing and returns `Ok`, as the
+    /// application has said it will attach its own runtime. `backend` is
+    /// dropped unused whenever nothing is started.
     ///
     /// # Errors
     ///

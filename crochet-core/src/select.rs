@@ -18,9 +18,11 @@ use crate::wait_set::{Next, WaitHandle, WaitSet};
 /// reads its outcome: returns its index in `results` and its outcome, or
 /// `None` when there is nothing left to wait for.
 ///
-/// `results` is any iterator of handles: [`EventualResult`]s (the value
-/// is taken) or [`SharedResult`]s (the value is cloned), owned or
-/// borrowed (`&results`, `results.iter()`).
+/// `results` is any iterator of borrowed handles (`&results`,
+/// `results.iter()`, `[&a, &b]`): [`EventualResult`]s (the value is taken)
+/// or [`SharedResult`]s (the value is cloned). Borrowed, so that the
+/// results not handed out stay with the caller (a [`WaitSet`] owns its
+/// handles instead).
 ///
 /// Results that a wait already read (a value taken, a failure reported; for
 /// a `SharedResult`, a wait on any of its clones) are skipped, so calling
@@ -65,23 +67,17 @@ use crate::wait_set::{Next, WaitHandle, WaitSet};
 /// # Ok::<(), crochet_core::Error>(())
 /// ```
 #[allow(clippy::type_complexity)] // spelled out: an alias is one more public name to learn
-pub fn wait_any<I>(
+pub fn wait_any<'a, I, H>(
     results: I,
     timeout: Duration,
-) -> Result<
-    Option<(
-        usize,
-        Result<<I::Item as WaitHandle>::Output, WaitError<<I::Item as WaitHandle>::Error>>,
-    )>,
-    WaitError,
->
+) -> Result<Option<(usize, Result<H::Output, WaitError<H::Error>>)>, WaitError>
 where
-    I: IntoIterator,
-    I::Item: WaitHandle,
+    I: IntoIterator<Item = &'a H>,
+    H: WaitHandle + 'a,
 {
     let blocking = context::blocking()?;
     let deadline = completion::deadline_after(timeout);
-    let handles: Vec<I::Item> = results.into_iter().collect();
+    let handles: Vec<&H> = results.into_iter().collect();
     // Decided already: the first in order wins. The status is read without
     // a lock; only published results not taken are locked.
     for (index, handle) in handles.iter().enumerate() {

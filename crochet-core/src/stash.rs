@@ -186,19 +186,24 @@ impl Default for StashPolicy {
 /// running. Dropping a `NotStashed` drops the result, which nobody could
 /// then ever wait for: its operation is cancelled, so that no work runs on
 /// with no handle left; [`NotStashed::cancel`] does that explicitly and
-/// gives the [`Error`] to propagate. (There is no `From` conversion, so
-/// that `?` never cancels work unseen.)
+/// gives the [`Error`] to propagate. It is not itself a
+/// [`std::error::Error`], and converts into none, so that `?` never
+/// cancels work unseen.
+///
+/// A result that belongs to no reactor has no stash to go to: it is
+/// handed back the same way, with a capacity of 0.
 pub struct NotStashed<T, E = Infallible> {
     result: Option<EventualResult<T, E>>,
-    capacity: usize,
+    /// The full stash's capacity; `None` when there is no stash.
+    capacity: Option<usize>,
 }
 
 impl<T, E> NotStashed<T, E> {
-    /// A result that has no stash to go to (it was never admitted).
+    /// A result that has no stash to go to (its cell has no reactor).
     pub(crate) fn refused(result: EventualResult<T, E>) -> Self {
         NotStashed {
             result: Some(result),
-            capacity: 0,
+            capacity: None,
         }
     }
 
@@ -209,9 +214,9 @@ impl<T, E> NotStashed<T, E> {
             .expect("a NotStashed holds its result until it is taken or dropped")
     }
 
-    /// The stash's capacity.
+    /// The stash's capacity (0 when the result has no stash to go to).
     pub fn capacity(&self) -> usize {
-        self.capacity
+        self.capacity.unwrap_or(0)
     }
 
     /// Cancels the result's operation, and gives [`Error::StashFull`] to
@@ -219,7 +224,7 @@ impl<T, E> NotStashed<T, E> {
     pub fn cancel(self) -> Error {
         // Dropping `self` cancels the operation.
         Error::StashFull {
-            capacity: self.capacity,
+            capacity: self.capacity(),
         }
     }
 }
@@ -230,7 +235,7 @@ impl<T, E> Drop for NotStashed<T, E> {
             if result.cancel() {
                 tracing::debug!(
                     target: "crochet",
-                    capacity = self.capacity,
+                    capacity = self.capacity(),
                     "a result the full stash refused was dropped; its operation was cancelled"
                 );
             }
@@ -249,15 +254,17 @@ impl<T, E> fmt::Debug for NotStashed<T, E> {
 
 impl<T, E> fmt::Display for NotStashed<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "the stash is full ({} entries); the result was handed back: retrieve results or raise the capacity",
-            self.capacity
-        )
+        match self.capacity {
+            None => f.write_str(
+                "the result belongs to no reactor, so it has no stash to go to; it was handed back",
+            ),
+            Some(capacity) => write!(
+                f,
+                "the stash is full ({capacity} entries); the result was handed back: retrieve results or raise the capacity"
+            ),
+        }
     }
 }
-
-impl<T, E> std::error::Error for NotStashed<T, E> {}
 
 /// How an error message names the type of an `EventualResult<T, E>`: its
 /// value type `T` for a plain result, `Result<T, E>` for a fallible one.
@@ -394,7 +401,7 @@ impl Stash {
         let outcome = if store.entries.len() >= capacity {
             Err(NotStashed {
                 result: Some(result),
-                capacity,
+                capacity: Some(capacity),
             })
         } else {
             store.entries.insert(

@@ -67,8 +67,9 @@ impl<T> Drop for CloseOnDrop<T> {
 }
 
 /// A stream running in the reactor, read from a blocking thread: an
-/// [`Iterator`] of `Result<T, Error>`, with [`EventualStream::next_timeout`]
-/// for a bounded wait.
+/// [`Iterator`] of `Result<T, WaitError>`, with
+/// [`EventualStream::next_timeout`] and [`EventualStream::next_deadline`]
+/// for a bounded wait, and [`EventualStream::try_next`] for none.
 ///
 /// Made by [`Reactor::stream_in_reactor`]. The stream is polled on a
 /// reactor thread into a bounded buffer, and not polled while the buffer is
@@ -224,8 +225,23 @@ impl<T> EventualStream<T> {
     /// Blocks the calling thread for up to `timeout`; never call it from
     /// async code.
     pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<T>, WaitError> {
-        let deadline = Instant::now().checked_add(timeout);
+        let deadline = crate::completion::deadline_after(timeout);
         self.next_until(deadline, timeout)
+    }
+
+    /// As [`EventualStream::next_timeout`], until `deadline` at most.
+    ///
+    /// # Errors
+    ///
+    /// As [`EventualStream::next_timeout`].
+    ///
+    /// # Blocking
+    ///
+    /// Blocks the calling thread until `deadline`; never call it from
+    /// async code.
+    pub fn next_deadline(&mut self, deadline: Instant) -> Result<Option<T>, WaitError> {
+        let timeout = deadline.saturating_duration_since(Instant::now());
+        self.next_until(Some(deadline), timeout)
     }
 
     /// The next item if one is buffered, without blocking; on any thread,
@@ -393,8 +409,12 @@ impl<T> EventualStream<T> {
 
     /// Stops the stream: it is dropped on the reactor, items not yet read
     /// are discarded, and the next read returns [`WaitError::Cancelled`].
-    /// Idempotent; callable from any thread.
-    pub fn cancel(&self) {
+    /// Idempotent; callable from any thread. Returns whether this call
+    /// cancelled it (`false` once it had ended or was cancelled).
+    pub fn cancel(&self) -> bool {
+        // The producer's end is decided first: a reactor side that sees the
+        // stream abandoned must not end it as finished instead.
+        let cancelled = self.producer.cancel();
         let discarded = {
             let mut state = self.shared.lock();
             state.abandoned = true;
@@ -402,7 +422,7 @@ impl<T> EventualStream<T> {
         };
         // Dropped outside the lock: user destructors.
         drop(discarded);
-        self.producer.cancel();
+        cancelled
     }
 
     /// How many items are buffered, ready to be read without waiting.

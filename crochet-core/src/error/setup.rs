@@ -70,7 +70,7 @@ impl StdError for SetupError {
 
 /// Why a shutdown did not end cleanly. Pending results were completed
 /// either way.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ShutdownError {
     /// Reactor threads did not exit within the shutdown bound (a task is

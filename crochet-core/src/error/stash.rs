@@ -7,7 +7,7 @@ use std::fmt;
 use crate::stash::StashId;
 
 /// Why [`retrieve_result`](crate::retrieve_result) gave no result.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum RetrieveError {
     /// No stashed result has this id: it was retrieved already, it
