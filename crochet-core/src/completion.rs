@@ -16,14 +16,15 @@
 //! or cannot be reached: a runtime that dropped it, or shutdown's bound.
 
 use std::mem;
+use std::sync::atomic::AtomicU64;
 use std::sync::atomic::Ordering;
-use std::sync::{Arc, PoisonError};
+use std::sync::{Arc, PoisonError, Weak};
 use std::task::{Context, Poll, Waker};
 use std::time::{Duration, Instant};
 
 use crate::error::{Failure, WaitError};
 use crate::panic;
-use crate::registry::Shard;
+use crate::registry::{Interrupt, Registry, Shard};
 use crate::report::{self, Origin};
 use crate::sync::{self, AtomicU8, AtomicU32, AtomicUsize, Mutex, MutexGuard};
 use crate::waiters::{Party, Waiters};
@@ -224,16 +225,26 @@ pub(crate) struct Completion<T, E> {
     /// settings (`None` when it was never admitted).
     shard: Option<Arc<Shard>>,
     /// The operation's entry in that shard, once registered (read and
-    /// written under the shard's lock).
+    /// written under the shard's lock; registered only under this cell's
+    /// lock, while pending).
     key: AtomicUsize,
-    /// When it was submitted, by the shard's clock.
+    /// When it was registered, by the shard's clock.
+    registered_at: AtomicU64,
+    /// When it was submitted, by the shard's clock; 0 when operations are
+    /// not timed (no slow threshold): no clock read per submission.
     submitted_at: u64,
+    /// This cell, for the registry: registered only once something waits.
+    me: Weak<dyn Interrupt>,
 }
 
-impl<T, E> Completion<T, E> {
+impl<T: Send + 'static, E: Send + 'static> Completion<T, E> {
     /// A pending cell with one handle.
     pub(crate) fn new(origin: Origin, shard: Option<Arc<Shard>>) -> Arc<Self> {
-        Arc::new(Completion {
+        let submitted_at = shard
+            .as_ref()
+            .filter(|shard| shard.config.times_operations())
+            .map_or(0, |shard| shard.now().max(1));
+        Arc::new_cyclic(|me: &Weak<Self>| Completion {
             state: Mutex::new(State {
                 outcome: Outcome::Pending,
                 waiters: Waiters::default(),
@@ -244,20 +255,50 @@ impl<T, E> Completion<T, E> {
             status: AtomicU8::new(Status::Pending as u8),
             handles: AtomicU32::new(1),
             ended_parts: AtomicU8::new(0),
-            submitted_at: shard.as_ref().map_or(0, |shard| shard.now()),
+            submitted_at,
             origin,
             shard,
             key: AtomicUsize::new(usize::MAX),
+            registered_at: AtomicU64::new(0),
+            me: me.clone(),
         })
     }
+}
 
-    pub(crate) fn submitted_at(&self) -> u64 {
-        self.submitted_at
+impl<T, E> Completion<T, E> {
+    /// When the operation was registered (0 before).
+    pub(crate) fn registered_at(&self) -> u64 {
+        self.registered_at.load(Ordering::Relaxed)
     }
 
-    /// Where the operation's registry entry is kept.
-    pub(crate) fn key_slot(&self) -> &AtomicUsize {
-        &self.key
+    /// Registers the operation with its reactor, once: something is about
+    /// to wait for it. Called under this cell's lock (`_state`), while the
+    /// operation is pending.
+    ///
+    /// # Errors
+    ///
+    /// `ReactorStopped` once shutdown has begun; `Forked` in a forked child
+    /// whose shard lock is busy.
+    fn ensure_registered(&self, _state: &State<T, E>) -> Result<(), WaitError> {
+        let Some(shard) = &self.shard else {
+            return Ok(());
+        };
+        if self.key.load(Ordering::Relaxed) != usize::MAX {
+            return Ok(());
+        }
+        // Alive: the caller holds a reference.
+        let Some(me) = self.me.upgrade() else {
+            return Ok(());
+        };
+        Registry::register(shard, me, &self.key, &self.registered_at)
+    }
+
+    /// Whether the reactor has begun to shut down: a task ends instead of
+    /// being polled. One load.
+    pub(crate) fn reactor_stopping(&self) -> bool {
+        self.shard
+            .as_ref()
+            .is_some_and(|shard| shard.config.is_stopping())
     }
 
     pub(crate) fn shard(&self) -> Option<&Arc<Shard>> {
@@ -454,15 +495,37 @@ impl<T, E> Completion<T, E> {
 
     /// Remembers the reactor task's waker, to wake it when its end is
     /// requested, while there is still something to end.
-    pub(crate) fn register_task(&self, waker: &Waker) {
+    ///
+    /// The first time, the operation is registered with its reactor: it
+    /// did not finish in its first poll.
+    ///
+    /// # Errors
+    ///
+    /// The end the task must publish, having dropped its future, when the
+    /// registration is refused (shutdown has begun; a fork).
+    pub(crate) fn register_task(&self, waker: &Waker) -> Result<(), WaitError> {
         let mut state = self.lock();
         if self.should_stop() {
-            return;
+            return Ok(());
         }
+        self.ensure_registered(&state)?;
         match &state.task {
             Some(current) if current.will_wake(waker) => {}
             _ => state.task = Some(waker.clone()),
         }
+        Ok(())
+    }
+
+    /// A waiter's registration was refused (shutdown has begun, a fork):
+    /// the outcome is published as that end, and read.
+    fn end_refused(
+        &self,
+        refused: WaitError,
+        extract: Option<Extract<T, E>>,
+    ) -> Option<Result<T, WaitError<E>>> {
+        self.force(refused);
+        let mut state = self.lock();
+        extract.map(|extract| self.read(&mut state, extract))
     }
 
     /// Reads the outcome if it is published, without blocking.
@@ -546,13 +609,18 @@ impl<T, E> Completion<T, E> {
         if let Some(forked) = self.forked() {
             return Some(Some(Err(forked.widen())));
         }
-        let key = self.lock().waiters.insert(Party::Thread(sync::current()));
-        if self.status().is_published() {
-            // Published between the check and the registration.
+        let key = {
             let mut state = self.lock();
-            state.waiters.remove(key);
-            return Some(extract.map(|extract| self.read(&mut state, extract)));
-        }
+            if !state.outcome.is_pending() {
+                // Published since the check.
+                return Some(extract.map(|extract| self.read(&mut state, extract)));
+            }
+            if let Err(refused) = self.ensure_registered(&state) {
+                drop(state);
+                return Some(self.end_refused(refused, extract));
+            }
+            state.waiters.insert(Party::Thread(sync::current()))
+        };
 
         loop {
             match deadline {
@@ -582,10 +650,16 @@ impl<T, E> Completion<T, E> {
     /// (nothing registered) when it already is.
     pub(crate) fn register(&self, party: Party) -> Option<u32> {
         let mut state = self.lock();
-        match state.outcome {
-            Outcome::Pending => Some(state.waiters.insert(party)),
-            _ => None,
+        if !state.outcome.is_pending() {
+            return None;
         }
+        if let Err(refused) = self.ensure_registered(&state) {
+            // Published now, as that end: nothing registered.
+            drop(state);
+            self.force(refused);
+            return None;
+        }
+        Some(state.waiters.insert(party))
     }
 
     /// Removes a registration made by [`Completion::register`] (a no-op
@@ -609,6 +683,16 @@ impl<T, E> Completion<T, E> {
                 state.waiters.remove(key);
             }
             return Poll::Ready(self.read(&mut state, extract));
+        }
+        if let Err(refused) = self.ensure_registered(&state) {
+            if let Some(key) = key.take() {
+                state.waiters.remove(key);
+            }
+            drop(state);
+            return Poll::Ready(
+                self.end_refused(refused, Some(extract))
+                    .unwrap_or(Err(WaitError::AlreadyRetrieved)),
+            );
         }
         match key {
             Some(key) => state.waiters.update(*key, cx.waker()),

@@ -157,7 +157,8 @@ fn cancel_never_strands_the_reactor_task() {
             let cell = Arc::clone(&cell);
             let waker = Waker::from(Arc::clone(&woken));
             thread::spawn(move || {
-                cell.register_task(&waker);
+                cell.register_task(&waker)
+                    .expect("no reactor: nothing to refuse");
                 cell.should_stop()
             })
         };
@@ -253,7 +254,8 @@ fn cancelled_is_heard_only_after_the_future_is_dropped() {
             thread::spawn(move || {
                 // One poll: pending, waker registered, re-checked.
                 let waker = Waker::from(Arc::new(Unpark(thread::current())));
-                cell.register_task(&waker);
+                cell.register_task(&waker)
+                    .expect("no reactor: nothing to refuse");
                 while !cell.should_stop() {
                     thread::park();
                 }
@@ -278,23 +280,73 @@ fn cancelled_is_heard_only_after_the_future_is_dropped() {
     });
 }
 
+/// A waker that does nothing, for a task that registers.
+struct Noop;
+
+impl Wake for Noop {
+    fn wake(self: Arc<Self>) {}
+}
+
 /// The registry entry of an operation leaves exactly once, whichever of
-/// its end and its last handle's drop comes last: never leaked, never
-/// removed twice.
+/// its end and its last handle's drop comes last, when its task registered
+/// it (its first poll did not finish it): never leaked, never removed
+/// twice.
 #[test]
 fn registry_entry_leaves_once_whatever_the_order() {
     loom::model(|| {
         let registry = crate::registry::Registry::new();
         let cell: Arc<Cell> = Completion::new(Origin::of::<()>(), Some(registry.shard()));
-        let entry: Arc<dyn crate::registry::Interrupt> = Arc::clone(&cell) as _;
-        crate::registry::Registry::register(cell.shard().expect("a shard"), entry, cell.key_slot())
-            .expect("registered");
+        let producer = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || {
+                let waker = Waker::from(Arc::new(Noop));
+                cell.register_task(&waker).expect("registered");
+                assert!(cell.complete(Outcome::Value(7)));
+            })
+        };
+        cell.drop_handle(None);
+        producer.join().unwrap();
+        assert_eq!(registry.entries(), 0, "the entry was left behind");
+    });
+}
+
+/// A waiter registers the operation only if it must park; whether it
+/// parks or reads the value at once, the entry leaves with the last
+/// handle, and the waiter gets the value.
+#[test]
+fn a_parking_waiter_registers_and_nothing_leaks() {
+    loom::model(|| {
+        let registry = crate::registry::Registry::new();
+        let cell: Arc<Cell> = Completion::new(Origin::of::<()>(), Some(registry.shard()));
         let producer = {
             let cell = Arc::clone(&cell);
             thread::spawn(move || assert!(cell.complete(Outcome::Value(7))))
         };
-        cell.drop_handle(None);
+        let got = kind(cell.wait_until(None, completion::take));
+        assert_eq!(got, Some(Ok(7)));
         producer.join().unwrap();
+        cell.drop_handle(None);
+        assert_eq!(registry.entries(), 0, "the entry was left behind");
+    });
+}
+
+/// Shutdown reaches a waiter whatever the order: one that registered
+/// before the registry closed is stopped by shutdown; one that comes after
+/// is refused, and publishes the stop itself. It never parks for ever.
+#[test]
+fn shutdown_reaches_a_waiter_that_registers_late() {
+    loom::model(|| {
+        let registry = Arc::new(crate::registry::Registry::new());
+        let cell: Arc<Cell> = Completion::new(Origin::of::<()>(), Some(registry.shard()));
+        let waiter = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || kind(cell.wait_until(None, completion::take)))
+        };
+        let pending = registry.close();
+        drop(pending);
+        registry.force_all();
+        assert_eq!(waiter.join().unwrap(), Some(Err("ReactorStopped")));
+        cell.drop_handle(None);
         assert_eq!(registry.entries(), 0, "the entry was left behind");
     });
 }

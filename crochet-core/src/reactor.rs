@@ -8,7 +8,7 @@ use crate::backend::{Backend, Driver};
 use crate::completion::Completion;
 use crate::context;
 use crate::error::{SetupError, ShutdownError, Unsupported, WaitError};
-use crate::registry::{Config, Interrupt, Registry};
+use crate::registry::{Config, Registry};
 use crate::report::Origin;
 use crate::spawner::{BoxFuture, LocalTask, Spawner};
 
@@ -252,22 +252,26 @@ impl Reactor {
         Ok(())
     }
 
-    /// Checks that work can be taken, and registers it for shutdown.
+    /// Checks that work can be taken, and counts it. No lock: the
+    /// operation is registered for shutdown only once something waits for
+    /// it (see `registry`).
     ///
     /// No fork check here (it is a syscall): a child forked after setup
-    /// hears `Forked` from its first wait, before it parks, or here if a
-    /// lock it needs is busy (a parent thread may have held it at the
-    /// fork).
-    pub(crate) fn admit<T: Send + 'static, E: Send + 'static>(
-        &self,
-        cell: &Arc<Completion<T, E>>,
-    ) -> Result<(), WaitError> {
+    /// hears `Forked` from its first wait, before it parks, or from the
+    /// registration if a lock it needs is busy (a parent thread may have
+    /// held it at the fork).
+    pub(crate) fn admit<T, E>(&self, cell: &Completion<T, E>) -> Result<(), WaitError> {
+        let shard = cell.shard().ok_or(WaitError::ReactorStopped)?;
+        // Counted whatever follows: a refused operation ends (as stopped,
+        // or failed) like any other, and `pending` is the difference.
+        shard.count_submission();
         if self.inner.spawner.get().is_none() && matches!(*self.lock(), Lifecycle::Idle) {
             return Err(WaitError::NotSetUp);
         }
-        let shard = cell.shard().ok_or(WaitError::ReactorStopped)?;
-        let entry: Arc<dyn Interrupt> = Arc::clone(cell) as Arc<dyn Interrupt>;
-        Registry::register(shard, entry, cell.key_slot())
+        if shard.config.is_stopping() {
+            return Err(WaitError::ReactorStopped);
+        }
+        Ok(())
     }
 
     /// Hands admitted work to the runtime, or queues it until attach.
@@ -366,10 +370,17 @@ impl Reactor {
             // one as it stops, an attached one as it runs them), and each
             // then publishes its end.
             blocking.run(|| {
+                let mut in_time = true;
                 for cell in &pending {
                     if !cell.wait_published(deadline) {
+                        in_time = false;
                         break;
                     }
+                }
+                // And those that nobody waited for (not registered): they
+                // end at their next poll, or as their runtime drops them.
+                if in_time {
+                    self.inner.registry.wait_idle(deadline);
                 }
             });
         }
@@ -404,7 +415,10 @@ impl Reactor {
     }
 
     /// A new, pending cell for an operation submitted to this reactor.
-    pub(crate) fn new_cell<T, E>(&self, origin: Origin) -> Arc<Completion<T, E>> {
+    pub(crate) fn new_cell<T: Send + 'static, E: Send + 'static>(
+        &self,
+        origin: Origin,
+    ) -> Arc<Completion<T, E>> {
         Completion::new(origin, Some(self.inner.registry.shard()))
     }
 

@@ -5,14 +5,20 @@
 //! task blocking its thread). The counters behind `Reactor::stats` live
 //! here too.
 //!
-//! Sharded by submitting thread. Every admitted operation takes its
-//! shard's lock to register; the entry leaves under the same lock, taken
-//! by whichever comes last of the operation's end and its last handle's
-//! drop (usually the submitting thread, on its own shard). Outcomes are
-//! counted without a lock, on a cache line of each shard's own.
+//! Sharded by submitting thread. An operation is registered only once
+//! something has to wait for it: its task's first poll that does not
+//! finish it, or a caller about to park on it. One that finishes in its
+//! first poll, before anyone waits (the common round trip), never takes a
+//! registry lock. Shutdown reaches the rest through a reactor-wide
+//! stopping flag: a task checks it before every poll, and a registration
+//! after it is refused. A registered entry leaves under its shard's lock,
+//! taken by whichever comes last of the operation's end and its last
+//! handle's drop. Submissions and outcomes are counted without a lock, on
+//! cache lines of each shard's own, so `stats()` costs O(shards).
 
 use std::cell::Cell;
-use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, PoisonError, RwLock};
 use std::time::{Duration, Instant};
 
@@ -37,8 +43,8 @@ pub(crate) trait Interrupt: Send + Sync {
     fn wait_published(&self, deadline: Option<Instant>) -> bool;
     /// Whether its outcome is published.
     fn is_done(&self) -> bool;
-    /// When it was submitted (see [`Shard::now`]).
-    fn submitted_at(&self) -> u64;
+    /// When it was registered (see [`Shard::now`]).
+    fn registered_at(&self) -> u64;
 }
 
 impl<T: Send, E: Send> Interrupt for Completion<T, E> {
@@ -58,8 +64,8 @@ impl<T: Send, E: Send> Interrupt for Completion<T, E> {
         Completion::is_done(self)
     }
 
-    fn submitted_at(&self) -> u64 {
-        Completion::submitted_at(self)
+    fn registered_at(&self) -> u64 {
+        Completion::registered_at(self)
     }
 }
 
@@ -76,6 +82,9 @@ pub(crate) struct Config {
     pid: AtomicU32,
     /// This reactor's stash.
     pub(crate) stash: Stash,
+    /// Shutdown has begun: tasks end before their next poll, and nothing
+    /// registers any more.
+    stopping: AtomicBool,
 }
 
 impl Config {
@@ -116,6 +125,11 @@ impl Config {
         (parent != 0 && child != parent).then_some(WaitError::Forked { parent, child })
     }
 
+    /// Whether shutdown has begun. One load of a line that is written once.
+    pub(crate) fn is_stopping(&self) -> bool {
+        self.stopping.load(Ordering::Acquire)
+    }
+
     pub(crate) fn set_slow_threshold(&self, threshold: Option<Duration>) {
         let nanos = threshold.map_or(0, |threshold| {
             u64::try_from(threshold.as_nanos())
@@ -123,6 +137,12 @@ impl Config {
                 .max(1)
         });
         self.slow_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Whether operations are timed (a slow threshold is set): only then
+    /// does a submission read the clock.
+    pub(crate) fn times_operations(&self) -> bool {
+        self.slow_nanos.load(Ordering::Relaxed) != 0
     }
 
     fn slow_threshold(&self) -> Option<Duration> {
@@ -147,10 +167,17 @@ struct Ended {
     timed_out_waits: AtomicU64,
 }
 
+/// How many operations a shard admitted. Written by the submitting
+/// threads of the shard, on a cache line of its own.
+#[derive(Default)]
+#[repr(align(128))]
+struct Submitted(AtomicU64);
+
 // Each shard on its own cache lines, so neighbours do not false-share.
 #[repr(align(128))]
 pub(crate) struct Shard {
     entries: Mutex<Entries>,
+    submitted: Submitted,
     ended: Ended,
     epoch: Instant,
     pub(crate) config: Arc<Config>,
@@ -161,8 +188,27 @@ struct Entries {
     /// Registered operations: pending ones, and finished ones whose last
     /// handle is still alive (they leave with it).
     live: Slab<Arc<dyn Interrupt>>,
+    /// Registered entries by registration time (their key, and when), for
+    /// the oldest pending one without a scan: finished or removed ones are
+    /// dropped from the front as they are met.
+    order: VecDeque<(u64, usize)>,
     stopped: bool,
-    submitted: u64,
+}
+
+impl Entries {
+    /// When the oldest registered operation that is still pending was
+    /// registered. Amortised O(1): each entry leaves the front once.
+    fn oldest_pending(&mut self) -> Option<u64> {
+        while let Some(&(at, key)) = self.order.front() {
+            match self.live.get(key) {
+                Some(cell) if cell.registered_at() == at && !cell.is_done() => return Some(at),
+                _ => {
+                    self.order.pop_front();
+                }
+            }
+        }
+        None
+    }
 }
 
 impl Shard {
@@ -200,13 +246,19 @@ impl Shard {
         self.epoch + Duration::from_nanos(nanos)
     }
 
+    /// Counts an admitted operation. No lock.
+    pub(crate) fn count_submission(&self) {
+        self.submitted.0.fetch_add(1, Ordering::Relaxed);
+    }
+
     /// Records that a wait on one of this reactor's results timed out.
     pub(crate) fn note_timed_out_wait(&self) {
         self.ended.timed_out_waits.fetch_add(1, Ordering::Relaxed);
     }
 
     /// Counts how an operation ended (once, as it is decided), and logs it
-    /// if it was slow. Takes no lock.
+    /// if it was slow (`submitted_at` is 0 when it was not timed). Takes no
+    /// lock.
     pub(crate) fn ended(&self, status: Status, submitted_at: u64, origin: &Origin) {
         let counter = match status {
             Status::Ready | Status::Taken => &self.ended.completed,
@@ -218,7 +270,7 @@ impl Shard {
             Status::Failed => &self.ended.failed,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        if let Some(threshold) = self.config.slow_threshold() {
+        if let Some(threshold) = self.config.slow_threshold().filter(|_| submitted_at != 0) {
             let took = Duration::from_nanos(self.now().saturating_sub(submitted_at));
             if took > threshold {
                 tracing::warn!(
@@ -297,6 +349,7 @@ impl Registry {
                 .map(|_| {
                     Arc::new(Shard {
                         entries: Mutex::new(Entries::default()),
+                        submitted: Submitted::default(),
                         ended: Ended::default(),
                         epoch,
                         config: Arc::clone(&config),
@@ -312,7 +365,9 @@ impl Registry {
         Arc::clone(&self.shards[shard_index()])
     }
 
-    /// Records a pending operation in `shard`, its key in `key`.
+    /// Records a pending operation in `shard`, its key in `key`, and when
+    /// in `registered_at`. The caller holds the operation's cell lock, and
+    /// has checked that it is pending.
     ///
     /// # Errors
     ///
@@ -323,13 +378,17 @@ impl Registry {
         shard: &Shard,
         cell: Arc<dyn Interrupt>,
         key: &AtomicUsize,
+        registered_at: &AtomicU64,
     ) -> Result<(), WaitError> {
         let mut entries = shard.lock_unless_forked()?;
         if entries.stopped {
             return Err(WaitError::ReactorStopped);
         }
-        entries.submitted += 1;
+        // Read under the lock: registration times grow along `order`.
+        let now = shard.now();
+        registered_at.store(now, Ordering::Relaxed);
         let inserted = entries.live.insert(cell);
+        entries.order.push_back((now, inserted));
         // Under the shard lock, like `remove`'s swap: a removal racing with
         // this registration finds the key.
         key.store(inserted, Ordering::Relaxed);
@@ -340,6 +399,9 @@ impl Registry {
     /// operation (their tasks drop their futures, then publish), and
     /// returns them, to wait for.
     pub(crate) fn close(&self) -> Vec<Arc<dyn Interrupt>> {
+        // First: a task polled from now on ends, whether or not it is
+        // registered, and a registration is refused below.
+        self.config.stopping.store(true, Ordering::Release);
         let mut pending = Vec::new();
         for shard in self.shards.iter() {
             let mut entries = shard.lock();
@@ -366,6 +428,7 @@ impl Registry {
             let drained: Vec<Arc<dyn Interrupt>> = {
                 let mut entries = shard.lock();
                 entries.stopped = true;
+                entries.order.clear();
                 entries.live.drain().collect()
             };
             // Outside the shard lock: publishing wakes threads and counts
@@ -386,10 +449,40 @@ impl Registry {
             .sum()
     }
 
-    /// How many operations are pending.
+    /// How many operations are pending: submitted and not ended, by the
+    /// counters alone (O(shards), no lock).
     pub(crate) fn len(&self) -> usize {
-        let totals = self.totals();
-        totals.pending
+        let (mut submitted, mut ended) = (0_u64, 0_u64);
+        for shard in self.shards.iter() {
+            submitted += shard.submitted.0.load(Ordering::Relaxed);
+            let counts = &shard.ended;
+            ended += counts.completed.load(Ordering::Relaxed)
+                + counts.failed.load(Ordering::Relaxed)
+                + counts.panicked.load(Ordering::Relaxed)
+                + counts.cancelled.load(Ordering::Relaxed)
+                + counts.stopped.load(Ordering::Relaxed);
+        }
+        usize::try_from(submitted.saturating_sub(ended)).unwrap_or(usize::MAX)
+    }
+
+    /// Waits (sleeping in short steps) until no operation is pending, or
+    /// `deadline`: after [`Registry::close`], for the operations nobody
+    /// registered (nothing waited for them), which end at their next poll
+    /// or when their runtime drops them. Whether none is pending.
+    pub(crate) fn wait_idle(&self, deadline: Option<Instant>) -> bool {
+        let mut step = Duration::from_micros(100);
+        loop {
+            if self.len() == 0 {
+                return true;
+            }
+            let now = Instant::now();
+            if deadline.is_some_and(|deadline| now >= deadline) {
+                return false;
+            }
+            let nap = deadline.map_or(step, |deadline| step.min(deadline - now));
+            std::thread::sleep(nap);
+            step = (step * 2).min(Duration::from_millis(10));
+        }
     }
 
     /// Adds up every shard's counters.
@@ -397,18 +490,9 @@ impl Registry {
         let mut totals = Totals::default();
         let mut oldest: Option<Instant> = None;
         for shard in self.shards.iter() {
-            let (submitted, oldest_here) = {
-                let entries = shard.lock();
-                let oldest_here = entries
-                    .live
-                    .iter()
-                    .filter(|(_, cell)| !cell.is_done())
-                    .map(|(_, cell)| cell.submitted_at())
-                    .min();
-                (entries.submitted, oldest_here)
-            };
+            let oldest_here = shard.lock().oldest_pending();
             let ended = &shard.ended;
-            totals.submitted += submitted;
+            totals.submitted += shard.submitted.0.load(Ordering::Relaxed);
             totals.completed += ended.completed.load(Ordering::Relaxed);
             totals.failed += ended.failed.load(Ordering::Relaxed);
             totals.panicked += ended.panicked.load(Ordering::Relaxed);

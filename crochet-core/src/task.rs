@@ -181,9 +181,9 @@ where
         let _span = this.span.as_ref().map(|span| span.enter());
         let cell = &this.completer.cell;
 
-        if cell.should_stop() {
-            // Cancelled or stopped: drop the future now, on this thread,
-            // then say so.
+        if cell.should_stop() || cell.reactor_stopping() {
+            // Cancelled or stopped (or the reactor is shutting down): drop
+            // the future now, on this thread, then say so.
             finish_stage(this.stage);
             cell.force(WaitError::ReactorStopped);
             return Poll::Ready(());
@@ -217,7 +217,12 @@ where
         let outcome = match panic::catch(|| future.poll(cx).map(M::finish)) {
             Ok(Poll::Ready(result)) => result,
             Ok(Poll::Pending) => {
-                cell.register_task(cx.waker());
+                if let Err(refused) = cell.register_task(cx.waker()) {
+                    // Shutdown began (or a fork): it ends here.
+                    finish_stage(this.stage);
+                    cell.force(refused);
+                    return Poll::Ready(());
+                }
                 // Re-check after registering: a cancel that ran before the
                 // registration could not wake this task.
                 if cell.should_stop() {
