@@ -26,7 +26,7 @@ use crate::error::{Failure, WaitError};
 use crate::panic;
 use crate::registry::{Interrupt, Registry, Shard};
 use crate::report::{self, Origin};
-use crate::sync::{self, AtomicU8, AtomicU32, AtomicUsize, Mutex, MutexGuard};
+use crate::sync::{self, AtomicU8, AtomicU32, AtomicUsize, AtomicWaker, Mutex, MutexGuard};
 use crate::waiters::{Party, Waiters};
 
 /// Where a result stands, as `Debug` shows it.
@@ -199,8 +199,6 @@ pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
 struct State<T, E> {
     outcome: Outcome<T, E>,
     waiters: Waiters,
-    /// The reactor task's waker, woken by cancellation and shutdown.
-    task: Option<Waker>,
     /// A wait returned the outcome (a timed-out wait does not count).
     observed: bool,
     /// The failure was reported as unobserved (at most once).
@@ -210,6 +208,9 @@ struct State<T, E> {
 pub(crate) struct Completion<T, E> {
     state: Mutex<State<T, E>>,
     status: AtomicU8,
+    /// The reactor task's waker, woken by cancellation and shutdown;
+    /// registered without the lock on every poll that returns `Pending`.
+    task: AtomicWaker,
     /// Live user handles (`EventualResult`, `SharedResult` clones). Kept
     /// outside the lock so that dropping a handle whose value was taken,
     /// the common end, takes no lock; whoever sees both "no handles" and
@@ -248,11 +249,11 @@ impl<T: Send + 'static, E: Send + 'static> Completion<T, E> {
             state: Mutex::new(State {
                 outcome: Outcome::Pending,
                 waiters: Waiters::default(),
-                task: None,
                 observed: false,
                 reported: false,
             }),
             status: AtomicU8::new(Status::Pending as u8),
+            task: AtomicWaker::new(),
             handles: AtomicU32::new(1),
             ended_parts: AtomicU8::new(0),
             submitted_at,
@@ -400,16 +401,13 @@ impl<T, E> Completion<T, E> {
             WaitError::Cancelled => Status::Cancelling,
             _ => Status::Stopping,
         };
-        let mut state = self.lock();
+        let state = self.lock();
         if self.status.load(Ordering::Acquire) != Status::Pending as u8 {
             return false;
         }
         self.status.store(requested as u8, Ordering::SeqCst);
-        let task = state.task.take();
         drop(state);
-        if let Some(task) = task {
-            task.wake();
-        }
+        self.task.wake();
         true
     }
 
@@ -456,7 +454,6 @@ impl<T, E> Completion<T, E> {
             None
         };
         let waiters = state.waiters.take();
-        let task = state.task.take();
         drop(state);
         panic::drop_quietly(unused);
 
@@ -469,9 +466,7 @@ impl<T, E> Completion<T, E> {
         waiters.wake();
         // A task still waiting to be told (a forced end): it drops its
         // future as soon as it runs.
-        if let Some(task) = task {
-            task.wake();
-        }
+        self.task.wake();
         if let Some(leftover) = report {
             self.report_leftover(leftover);
         }
@@ -504,14 +499,18 @@ impl<T, E> Completion<T, E> {
     /// The end the task must publish, having dropped its future, when the
     /// registration is refused (shutdown has begun; a fork).
     pub(crate) fn register_task(&self, waker: &Waker) -> Result<(), WaitError> {
-        let mut state = self.lock();
         if self.should_stop() {
             return Ok(());
         }
-        self.ensure_registered(&state)?;
-        match &state.task {
-            Some(current) if current.will_wake(waker) => {}
-            _ => state.task = Some(waker.clone()),
+        // No lock: the caller checks `should_stop` again after this, and a
+        // request sets the status before it wakes the slot.
+        self.task.register(waker);
+        if self.shard.is_some() && self.key.load(Ordering::Relaxed) == usize::MAX {
+            // The first `Pending`: registered under the lock, while pending.
+            let state = self.lock();
+            if !self.should_stop() {
+                self.ensure_registered(&state)?;
+            }
         }
         Ok(())
     }

@@ -29,7 +29,8 @@ use crate::report::UnobservedFailure;
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct Stats {
-    /// Operations admitted (submission errors are not counted).
+    /// Operations submitted; those refused at once (before setup, after
+    /// shutdown) are counted too, and end as failed or stopped.
     pub submitted: u64,
     /// Operations not finished yet.
     pub pending: u64,
@@ -47,7 +48,10 @@ pub struct Stats {
     pub timed_out_waits: u64,
     /// Results in this reactor's stash.
     pub stashed: u64,
-    /// How long the oldest pending operation has been waiting.
+    /// How long the oldest pending operation has been waited for: since
+    /// its first poll that did not finish it, or a caller first parked on
+    /// it. Operations the runtime has not polled yet, and nobody waits
+    /// for, count in `pending` but are not aged here.
     pub oldest_pending: Option<Duration>,
 }
 
@@ -94,7 +98,8 @@ impl Reactor {
     /// Logs operations that take longer than `threshold` from submission
     /// to their end, as one `tracing` warning each (target `crochet`, with
     /// where the operation was submitted). `None`, the default, turns it
-    /// off.
+    /// off. Operations submitted while a threshold is set are timed: a
+    /// clock read each, only then.
     pub fn set_slow_threshold(&self, threshold: Option<Duration>) {
         self.registry().config.set_slow_threshold(threshold);
     }

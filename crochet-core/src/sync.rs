@@ -18,6 +18,40 @@ pub(crate) use loom::sync::{Mutex, MutexGuard};
 pub(crate) use loom::thread::{Thread, current, park};
 
 pub(crate) use std::sync::TryLockError;
+
+/// The reactor task's waker slot: registered on every poll that returns
+/// `Pending`, woken by cancellation and shutdown, without a lock.
+#[cfg(not(loom))]
+pub(crate) use atomic_waker::AtomicWaker;
+
+/// [`AtomicWaker`]'s contract on loom's primitives (the crate's own
+/// atomics are invisible to loom): `register` then a check of the
+/// condition never misses a `wake` that follows setting it.
+#[cfg(loom)]
+#[derive(Default)]
+pub(crate) struct AtomicWaker(Mutex<Option<std::task::Waker>>);
+
+#[cfg(loom)]
+impl AtomicWaker {
+    pub(crate) fn new() -> Self {
+        Self::default()
+    }
+
+    pub(crate) fn register(&self, waker: &std::task::Waker) {
+        let mut slot = self.0.lock().unwrap();
+        match &*slot {
+            Some(current) if current.will_wake(waker) => {}
+            _ => *slot = Some(waker.clone()),
+        }
+    }
+
+    pub(crate) fn wake(&self) {
+        let waker = self.0.lock().unwrap().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+    }
+}
 use std::time::Instant;
 
 /// The current time.
