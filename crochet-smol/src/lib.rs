@@ -63,14 +63,18 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+mod slots;
+
 use std::cell::RefCell;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_executor::{Executor, LocalExecutor};
+
+use crate::slots::Slots;
 use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
 use crochet_core::backend::{
     self as context, Backend, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner, Started,
@@ -80,8 +84,9 @@ use crochet_core::{SetupError, ShutdownError};
 /// An async-executor that crochet runs work on.
 pub struct Smol {
     /// Taken out at shutdown and handed to a reactor thread to drop there;
-    /// spawning after that drops the task (its result is stopped).
-    executor: RwLock<Option<Arc<Executor<'static>>>>,
+    /// spawning after that drops the task (its result is stopped). Sharded:
+    /// no lock that every submitting thread shares.
+    executor: Slots,
     /// The first managed thread's mailbox, for `!Send` work and stopping.
     mailbox: Option<async_channel::Sender<Message>>,
 }
@@ -132,7 +137,7 @@ impl Smol {
     pub fn attach(executor: Arc<Executor<'static>>) -> Arc<Smol> {
         start_tokio_context();
         Arc::new(Smol {
-            executor: RwLock::new(Some(executor)),
+            executor: Slots::new(&executor),
             mailbox: None,
         })
     }
@@ -200,12 +205,11 @@ pub async fn run<T>(executor: &Arc<Executor<'static>>, future: impl Future<Outpu
 
 impl Spawner for Smol {
     fn spawn(&self, task: BoxFuture) {
-        let executor = self.executor.read().unwrap_or_else(PoisonError::into_inner);
-        match executor.as_ref() {
+        self.executor.with(|executor| match executor {
             Some(executor) => executor.spawn(in_tokio_context(task)).detach(),
             // Stopped: dropping the task completes its result as stopped.
             None => drop(task),
-        }
+        });
     }
 
     fn spawn_local(&self, task: LocalTask) -> Result<(), LocalTask> {
@@ -308,7 +312,7 @@ impl Backend for Builder {
             }
         }
         let smol = Arc::new(Smol {
-            executor: RwLock::new(Some(executor)),
+            executor: Slots::new(&executor),
             mailbox: Some(mailbox),
         });
         Ok(Started::new(
@@ -359,12 +363,7 @@ impl fmt::Debug for SmolDriver {
 
 impl Driver for SmolDriver {
     fn shutdown(self: Box<Self>, timeout: Duration) -> Result<(), ShutdownError> {
-        let executor = self
-            .smol
-            .executor
-            .write()
-            .unwrap_or_else(PoisonError::into_inner)
-            .take();
+        let executor = self.smol.executor.take();
         if let (Some(mailbox), Some(executor)) = (&self.smol.mailbox, executor) {
             drop(mailbox.try_send(Message::Stop(executor)));
         }
