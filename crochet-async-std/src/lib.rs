@@ -59,7 +59,8 @@
 
 use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
 use crochet_core::backend::{
-    Backend, BlockingHint, BoxFuture, Driver, LocalHandle, LocalTask, LocalThread, Spawner, Started,
+    Backend, BlockingHint, BoxFuture, Driver, LocalHandle, LocalTask, LocalThread, Runtime,
+    Spawner, Started,
 };
 use crochet_core::{SetupError, ShutdownError};
 use std::fmt;
@@ -116,6 +117,10 @@ impl Spawner for AsyncStd {
     fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {
         let duration = deadline.saturating_duration_since(Instant::now());
         Some(Box::pin(async_std::task::sleep(duration)))
+    }
+
+    fn runtime(&self) -> Option<Runtime> {
+        Some(Runtime::AsyncStd)
     }
 
     fn name(&self) -> &'static str {

@@ -38,6 +38,9 @@ pub use crate::context::{
     BlockingHint, ReactorGuard, enter_reactor, is_reactor_thread, mark_reactor_thread,
 };
 pub use crate::local::{LocalHandle, LocalThread};
+#[cfg(feature = "async-executor")]
+pub use crate::runtime::ExecutorSlots;
+pub use crate::runtime::Runtime;
 pub use crate::spawner::{BoxFuture, LocalBoxFuture, LocalTask, Spawner};
 pub use crate::threads::ReactorThreads;
 

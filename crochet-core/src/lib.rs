@@ -55,6 +55,7 @@ mod periodic;
 mod reactor;
 mod registry;
 mod report;
+mod runtime;
 mod select;
 mod shared;
 mod spawner;

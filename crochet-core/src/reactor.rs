@@ -1,6 +1,7 @@
 //! `Reactor`: one background event loop as blocking code sees it.
 
 use std::fmt;
+use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -10,6 +11,7 @@ use crate::context;
 use crate::error::{SetupError, ShutdownError, Unsupported, WaitError};
 use crate::registry::{Config, Registry};
 use crate::report::Origin;
+use crate::runtime::{self, Runtime};
 use crate::spawner::{BoxFuture, LocalTask, Spawner};
 
 /// A reactor: an async runtime running in the background, and the way
@@ -59,6 +61,9 @@ struct Inner {
     /// Set once the reactor runs (managed or attached): the fast path of
     /// every submission reads only this.
     spawner: Arc<OnceLock<Arc<dyn Spawner>>>,
+    /// The runtime the spawner runs on, when crochet spawns on it
+    /// directly (set before `spawner`, so whoever sees one sees both).
+    runtime: OnceLock<Option<Runtime>>,
     lifecycle: Mutex<Lifecycle>,
     registry: Registry,
 }
@@ -112,6 +117,7 @@ impl Reactor {
         Reactor {
             inner: Arc::new(Inner {
                 spawner: Arc::new(OnceLock::new()),
+                runtime: OnceLock::new(),
                 lifecycle: Mutex::new(Lifecycle::Idle),
                 registry: Registry::new(),
             }),
@@ -188,6 +194,7 @@ impl Reactor {
         // Only ever set here or in `attach`, both under the lifecycle lock
         // from the idle state, so it is set at most once.
         context::add_hint(&*started.spawner);
+        let _ = self.inner.runtime.set(started.spawner.runtime());
         let _ = self.inner.spawner.set(started.spawner);
         tracing::trace!(target: "crochet", backend = self.backend_name(), "reactor started");
         *lifecycle = Lifecycle::Managed(started.driver);
@@ -241,6 +248,7 @@ impl Reactor {
             Lifecycle::Managed(_) => return Err(SetupError::AlreadyStarted),
             Lifecycle::Stopped => return Err(SetupError::ReactorStopped),
         };
+        let _ = self.inner.runtime.set(spawner.runtime());
         let _ = self.inner.spawner.set(Arc::clone(&spawner));
         context::add_hint(&*spawner);
         *lifecycle = Lifecycle::Attached;
@@ -272,6 +280,22 @@ impl Reactor {
             return Err(WaitError::ReactorStopped);
         }
         Ok(())
+    }
+
+    /// Hands an admitted operation to the runtime: as its own type when
+    /// crochet spawns on that runtime directly, boxed otherwise (and when
+    /// it must wait for an attach).
+    pub(crate) fn dispatch_send<F>(&self, operation: F)
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        match self.inner.spawner.get() {
+            Some(spawner) => {
+                let runtime = self.inner.runtime.get().and_then(Option::as_ref);
+                runtime::spawn_on(runtime, &**spawner, operation);
+            }
+            None => self.dispatch(Job::Send(Box::pin(operation))),
+        }
     }
 
     /// Hands admitted work to the runtime, or queues it until attach.

@@ -7,6 +7,7 @@ use std::time::Instant;
 
 use crate::context::BlockingHint;
 use crate::error::WaitError;
+use crate::runtime::Runtime;
 
 /// A detached, boxed, `Send` unit of work, as crochet hands it to a backend.
 pub type BoxFuture = Pin<Box<dyn Future<Output = ()> + Send + 'static>>;
@@ -73,6 +74,16 @@ pub trait Spawner: Send + Sync + fmt::Debug + 'static {
     /// end with [`WaitError::Unsupported`].
     fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {
         let _ = deadline;
+        None
+    }
+
+    /// The runtime this spawner runs on, if it is one crochet spawns on
+    /// directly: then each operation goes to it as its own type, in the
+    /// runtime's task allocation, and [`Spawner::spawn`] is used only for
+    /// work queued before an attach. The default, `None`, has every
+    /// operation boxed and handed to [`Spawner::spawn`]: what a backend
+    /// for another runtime does.
+    fn runtime(&self) -> Option<Runtime> {
         None
     }
 

@@ -228,7 +228,7 @@ impl Reactor {
             Ok(()) => {
                 let completer = Completer::new(cell);
                 let operation = Operation::<T, E, M, F, Fut>::new(completer, f, caller_span());
-                self.dispatch(Job::Send(Box::pin(operation)));
+                self.dispatch_send(operation);
             }
             Err(error) => {
                 cell.complete(Outcome::fault(error));

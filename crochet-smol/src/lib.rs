@@ -63,8 +63,6 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
-mod slots;
-
 use std::cell::RefCell;
 use std::fmt;
 use std::future::{Future, poll_fn};
@@ -73,11 +71,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_executor::{Executor, LocalExecutor};
-
-use crate::slots::Slots;
 use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
 use crochet_core::backend::{
-    self as context, Backend, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner, Started,
+    self as context, Backend, BoxFuture, Driver, ExecutorSlots, LocalTask, ReactorThreads, Runtime,
+    Spawner, Started,
 };
 use crochet_core::{SetupError, ShutdownError};
 
@@ -86,7 +83,7 @@ pub struct Smol {
     /// Taken out at shutdown and handed to a reactor thread to drop there;
     /// spawning after that drops the task (its result is stopped). Sharded:
     /// no lock that every submitting thread shares.
-    executor: Slots,
+    executor: Arc<ExecutorSlots>,
     /// The first managed thread's mailbox, for `!Send` work and stopping.
     mailbox: Option<async_channel::Sender<Message>>,
 }
@@ -137,7 +134,7 @@ impl Smol {
     pub fn attach(executor: Arc<Executor<'static>>) -> Arc<Smol> {
         start_tokio_context();
         Arc::new(Smol {
-            executor: Slots::new(&executor),
+            executor: Arc::new(ExecutorSlots::new(&executor)),
             mailbox: None,
         })
     }
@@ -205,11 +202,7 @@ pub async fn run<T>(executor: &Arc<Executor<'static>>, future: impl Future<Outpu
 
 impl Spawner for Smol {
     fn spawn(&self, task: BoxFuture) {
-        self.executor.with(|executor| match executor {
-            Some(executor) => executor.spawn(in_tokio_context(task)).detach(),
-            // Stopped: dropping the task completes its result as stopped.
-            None => drop(task),
-        });
+        self.executor.spawn(task);
     }
 
     fn spawn_local(&self, task: LocalTask) -> Result<(), LocalTask> {
@@ -227,6 +220,10 @@ impl Spawner for Smol {
         Some(Box::pin(async move {
             async_io::Timer::at(deadline).await;
         }))
+    }
+
+    fn runtime(&self) -> Option<Runtime> {
+        Some(Runtime::Executor(Arc::clone(&self.executor)))
     }
 
     fn name(&self) -> &'static str {
@@ -312,7 +309,7 @@ impl Backend for Builder {
             }
         }
         let smol = Arc::new(Smol {
-            executor: Slots::new(&executor),
+            executor: Arc::new(ExecutorSlots::new(&executor)),
             mailbox: Some(mailbox),
         });
         Ok(Started::new(

@@ -66,7 +66,8 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use crochet_core::backend::{
-    Backend, BlockingHint, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner, Started,
+    self as backend, Backend, BlockingHint, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner,
+    Started,
 };
 use crochet_core::{SetupError, ShutdownError};
 use tokio::runtime::{self, Handle, Runtime, RuntimeFlavor};
@@ -163,6 +164,10 @@ impl Spawner for Tokio {
         // Needs the runtime's timer: managed runtimes enable it; an
         // attached runtime must be built with `enable_time()`.
         Some(Box::pin(tokio::time::sleep_until(deadline.into())))
+    }
+
+    fn runtime(&self) -> Option<backend::Runtime> {
+        Some(backend::Runtime::Tokio(self.handle.clone()))
     }
 
     fn name(&self) -> &'static str {
