@@ -9,7 +9,9 @@
 //!
 //! A backend crate (see `crochet-tokio`, `crochet-smol` and
 //! `crochet-async-std`, each a thin adapter) provides:
-//! - a [`Spawner`] that detaches crochet's futures on its runtime, and
+//! - a [`Spawner`] that detaches crochet's futures on its runtime (and,
+//!   for the runtimes crochet spawns on directly, names it with
+//!   [`Spawner::runtime`], so that no operation is boxed), and
 //!   optionally runs `!Send` work ([`Spawner::spawn_local`] with a
 //!   [`LocalTask`]), offers a timer ([`Spawner::sleep_until`]), and tells
 //!   crochet how a blocking wait may block on the calling thread
