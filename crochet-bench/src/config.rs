@@ -57,6 +57,12 @@ pub(crate) enum Command {
         id: String,
         count: usize,
     },
+    /// A child process measuring memory and shutdown with many pending, on
+    /// one implementation.
+    MillionChild {
+        id: String,
+        count: usize,
+    },
     /// A child process measuring one approach of the HTTP workload.
     HttpChild(ChildArgs),
     /// A child process measuring the round trip of one implementation
@@ -71,7 +77,7 @@ pub(crate) enum Command {
 
 pub(crate) const USAGE: &str = "\
 usage: cargo run --release -p crochet-bench -- [--quick] [--backend tokio|smol|async-std] [--no-python]
-                                                [--http-only | --accounting-only]
+                                                [--http-only | --accounting-only | --million-only]
 
   --quick        a smoke run (under two minutes): one repetition, short windows
   --backend B    measure only backend B (repeatable; default: all three)
@@ -81,6 +87,8 @@ usage: cargo run --release -p crochet-bench -- [--quick] [--backend tokio|smol|a
   --accounting-only
                  run only the allocations per round trip and the round trip
                  with a tracing subscriber
+  --million-only run only memory per pending and shutdown time with 1,000,000
+                 pending on tokio (100,000 with --quick)
 
 Results: a table per workload on stdout, target/crochet-bench/results.json
 and target/crochet-bench/throughput.svg.";
@@ -92,7 +100,9 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
     let mut backends = Vec::new();
     let mut http_only = false;
     let mut accounting_only = false;
+    let mut million_only = false;
     let mut child = None;
+    let mut million_child = None;
     let mut count = None;
     let mut http_child = None;
     let (mut tracing_child, mut warmup_calls, mut calls) = (None, None, None);
@@ -103,6 +113,10 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             "--no-python" => python = false,
             "--http-only" => http_only = true,
             "--accounting-only" => accounting_only = true,
+            "--million-only" => million_only = true,
+            "--million-child" => {
+                million_child = Some(args.next().ok_or("--million-child needs a value")?);
+            }
             "--http-child" => {
                 http_child = Some(args.next().ok_or("--http-child needs a value")?);
             }
@@ -163,16 +177,33 @@ pub(crate) fn parse(args: impl IntoIterator<Item = String>) -> Result<Command, S
             count: count.unwrap_or(PENDING),
         });
     }
+    if let Some(id) = million_child {
+        return Ok(Command::MillionChild {
+            id,
+            count: count.unwrap_or(MILLION),
+        });
+    }
     backends.sort();
+    if million_only && !backends.is_empty() && !backends.contains(&Backend::Tokio) {
+        return Err("--million-only measures tokio: --backend must include it".to_owned());
+    }
     if backends.is_empty() {
         backends = Backend::ALL.to_vec();
     }
     let mut settings = Settings::new(quick, backends, python);
-    if http_only && accounting_only {
-        return Err("--http-only and --accounting-only exclude each other".to_owned());
+    if [http_only, accounting_only, million_only]
+        .into_iter()
+        .filter(|only| *only)
+        .count()
+        > 1
+    {
+        return Err(
+            "--http-only, --accounting-only and --million-only exclude each other".to_owned(),
+        );
     }
     settings.http_only = http_only;
     settings.accounting_only = accounting_only;
+    settings.million_only = million_only;
     Ok(Command::Run(settings))
 }
 
@@ -183,6 +214,11 @@ fn number(args: &mut impl Iterator<Item = String>, flag: &str) -> Result<usize, 
 
 /// Pending results held at once in the memory workload.
 pub(crate) const PENDING: usize = 100_000;
+
+/// Pending results held at once in the pending-at-scale workload (on
+/// tokio), whose memory per pending and shutdown time the targets are for;
+/// a quick run uses [`PENDING`].
+pub(crate) const MILLION: usize = 1_000_000;
 
 /// Callers in the HTTP workload, and Python crochet's submitting threads.
 pub(crate) const THREAD_COUNTS: [usize; 3] = [1, 4, 32];
@@ -204,6 +240,10 @@ pub(crate) struct Settings {
     pub(crate) http_only: bool,
     /// Only the allocations per round trip and the tracing workload.
     pub(crate) accounting_only: bool,
+    /// Only the pending-at-scale workload.
+    pub(crate) million_only: bool,
+    /// Pending results in the pending-at-scale workload.
+    pub(crate) pending_at_scale: usize,
     /// Each measurement is repeated this many times; the median is kept.
     pub(crate) repeats: usize,
     pub(crate) latency_warmup: usize,
@@ -239,6 +279,8 @@ impl Settings {
                 python,
                 http_only: false,
                 accounting_only: false,
+                million_only: false,
+                pending_at_scale: PENDING,
                 repeats: 1,
                 latency_warmup: 200,
                 latency_calls: 2_000,
@@ -264,6 +306,8 @@ impl Settings {
                 python,
                 http_only: false,
                 accounting_only: false,
+                million_only: false,
+                pending_at_scale: MILLION,
                 repeats: 5,
                 latency_warmup: 2_000,
                 latency_calls: 20_000,
@@ -287,6 +331,13 @@ impl Settings {
 
     pub(crate) fn mode_name(&self) -> &'static str {
         if self.quick { "quick" } else { "full" }
+    }
+
+    /// Whether this run measures the pending-at-scale workload: on tokio,
+    /// in a full or quick run, or alone.
+    pub(crate) fn runs_million(&self) -> bool {
+        self.backends.contains(&Backend::Tokio)
+            && (self.million_only || !(self.http_only || self.accounting_only))
     }
 }
 
@@ -322,6 +373,7 @@ mod tests {
         assert!(run(&["--http-only"]).http_only);
         assert!(run(&["--accounting-only"]).accounting_only);
         assert!(parse(["--http-only", "--accounting-only"].map(str::to_owned)).is_err());
+        assert!(parse(["--million-only", "--http-only"].map(str::to_owned)).is_err());
         let args = [
             "--http-child",
             "reqwest-blocking",
@@ -339,6 +391,24 @@ mod tests {
             other => panic!("expected an http child, got {other:?}"),
         }
         assert!(parse(["--http-child".to_owned(), "x".to_owned()]).is_err());
+    }
+
+    #[test]
+    fn million_runs_on_tokio_with_a_smaller_count_when_quick() {
+        let settings = run(&["--million-only", "--quick"]);
+        assert!(settings.million_only && settings.runs_million());
+        assert_eq!(settings.pending_at_scale, PENDING);
+        assert_eq!(run(&[]).pending_at_scale, MILLION);
+        assert!(run(&["--quick"]).runs_million());
+        assert!(!run(&["--accounting-only"]).runs_million());
+        assert!(!run(&["--backend", "smol"]).runs_million());
+        assert!(parse(["--million-only", "--backend", "smol"].map(str::to_owned)).is_err());
+        match parse(["--million-child", "raw-tokio"].map(str::to_owned)) {
+            Ok(Command::MillionChild { id, count }) => {
+                assert_eq!((id.as_str(), count), ("raw-tokio", MILLION));
+            }
+            other => panic!("expected a million child, got {other:?}"),
+        }
     }
 
     #[test]

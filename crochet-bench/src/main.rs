@@ -22,7 +22,12 @@
 //!    counted by this program's global allocator;
 //! 9. round-trip latency with a `tracing_subscriber` fmt subscriber
 //!    installed, with no span and inside the caller's span, each
-//!    implementation in a fresh process.
+//!    implementation in a fresh process;
+//! 10. pending at scale, on tokio: memory per pending result with
+//!     1,000,000 pending (100,000 with `--quick`), then the time until a
+//!     shutdown has woken every blocked waiter and dropped every future,
+//!     each implementation in a fresh process (`--million-only` runs this
+//!     one alone).
 //!
 //! Latency is measured with the whole process pinned to one CPU (what the
 //! figures are judged on: a cross-CPU wake-up costs tens of microseconds
@@ -62,7 +67,9 @@ use subjects::http::PEERS;
 use subjects::{
     Crochet, Floor, Gate, Pending, RawAsyncStd, RawSmol, RawTokio, RoundTrip, StreamBridge,
 };
-use workloads::{allocs, cancel, http, latency, memory, stash, stream, throughput, with_tracing};
+use workloads::{
+    allocs, cancel, http, latency, memory, million, stash, stream, throughput, with_tracing,
+};
 
 fn main() -> ExitCode {
     let command = match config::parse(std::env::args().skip(1)) {
@@ -78,6 +85,7 @@ fn main() -> ExitCode {
             Ok(())
         }
         Command::MemoryChild { id, count } => memory::child(&id, count),
+        Command::MillionChild { id, count } => million::child(&id, count),
         Command::HttpChild(args) => http::child(&args),
         Command::TracingChild { id, warmup, calls } => with_tracing::child(&id, warmup, calls),
         Command::Run(settings) => run(&settings),
@@ -129,7 +137,11 @@ fn run(settings: &Settings) -> Result<(), String> {
     let mut record = Record::new();
     // Installing Python crochet is slow and busy: done before anything is
     // timed.
-    let python = if settings.python && !settings.http_only && !settings.accounting_only {
+    let python = if settings.python
+        && !settings.http_only
+        && !settings.accounting_only
+        && !settings.million_only
+    {
         progress("python: preparing the virtualenv");
         match Python::prepare(&out.join("python-venv")) {
             Ok(python) => Some(python),
@@ -143,7 +155,7 @@ fn run(settings: &Settings) -> Result<(), String> {
         None
     };
 
-    if !settings.http_only {
+    if !settings.http_only && !settings.million_only {
         bench_floor(settings, &affinity, &mut record)?;
         for &backend in &settings.backends {
             bench_backend(backend, settings, &affinity, &mut record)?;
@@ -152,7 +164,10 @@ fn run(settings: &Settings) -> Result<(), String> {
             bench_python(python, settings, &affinity, &mut record);
         }
     }
-    if !settings.accounting_only {
+    if settings.runs_million() {
+        bench_million(settings, &affinity, &mut record)?;
+    }
+    if !settings.accounting_only && !settings.million_only {
         bench_http(settings, &affinity, &mut record)?;
     }
 
@@ -161,6 +176,11 @@ fn run(settings: &Settings) -> Result<(), String> {
         report::print_http(&record, &ratios, settings);
     } else if settings.accounting_only {
         report::print_accounting(&record, &ratios, settings, affinity.pinned_cpu());
+    } else if settings.million_only {
+        report::print_million(&record, &ratios, settings);
+        for failure in &record.failures {
+            println!("failed: {failure}");
+        }
     } else {
         report::print(&record, &ratios, settings, affinity.pinned_cpu());
     }
@@ -176,7 +196,7 @@ fn run(settings: &Settings) -> Result<(), String> {
     let text = serde_json::to_string_pretty(&json).map_err(|error| error.to_string())?;
     fs::write(&json_path, text + "\n")
         .map_err(|error| format!("cannot write {}: {error}", json_path.display()))?;
-    if settings.http_only || settings.accounting_only {
+    if settings.http_only || settings.accounting_only || settings.million_only {
         println!(
             "\nwrote {} in {:.1}s",
             json_path.display(),
@@ -423,6 +443,35 @@ fn bench_pair<R: RoundTrip + Pending + StreamBridge>(
             .entry(MAP_STASH.to_owned())
             .or_default()
             .push(rate);
+    }
+    Ok(())
+}
+
+/// The pending-at-scale workload: crochet-tokio and raw tokio, each in a
+/// child process, unpinned, who goes first alternating over repeats.
+fn bench_million(
+    settings: &Settings,
+    affinity: &Affinity,
+    record: &mut Record,
+) -> Result<(), String> {
+    apply(affinity, Mode::Unpinned)?;
+    let count = settings.pending_at_scale;
+    for repeat in 0..settings.repeats {
+        progress(&format!(
+            "tokio, memory and shutdown with {count} pending, repeat {}/{}",
+            repeat + 1,
+            settings.repeats
+        ));
+        let mut ids = million::ids();
+        if repeat % 2 == 1 {
+            ids.reverse();
+        }
+        for id in ids {
+            match million::measure(&id, count) {
+                Ok(run) => record.million.entry(id).or_default().push(run),
+                Err(error) => record.failures.push(error),
+            }
+        }
     }
     Ok(())
 }

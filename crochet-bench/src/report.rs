@@ -3,10 +3,13 @@
 use std::collections::BTreeMap;
 
 use crate::affinity::Mode;
-use crate::config::{Backend, PENDING, STASH_THREADS, Settings, THREAD_COUNTS, THROUGHPUT_THREADS};
+use crate::config::{
+    Backend, MILLION, PENDING, STASH_THREADS, Settings, THREAD_COUNTS, THROUGHPUT_THREADS,
+};
 use crate::results::{FLOOR, HttpFigure, MAP_STASH, PYTHON, PythonStatus, Ratios, Record};
 use crate::subjects::STREAM_BUFFER;
 use crate::subjects::http::{PEERS, REQWEST_BLOCKING};
+use crate::workloads::million::{MillionRun, SHUTDOWN_TARGET, WAITERS};
 use crate::workloads::with_tracing::Traced;
 
 /// Prints every workload's table.
@@ -216,6 +219,8 @@ pub(crate) fn print(record: &Record, ratios: &Ratios, settings: &Settings, pinne
         "Memory: resident set growth per result with {PENDING} pending (handles included), fresh process each"
     ));
 
+    print_million(record, ratios, settings);
+
     let mut table = Table::new(["implementation", "stash+retrieve/s", "compared"]);
     for &backend in backends {
         let id = backend.crochet_id();
@@ -362,6 +367,91 @@ pub(crate) fn print_accounting(
     ));
 }
 
+/// The pending-at-scale table: memory per pending and shutdown time with
+/// many pending on tokio, and the targets.
+pub(crate) fn print_million(record: &Record, ratios: &Ratios, settings: &Settings) {
+    if record.million.is_empty() {
+        return;
+    }
+    let backend = Backend::Tokio;
+    let of = |map: &BTreeMap<Backend, Option<f64>>| map.get(&backend).copied().flatten();
+    let mut table = Table::new([
+        "implementation",
+        "per pending",
+        "stop returned",
+        "waiters woken",
+        "futures dropped",
+        "shutdown",
+        "compared",
+    ]);
+    let compared = format!(
+        "{} / {} {}",
+        times(of(&ratios.million_memory_vs_raw)),
+        times(of(&ratios.million_shutdown_vs_raw)),
+        backend.raw_id()
+    );
+    for (id, compared) in [
+        (backend.crochet_id(), compared),
+        (backend.raw_id(), String::new()),
+    ] {
+        let figure = |f: fn(&MillionRun) -> f64| record.million(&id, f);
+        table.row([
+            id.clone(),
+            bytes(figure(MillionRun::bytes_per_pending)),
+            nanos(figure(|run| run.stop_returned_ns)),
+            nanos(figure(|run| run.waiters_woken_ns)),
+            nanos(figure(|run| run.futures_dropped_ns)),
+            nanos(figure(MillionRun::shutdown_ns)),
+            compared,
+        ]);
+    }
+    let pending = thousands(settings.pending_at_scale);
+    table.print(&format!(
+        "Pending at scale, {}: {pending} pending{}, fresh process each, unpinned; memory: resident set growth per result \
+         (handles included); shutdown: from the stop (crochet: Reactor::shutdown; raw: Runtime::shutdown_timeout) \
+         until it returned, the {WAITERS} blocked waiters woke and every future was dropped; compared: crochet ÷ raw, memory / shutdown",
+        backend.crochet_id(),
+        if settings.quick {
+            format!(" (quick mode; a full run uses {})", thousands(MILLION))
+        } else {
+            String::new()
+        },
+    ));
+    let shutdown = record.million(&backend.crochet_id(), MillionRun::shutdown_ns);
+    let target_secs = SHUTDOWN_TARGET.as_secs_f64();
+    println!(
+        "  target, {}{}: memory per pending ≤ 1.1× raw ({}), shutdown in under {target_secs:.0} s ({})",
+        backend.crochet_id(),
+        if settings.pending_at_scale == MILLION {
+            String::new()
+        } else {
+            format!(
+                " (set for {}, judged here at {pending})",
+                thousands(MILLION)
+            )
+        },
+        verdict(of(&ratios.million_memory_vs_raw), |r| r <= 1.1),
+        match shutdown {
+            Some(ns) if ns < target_secs * 1e9 => format!("met, {}", nanos(Some(ns))),
+            Some(ns) => format!("MISSED, {}", nanos(Some(ns))),
+            None => "n/a".to_owned(),
+        },
+    );
+}
+
+/// `1000000` as `1,000,000`.
+fn thousands(value: usize) -> String {
+    let digits = value.to_string();
+    let mut out = String::new();
+    for (index, digit) in digits.chars().enumerate() {
+        if index > 0 && (digits.len() - index) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(digit);
+    }
+    out
+}
+
 /// Left-aligned first column, right-aligned figures, left-aligned last.
 struct Table<const N: usize> {
     header: [String; N],
@@ -411,7 +501,8 @@ fn nanos(value: Option<f64>) -> String {
         None => "n/a".to_owned(),
         Some(ns) if ns < 1_000.0 => format!("{ns:.0} ns"),
         Some(ns) if ns < 1_000_000.0 => format!("{:.1} µs", ns / 1e3),
-        Some(ns) => format!("{:.2} ms", ns / 1e6),
+        Some(ns) if ns < 1e9 => format!("{:.2} ms", ns / 1e6),
+        Some(ns) => format!("{:.2} s", ns / 1e9),
     }
 }
 
@@ -521,5 +612,17 @@ fn verdict(ratio: Option<f64>, met: impl Fn(f64) -> bool) -> String {
         Some(ratio) if met(ratio) => format!("met, {}", times(Some(ratio))),
         Some(ratio) => format!("MISSED, {}", times(Some(ratio))),
         None => "n/a".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::thousands;
+
+    #[test]
+    fn thousands_are_separated() {
+        assert_eq!(thousands(1_000_000), "1,000,000");
+        assert_eq!(thousands(100_000), "100,000");
+        assert_eq!(thousands(999), "999");
     }
 }

@@ -12,6 +12,7 @@ use crate::subjects::http::PEERS;
 use crate::workloads::allocs::AllocRun;
 use crate::workloads::http::HttpRun;
 use crate::workloads::memory::MemoryRun;
+use crate::workloads::million::MillionRun;
 use crate::workloads::with_tracing::{Traced, TracingRun};
 
 /// The implementation id of the floor (std thread + mpsc).
@@ -38,6 +39,8 @@ pub(crate) struct Record {
     /// Allocations per round trip (pinned).
     pub(crate) allocs: BTreeMap<String, Vec<AllocRun>>,
     pub(crate) memory: BTreeMap<String, Vec<MemoryRun>>,
+    /// Memory and shutdown with many pending, on tokio.
+    pub(crate) million: BTreeMap<String, Vec<MillionRun>>,
     /// Round trips with a tracing subscriber (pinned, fresh process each).
     pub(crate) tracing: BTreeMap<String, Vec<TracingRun>>,
     pub(crate) stash: BTreeMap<String, Vec<f64>>,
@@ -58,6 +61,7 @@ impl Record {
             throughput: BTreeMap::new(),
             allocs: BTreeMap::new(),
             memory: BTreeMap::new(),
+            million: BTreeMap::new(),
             tracing: BTreeMap::new(),
             stash: BTreeMap::new(),
             stream: BTreeMap::new(),
@@ -152,6 +156,12 @@ impl Record {
         median_of(self.memory.get(id), MemoryRun::retained_kib)
     }
 
+    /// The median over repeats of one figure of the pending-at-scale
+    /// workload.
+    pub(crate) fn million(&self, id: &str, figure: impl Fn(&MillionRun) -> f64) -> Option<f64> {
+        median_of(self.million.get(id), figure)
+    }
+
     /// Stream items per second.
     pub(crate) fn stream_rate(&self, mode: Mode, id: &str) -> Option<f64> {
         median_of(self.stream.get(&(mode, id.to_owned())), |rate| *rate)
@@ -223,6 +233,10 @@ pub(crate) struct Ratios {
     pub(crate) latency_unpinned_vs_raw: BTreeMap<Backend, Option<f64>>,
     pub(crate) throughput_vs_raw: BTreeMap<(Backend, usize), Option<f64>>,
     pub(crate) memory_vs_raw: BTreeMap<Backend, Option<f64>>,
+    /// With many pending (tokio only): memory per pending, and the time
+    /// until everything is shut down.
+    pub(crate) million_memory_vs_raw: BTreeMap<Backend, Option<f64>>,
+    pub(crate) million_shutdown_vs_raw: BTreeMap<Backend, Option<f64>>,
     /// Allocations, and bytes allocated, per round trip.
     pub(crate) allocations_vs_raw: BTreeMap<Backend, Option<f64>>,
     pub(crate) alloc_bytes_vs_raw: BTreeMap<Backend, Option<f64>>,
@@ -291,6 +305,16 @@ impl Ratios {
                 }
             }
         }
+        let million = |figure: fn(&MillionRun) -> f64| -> BTreeMap<Backend, Option<f64>> {
+            let (mine, theirs) = (Backend::Tokio.crochet_id(), Backend::Tokio.raw_id());
+            match ratio(
+                record.million(&mine, figure),
+                record.million(&theirs, figure),
+            ) {
+                Some(value) => BTreeMap::from([(Backend::Tokio, Some(value))]),
+                None => BTreeMap::new(),
+            }
+        };
         let reference = python_reference.map(crochet);
         let reference = reference.as_deref().unwrap_or("");
         Ratios {
@@ -319,6 +343,8 @@ impl Ratios {
                     record.bytes_per_pending(&raw(b)),
                 )
             }),
+            million_memory_vs_raw: million(MillionRun::bytes_per_pending),
+            million_shutdown_vs_raw: million(MillionRun::shutdown_ns),
             allocations_vs_raw: per_backend(&|b| {
                 ratio(
                     record.allocations_per_call(&crochet(b)),
@@ -418,6 +444,8 @@ impl Ratios {
             "latency_vs_floor": by_backend(&self.latency_vs_floor),
             "throughput32_vs_raw": throughput(32),
             "memory_per_pending_vs_raw": by_backend(&self.memory_vs_raw),
+            "memory_per_pending_at_scale_vs_raw": by_backend(&self.million_memory_vs_raw),
+            "shutdown_at_scale_vs_raw": by_backend(&self.million_shutdown_vs_raw),
             "allocations_per_round_trip_vs_raw": by_backend(&self.allocations_vs_raw),
             "bytes_allocated_per_round_trip_vs_raw": by_backend(&self.alloc_bytes_vs_raw),
             "with_tracing_vs_without": by_backend(&self.tracing_vs_without),
@@ -556,6 +584,30 @@ pub(crate) fn to_json(
                 })
                 .collect::<Map<_, _>>()
                 .into();
+            figures["pending_at_scale"] = record
+                .million
+                .iter()
+                .map(|(id, runs)| {
+                    let figure = |f: fn(&MillionRun) -> f64| record.million(id, f);
+                    let value = json!({
+                        "pending": runs.first().map(|run| run.count),
+                        "bytes_per_pending": figure(MillionRun::bytes_per_pending),
+                        "shutdown_ns": figure(MillionRun::shutdown_ns),
+                        "stop_returned_ns": figure(|run| run.stop_returned_ns),
+                        "waiters_woken_ns": figure(|run| run.waiters_woken_ns),
+                        "futures_dropped_ns": figure(|run| run.futures_dropped_ns),
+                        "runs": runs.iter().map(|run| json!({
+                            "baseline_kib": run.baseline_kib,
+                            "pending_kib": run.pending_kib,
+                            "stop_returned_ns": run.stop_returned_ns,
+                            "waiters_woken_ns": run.waiters_woken_ns,
+                            "futures_dropped_ns": run.futures_dropped_ns,
+                        })).collect::<Vec<_>>(),
+                    });
+                    (id.clone(), value)
+                })
+                .collect::<Map<_, _>>()
+                .into();
             figures["http"] = record
                 .http
                 .iter()
@@ -624,6 +676,9 @@ pub(crate) fn to_json(
             "stream_buffer": crate::subjects::STREAM_BUFFER,
             "http_only": settings.http_only,
             "accounting_only": settings.accounting_only,
+            "million_only": settings.million_only,
+            "pending_at_scale": settings.pending_at_scale,
+            "pending_at_scale_waiters": crate::workloads::million::WAITERS,
             "http_window_s": settings.http_window.as_secs_f64(),
             "http_warmup_s": settings.http_warmup.as_secs_f64(),
         },

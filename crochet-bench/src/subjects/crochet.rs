@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use crochet::{EventualResult, Reactor};
 
-use super::{Gate, Pending, RoundTrip, StreamBridge};
+use super::{Pending, RoundTrip, StreamBridge};
 use crate::config::Backend;
 
 /// A crochet reactor of its own (not the global one) on one backend,
@@ -50,9 +50,8 @@ impl Pending for Crochet {
     type Canceller = Arc<EventualResult<()>>;
     type Waiter = Arc<EventualResult<()>>;
 
-    fn submit_pending(&self, gate: &Gate) -> EventualResult<()> {
-        let wait = gate.wait();
-        self.reactor.run_in_reactor(move || wait)
+    fn submit(&self, operation: impl Future<Output = ()> + Send + 'static) -> EventualResult<()> {
+        self.reactor.run_in_reactor(move || operation)
     }
 
     fn split(&self, handle: Self::Handle) -> (Self::Canceller, Self::Waiter) {

@@ -90,8 +90,13 @@ pub(crate) trait Pending: Sync {
     type Canceller: Send;
     type Waiter: Send;
 
+    /// Starts an operation that runs `operation` on the runtime.
+    fn submit(&self, operation: impl Future<Output = ()> + Send + 'static) -> Self::Handle;
+
     /// Starts an operation that runs `gate.wait()` on the runtime.
-    fn submit_pending(&self, gate: &Gate) -> Self::Handle;
+    fn submit_pending(&self, gate: &Gate) -> Self::Handle {
+        self.submit(gate.wait())
+    }
 
     fn split(&self, handle: Self::Handle) -> (Self::Canceller, Self::Waiter);
 
@@ -138,8 +143,19 @@ impl Gate {
     /// The pending operation: counts itself as started when first polled,
     /// then waits for the gate to close.
     pub(crate) fn wait(&self) -> impl Future<Output = ()> + Send + 'static {
+        self.wait_holding(())
+    }
+
+    /// [`Gate::wait`], its future also holding `held` until it is dropped.
+    /// Held here rather than by an async block around `wait()`, which
+    /// would store that future twice (once captured, once awaited).
+    pub(crate) fn wait_holding<H: Send + 'static>(
+        &self,
+        held: H,
+    ) -> impl Future<Output = ()> + Send + 'static {
         let gate = self.clone();
         async move {
+            let _held = held;
             gate.started.fetch_add(1, Ordering::Relaxed);
             // Nothing is ever sent: this returns when the key is dropped.
             let _ = gate.closed.recv().await;

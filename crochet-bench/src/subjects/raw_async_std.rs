@@ -15,7 +15,7 @@ use async_std::task::{self, JoinHandle};
 use futures_channel::oneshot;
 use futures_lite::future;
 
-use super::{Gate, Pending, RoundTrip, StreamBridge, bridge};
+use super::{Pending, RoundTrip, StreamBridge, bridge};
 
 /// async-std's global executor; nothing to start or stop.
 pub(crate) struct RawAsyncStd;
@@ -37,11 +37,10 @@ impl Pending for RawAsyncStd {
     type Canceller = JoinHandle<()>;
     type Waiter = oneshot::Receiver<()>;
 
-    fn submit_pending(&self, gate: &Gate) -> Self::Handle {
-        let wait = gate.wait();
+    fn submit(&self, operation: impl Future<Output = ()> + Send + 'static) -> Self::Handle {
         let (tx, rx) = oneshot::channel();
         let task = task::spawn(async move {
-            wait.await;
+            operation.await;
             let _ = tx.send(());
         });
         (task, rx)

@@ -22,7 +22,7 @@ use async_executor::{Executor, Task};
 use futures_channel::oneshot;
 use futures_lite::future;
 
-use super::{Gate, Pending, RoundTrip, StreamBridge, bridge};
+use super::{Pending, RoundTrip, StreamBridge, bridge};
 
 pub(crate) struct RawSmol {
     executor: Arc<Executor<'static>>,
@@ -87,11 +87,10 @@ impl Pending for RawSmol {
     type Canceller = Task<()>;
     type Waiter = oneshot::Receiver<()>;
 
-    fn submit_pending(&self, gate: &Gate) -> Self::Handle {
-        let wait = gate.wait();
+    fn submit(&self, operation: impl Future<Output = ()> + Send + 'static) -> Self::Handle {
         let (tx, rx) = oneshot::channel();
         let task = self.executor.spawn(async move {
-            wait.await;
+            operation.await;
             let _ = tx.send(());
         });
         (task, rx)

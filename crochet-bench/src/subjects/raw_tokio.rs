@@ -7,11 +7,16 @@
 use std::io;
 use std::sync::mpsc;
 use std::thread::{self, JoinHandle};
+use std::time::Duration;
 
 use tokio::runtime::{self, Handle};
 use tokio::sync::oneshot;
 
-use super::{Gate, Pending, RoundTrip, StreamBridge, bridge};
+use super::{Pending, RoundTrip, StreamBridge, bridge};
+
+/// How long stopping waits for the runtime's blocking threads (it has
+/// none here); the tasks themselves are dropped at once.
+const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
 
 pub(crate) struct RawTokio {
     handle: Handle,
@@ -38,6 +43,9 @@ impl RawTokio {
                 runtime.block_on(async {
                     let _ = stopped.await;
                 });
+                // As crochet-tokio's reactor thread stops: every task still
+                // there is dropped here, on the runtime's own thread.
+                runtime.shutdown_timeout(SHUTDOWN_GRACE);
             })?;
         let handle = ready_rx
             .recv()
@@ -49,6 +57,8 @@ impl RawTokio {
         })
     }
 
+    /// Stops the runtime, which drops every task still there, and joins its
+    /// thread.
     pub(crate) fn shutdown(mut self) {
         self.stop_and_join();
     }
@@ -86,11 +96,10 @@ impl Pending for RawTokio {
     type Canceller = tokio::task::JoinHandle<()>;
     type Waiter = oneshot::Receiver<()>;
 
-    fn submit_pending(&self, gate: &Gate) -> Self::Handle {
-        let wait = gate.wait();
+    fn submit(&self, operation: impl Future<Output = ()> + Send + 'static) -> Self::Handle {
         let (tx, rx) = oneshot::channel();
         let task = self.handle.spawn(async move {
-            wait.await;
+            operation.await;
             let _ = tx.send(());
         });
         (task, rx)

@@ -6,6 +6,7 @@ pub(crate) mod cancel;
 pub(crate) mod http;
 pub(crate) mod latency;
 pub(crate) mod memory;
+pub(crate) mod million;
 pub(crate) mod stash;
 pub(crate) mod stream;
 pub(crate) mod throughput;
