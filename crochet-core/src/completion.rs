@@ -190,6 +190,41 @@ pub(crate) fn clone<T: Clone, E: Clone>(outcome: &mut Outcome<T, E>) -> Result<T
     }
 }
 
+/// How long a thread's fork check (a `getpid` syscall) stands: a thread
+/// that parks again within it skips the syscall, and parks at most until
+/// it runs out, then asks. So a thread in a round-trip loop asks ten times a
+/// second, not once a wait, and a parked waiter is not woken for it.
+#[cfg_attr(loom, allow(dead_code))]
+const FORK_CHECK: Duration = Duration::from_millis(100);
+
+#[cfg(not(loom))]
+thread_local! {
+    /// When this thread last asked whether it runs in a forked child.
+    static FORK_CHECKED: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
+}
+
+/// When the calling thread must ask again, if it asked less than
+/// [`FORK_CHECK`] ago. Under loom, which has no fork: never skipped.
+#[cfg(not(loom))]
+fn recent_fork_check(now: Instant) -> Option<Instant> {
+    let checked = FORK_CHECKED.with(std::cell::Cell::get)?;
+    let next = checked.checked_add(FORK_CHECK)?;
+    (now < next).then_some(next)
+}
+
+#[cfg(loom)]
+fn recent_fork_check(_now: Instant) -> Option<Instant> {
+    None
+}
+
+#[cfg(not(loom))]
+fn note_fork_check(now: Instant) {
+    FORK_CHECKED.with(|checked| checked.set(Some(now)));
+}
+
+#[cfg(loom)]
+fn note_fork_check(_now: Instant) {}
+
 /// A point in time to give up waiting; `None` is "never". An overflowing
 /// timeout means "never" too, so no timeout can panic.
 pub(crate) fn deadline_after(timeout: Duration) -> Option<Instant> {
@@ -582,18 +617,19 @@ impl<T, E> Completion<T, E> {
     }
 
     /// The wait itself: `Some` once published (with what `extract` read,
-    /// if given), `None` at the deadline. A child forked after the reactor
-    /// started gets `Forked` instead of parking: the parent's threads,
-    /// which would wake it, are not there.
+    /// if given), `None` at the deadline. In a child forked after the
+    /// reactor started, the parent's threads, which would wake it, are not
+    /// there: a wait gets `Forked` before it parks, or within
+    /// [`FORK_CHECK`] when its thread asked moments before the fork (at
+    /// once when a lock it needs is busy).
     fn park_until(
         &self,
         deadline: Option<Instant>,
         extract: Option<Extract<T, E>>,
     ) -> Option<Option<Result<T, WaitError<E>>>> {
-        // Check → register → park → re-check: the waiter is registered under
-        // the same lock that `publish` takes, so the unpark cannot be
-        // missed, and the park token absorbs an unpark that lands between
-        // unlocking and parking.
+        // Check and register under one lock, the one `publish` takes, so
+        // the unpark cannot be missed; the park token absorbs an unpark
+        // that lands between unlocking and parking.
         let mut state = match self.lock_to_wait() {
             Ok(state) => state,
             Err(forked) => return Some(Some(Err(forked.widen()))),
@@ -604,30 +640,34 @@ impl<T, E> Completion<T, E> {
         if deadline.is_some_and(|deadline| deadline <= sync::now()) {
             return None;
         }
-        drop(state);
-        if let Some(forked) = self.forked() {
-            return Some(Some(Err(forked.widen())));
+        if let Err(refused) = self.ensure_registered(&state) {
+            drop(state);
+            return Some(self.end_refused(refused, extract));
         }
-        let key = {
-            let mut state = self.lock();
-            if !state.outcome.is_pending() {
-                // Published since the check.
-                return Some(extract.map(|extract| self.read(&mut state, extract)));
-            }
-            if let Err(refused) = self.ensure_registered(&state) {
-                drop(state);
-                return Some(self.end_refused(refused, extract));
-            }
-            state.waiters.insert(Party::Thread(sync::current()))
-        };
+        let key = state.waiters.insert(Party::Thread(sync::current()));
+        drop(state);
 
+        // A child forked after the reactor started has no thread to wake
+        // it: check before parking, unless this thread checked moments ago
+        // (the check is a syscall); then park at most until the next check.
+        let mut next_fork_check = match self.fork_check_before_park() {
+            Ok(next) => next,
+            Err(forked) => {
+                self.lock().waiters.remove(key);
+                return Some(Some(Err(forked.widen())));
+            }
+        };
         loop {
-            match deadline {
+            let wake_by = match (deadline, next_fork_check) {
+                (Some(deadline), Some(check)) => Some(deadline.min(check)),
+                (deadline, check) => deadline.or(check),
+            };
+            match wake_by {
                 None => sync::park(),
-                Some(deadline) => {
+                Some(wake_by) => {
                     let now = sync::now();
-                    if now < deadline {
-                        sync::park_timeout(deadline - now);
+                    if now < wake_by {
+                        sync::park_timeout(wake_by - now);
                     }
                 }
             }
@@ -636,12 +676,38 @@ impl<T, E> Completion<T, E> {
                 // `publish` took every waiter, ours included.
                 return Some(extract.map(|extract| self.read(&mut state, extract)));
             }
-            if deadline.is_some_and(|deadline| deadline <= sync::now()) {
+            let now = sync::now();
+            if deadline.is_some_and(|deadline| deadline <= now) {
                 state.waiters.remove(key);
                 return None;
             }
+            if next_fork_check.is_some_and(|check| check <= now) {
+                if let Some(forked) = self.forked() {
+                    state.waiters.remove(key);
+                    return Some(Some(Err(forked.widen())));
+                }
+                note_fork_check(now);
+                next_fork_check = None;
+            }
             // A spurious wake-up, or an unpark meant for other code on this
             // thread: still registered, park again.
+        }
+    }
+
+    /// The fork check before a park: `Forked` in a forked child; else
+    /// `None` when it was asked now, or when to ask, when this thread asked
+    /// less than [`FORK_CHECK`] ago and the syscall is skipped.
+    fn fork_check_before_park(&self) -> Result<Option<Instant>, WaitError> {
+        let now = sync::now();
+        if let Some(next) = recent_fork_check(now) {
+            return Ok(Some(next));
+        }
+        match self.forked() {
+            Some(forked) => Err(forked),
+            None => {
+                note_fork_check(now);
+                Ok(None)
+            }
         }
     }
 

@@ -15,8 +15,10 @@ use crate::Fixture;
 use crate::support::{Gate, PROMPTLY, wait_child};
 
 /// R9: in a child created by `fork()` after setup, a wait returns a typed
-/// `Forked` error at once (before it would park for threads that do not
-/// exist there), instead of hanging.
+/// `Forked` error (before it parks for threads that do not exist there, or
+/// within 100 ms when its thread asked moments before the fork: a thread
+/// asks at most every 100 ms, so that a wait does not pay a syscall each),
+/// instead of hanging.
 pub fn r9_forked_child_gets_a_forked_error(fixture: &'static dyn Fixture) {
     fixture
         .start_managed(crochet_core::global())
