@@ -30,7 +30,9 @@ use crate::report::{Hook, Origin};
 use crate::stash::Stash;
 use crate::sync::{AtomicUsize, Mutex, MutexGuard, TryLockError};
 
-const SHARDS: usize = 16;
+/// How many shards a reactor's registry has (and the sharded executor
+/// references, `backend::ExecutorSlots`).
+pub(crate) const SHARDS: usize = 16;
 
 /// A registered operation's cell, as the registry sees it.
 pub(crate) trait Interrupt: Send + Sync {
@@ -172,6 +174,17 @@ struct Ended {
 #[derive(Default)]
 #[repr(align(128))]
 struct Submitted(AtomicU64);
+
+impl Ended {
+    /// How many operations ended, however.
+    fn total(&self) -> u64 {
+        self.completed.load(Ordering::Relaxed)
+            + self.failed.load(Ordering::Relaxed)
+            + self.panicked.load(Ordering::Relaxed)
+            + self.cancelled.load(Ordering::Relaxed)
+            + self.stopped.load(Ordering::Relaxed)
+    }
+}
 
 // Each shard on its own cache lines, so neighbours do not false-share.
 #[repr(align(128))]
@@ -316,7 +329,8 @@ thread_local! {
     static SHARD_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
 }
 
-fn shard_index() -> usize {
+/// The calling thread's shard, assigned round-robin on first use.
+pub(crate) fn shard_index() -> usize {
     static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
     SHARD_INDEX.with(|index| {
         if index.get() == usize::MAX {
@@ -324,6 +338,14 @@ fn shard_index() -> usize {
         }
         index.get()
     })
+}
+
+/// How many are pending, of `submitted` operations of which `ended` ended.
+/// The counters are read one after the other while operations end: an
+/// operation submitted after its shard was read may already be counted as
+/// ended, hence the saturation.
+fn pending(submitted: u64, ended: u64) -> usize {
+    usize::try_from(submitted.saturating_sub(ended)).unwrap_or(usize::MAX)
 }
 
 /// A snapshot of the counters of all shards.
@@ -455,14 +477,9 @@ impl Registry {
         let (mut submitted, mut ended) = (0_u64, 0_u64);
         for shard in self.shards.iter() {
             submitted += shard.submitted.0.load(Ordering::Relaxed);
-            let counts = &shard.ended;
-            ended += counts.completed.load(Ordering::Relaxed)
-                + counts.failed.load(Ordering::Relaxed)
-                + counts.panicked.load(Ordering::Relaxed)
-                + counts.cancelled.load(Ordering::Relaxed)
-                + counts.stopped.load(Ordering::Relaxed);
+            ended += shard.ended.total();
         }
-        usize::try_from(submitted.saturating_sub(ended)).unwrap_or(usize::MAX)
+        pending(submitted, ended)
     }
 
     /// Waits (sleeping in short steps) until no operation is pending, or
@@ -506,11 +523,7 @@ impl Registry {
         }
         let ended =
             totals.completed + totals.failed + totals.panicked + totals.cancelled + totals.stopped;
-        // The counters are read one after the other while operations end:
-        // an operation submitted after its shard was read may already be
-        // counted as ended.
-        totals.pending =
-            usize::try_from(totals.submitted.saturating_sub(ended)).unwrap_or(usize::MAX);
+        totals.pending = pending(totals.submitted, ended);
         totals.oldest_pending = oldest;
         totals
     }

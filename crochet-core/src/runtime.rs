@@ -55,15 +55,14 @@ pub use slots::ExecutorSlots;
 
 #[cfg(feature = "async-executor")]
 mod slots {
-    use std::cell::Cell;
     use std::fmt;
     use std::future::Future;
-    use std::sync::atomic::{AtomicUsize, Ordering};
     use std::sync::{Arc, PoisonError, RwLock};
 
     use async_executor::Executor;
 
-    const SHARDS: usize = 16;
+    // Sharded as the registry is, by the same per-thread index.
+    use crate::registry::{SHARDS, shard_index};
 
     #[repr(align(128))]
     struct Slot(RwLock<Option<Arc<Executor<'static>>>>);
@@ -130,19 +129,5 @@ mod slots {
         fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
             f.debug_struct("ExecutorSlots").finish_non_exhaustive()
         }
-    }
-
-    /// The calling thread's shard, assigned round-robin on first use.
-    fn shard_index() -> usize {
-        static NEXT: AtomicUsize = AtomicUsize::new(0);
-        thread_local! {
-            static INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
-        }
-        INDEX.with(|index| {
-            if index.get() == usize::MAX {
-                index.set(NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS);
-            }
-            index.get()
-        })
     }
 }
