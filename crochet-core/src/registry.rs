@@ -222,6 +222,32 @@ impl Entries {
         }
         None
     }
+
+    /// Whether `order`'s `(at, key)` is still a live registration.
+    fn holds(&self, at: u64, key: usize) -> bool {
+        self.live
+            .get(key)
+            .is_some_and(|cell| cell.registered_at() == at)
+    }
+
+    /// Keeps `order` in proportion to the live entries: registrations of
+    /// operations that left are dropped from the front as they are met,
+    /// and all of them once the queue outgrows the live entries twice
+    /// over (an operation registered early that stays pending would
+    /// otherwise hold everything behind it). Amortised O(1).
+    fn compact(&mut self) {
+        while let Some(&(at, key)) = self.order.front() {
+            if self.holds(at, key) {
+                break;
+            }
+            self.order.pop_front();
+        }
+        if self.order.len() > 2 * self.live.len() + 64 {
+            let live = &self.live;
+            self.order
+                .retain(|&(at, key)| live.get(key).is_some_and(|cell| cell.registered_at() == at));
+        }
+    }
 }
 
 impl Shard {
@@ -410,6 +436,7 @@ impl Registry {
         let now = shard.now();
         registered_at.store(now, Ordering::Relaxed);
         let inserted = entries.live.insert(cell);
+        entries.compact();
         entries.order.push_back((now, inserted));
         // Under the shard lock, like `remove`'s swap: a removal racing with
         // this registration finds the key.
