@@ -66,8 +66,7 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use crochet_core::backend::{
-    self as backend, Backend, BlockingHint, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner,
-    Started,
+    Backend, BlockingHint, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner, Started,
 };
 use crochet_core::{SetupError, ShutdownError};
 use tokio::runtime::{self, Handle, Runtime, RuntimeFlavor};
@@ -164,10 +163,6 @@ impl Spawner for Tokio {
         // Needs the runtime's timer: managed runtimes enable it; an
         // attached runtime must be built with `enable_time()`.
         Some(Box::pin(tokio::time::sleep_until(deadline.into())))
-    }
-
-    fn runtime(&self) -> Option<backend::Runtime> {
-        Some(backend::Runtime::Tokio(self.handle.clone()))
     }
 
     fn name(&self) -> &'static str {
