@@ -117,7 +117,7 @@ impl<T, E> EventualResult<T, E> {
         self.wait_inner(Some(deadline), timeout)
     }
 
-    pub(crate) fn cell(&self) -> &Completion<T, E> {
+    pub(crate) fn cell(&self) -> &Arc<Completion<T, E>> {
         &self.cell
     }
 
@@ -221,7 +221,7 @@ impl<T: Send + 'static, E: Send + 'static> EventualResult<T, E> {
 /// The blocking wait shared by both handle types: refuse on reactor
 /// threads, then park until the deadline.
 pub(crate) fn blocking_wait<T, E>(
-    cell: &Completion<T, E>,
+    cell: &Arc<Completion<T, E>>,
     deadline: Option<Instant>,
     timeout: Duration,
     extract: completion::Extract<T, E>,
@@ -233,7 +233,7 @@ pub(crate) fn blocking_wait<T, E>(
 
 /// The wait itself, for callers that already refused reactor threads.
 fn park_for<T, E>(
-    cell: &Completion<T, E>,
+    cell: &Arc<Completion<T, E>>,
     deadline: Option<Instant>,
     timeout: Duration,
     extract: completion::Extract<T, E>,

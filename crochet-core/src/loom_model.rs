@@ -15,12 +15,12 @@ use loom::thread;
 
 use crate::completion::{self, Completion, Outcome};
 use crate::error::WaitError;
-use crate::report::Origin;
+use std::panic::Location;
 
 type Cell = Completion<u32, &'static str>;
 
 fn cell() -> Arc<Cell> {
-    Completion::new(Origin::of::<()>(), None)
+    Completion::new::<()>(Location::caller(), None)
 }
 
 /// The outcome with its error reduced to the variant's name.
@@ -295,7 +295,7 @@ impl Wake for Noop {
 fn registry_entry_leaves_once_whatever_the_order() {
     loom::model(|| {
         let registry = crate::registry::Registry::new();
-        let cell: Arc<Cell> = Completion::new(Origin::of::<()>(), Some(registry.shard()));
+        let cell: Arc<Cell> = Completion::new::<()>(Location::caller(), Some(registry.shard()));
         let producer = {
             let cell = Arc::clone(&cell);
             thread::spawn(move || {
@@ -317,7 +317,7 @@ fn registry_entry_leaves_once_whatever_the_order() {
 fn a_parking_waiter_registers_and_nothing_leaks() {
     loom::model(|| {
         let registry = crate::registry::Registry::new();
-        let cell: Arc<Cell> = Completion::new(Origin::of::<()>(), Some(registry.shard()));
+        let cell: Arc<Cell> = Completion::new::<()>(Location::caller(), Some(registry.shard()));
         let producer = {
             let cell = Arc::clone(&cell);
             thread::spawn(move || assert!(cell.complete(Outcome::Value(7))))
@@ -337,7 +337,7 @@ fn a_parking_waiter_registers_and_nothing_leaks() {
 fn shutdown_reaches_a_waiter_that_registers_late() {
     loom::model(|| {
         let registry = Arc::new(crate::registry::Registry::new());
-        let cell: Arc<Cell> = Completion::new(Origin::of::<()>(), Some(registry.shard()));
+        let cell: Arc<Cell> = Completion::new::<()>(Location::caller(), Some(registry.shard()));
         let waiter = {
             let cell = Arc::clone(&cell);
             thread::spawn(move || kind(cell.wait_until(None, completion::take)))

@@ -171,7 +171,7 @@ impl Reactor {
                 })
                 .await
             },
-            origin,
+            origin.location,
         );
         Periodic {
             looping: Some(looping),

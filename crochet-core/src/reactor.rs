@@ -2,6 +2,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
 use std::time::{Duration, Instant};
 
@@ -10,7 +11,6 @@ use crate::completion::Completion;
 use crate::context;
 use crate::error::{SetupError, ShutdownError, Unsupported, WaitError};
 use crate::registry::{Config, Registry};
-use crate::report::Origin;
 use crate::runtime::{self, Runtime};
 use crate::spawner::{BoxFuture, LocalTask, Spawner};
 
@@ -438,12 +438,13 @@ impl Reactor {
         &self.inner.registry
     }
 
-    /// A new, pending cell for an operation submitted to this reactor.
-    pub(crate) fn new_cell<T: Send + 'static, E: Send + 'static>(
+    /// A new, pending cell for an operation submitted to this reactor at
+    /// `location`, as closure `F`.
+    pub(crate) fn new_cell<F, T: Send + 'static, E: Send + 'static>(
         &self,
-        origin: Origin,
+        location: &'static Location<'static>,
     ) -> Arc<Completion<T, E>> {
-        Completion::new(origin, Some(self.inner.registry.shard()))
+        Completion::new::<F>(location, Some(self.inner.registry.shard()))
     }
 
     /// The reactor's spawner, set once it runs; shared so that long-lived

@@ -45,8 +45,6 @@ pub(crate) trait Interrupt: Send + Sync {
     fn wait_published(&self, deadline: Option<Instant>) -> bool;
     /// Whether its outcome is published.
     fn is_done(&self) -> bool;
-    /// When it was registered (see [`Shard::now`]).
-    fn registered_at(&self) -> u64;
 }
 
 impl<T: Send, E: Send> Interrupt for Completion<T, E> {
@@ -64,10 +62,6 @@ impl<T: Send, E: Send> Interrupt for Completion<T, E> {
 
     fn is_done(&self) -> bool {
         Completion::is_done(self)
-    }
-
-    fn registered_at(&self) -> u64 {
-        Completion::registered_at(self)
     }
 }
 
@@ -196,11 +190,19 @@ pub(crate) struct Shard {
     pub(crate) config: Arc<Config>,
 }
 
+/// A registered operation, and when it was registered (see
+/// [`Shard::now`]): with its slab key, that names the registration, since
+/// keys are reused.
+struct Entry {
+    cell: Arc<dyn Interrupt>,
+    at: u64,
+}
+
 #[derive(Default)]
 struct Entries {
     /// Registered operations: pending ones, and finished ones whose last
     /// handle is still alive (they leave with it).
-    live: Slab<Arc<dyn Interrupt>>,
+    live: Slab<Entry>,
     /// Registered entries by registration time (their key, and when), for
     /// the oldest pending one without a scan: finished or removed ones are
     /// dropped from the front as they are met.
@@ -214,7 +216,7 @@ impl Entries {
     fn oldest_pending(&mut self) -> Option<u64> {
         while let Some(&(at, key)) = self.order.front() {
             match self.live.get(key) {
-                Some(cell) if cell.registered_at() == at && !cell.is_done() => return Some(at),
+                Some(entry) if entry.at == at && !entry.cell.is_done() => return Some(at),
                 _ => {
                     self.order.pop_front();
                 }
@@ -225,9 +227,7 @@ impl Entries {
 
     /// Whether `order`'s `(at, key)` is still a live registration.
     fn holds(&self, at: u64, key: usize) -> bool {
-        self.live
-            .get(key)
-            .is_some_and(|cell| cell.registered_at() == at)
+        self.live.get(key).is_some_and(|entry| entry.at == at)
     }
 
     /// Keeps `order` in proportion to the live entries: registrations of
@@ -245,7 +245,7 @@ impl Entries {
         if self.order.len() > 2 * self.live.len() + 64 {
             let live = &self.live;
             self.order
-                .retain(|&(at, key)| live.get(key).is_some_and(|cell| cell.registered_at() == at));
+                .retain(|&(at, key)| live.get(key).is_some_and(|entry| entry.at == at));
         }
     }
 }
@@ -338,7 +338,7 @@ impl Shard {
             };
             match key.swap(usize::MAX, Ordering::Relaxed) {
                 usize::MAX => None,
-                key => entries.live.try_remove(key),
+                key => entries.live.try_remove(key).map(|entry| entry.cell),
             }
         };
         // Dropped outside the lock: it may be the cell's last reference.
@@ -413,8 +413,8 @@ impl Registry {
         Arc::clone(&self.shards[shard_index()])
     }
 
-    /// Records a pending operation in `shard`, its key in `key`, and when
-    /// in `registered_at`. The caller holds the operation's cell lock, and
+    /// Records a pending operation in `shard`, and its key in `key`. The
+    /// caller holds the operation's cell lock, and
     /// has checked that it is pending.
     ///
     /// # Errors
@@ -426,7 +426,6 @@ impl Registry {
         shard: &Shard,
         cell: Arc<dyn Interrupt>,
         key: &AtomicUsize,
-        registered_at: &AtomicU64,
     ) -> Result<(), WaitError> {
         let mut entries = shard.lock_unless_forked()?;
         if entries.stopped {
@@ -434,8 +433,7 @@ impl Registry {
         }
         // Read under the lock: registration times grow along `order`.
         let now = shard.now();
-        registered_at.store(now, Ordering::Relaxed);
-        let inserted = entries.live.insert(cell);
+        let inserted = entries.live.insert(Entry { cell, at: now });
         entries.compact();
         entries.order.push_back((now, inserted));
         // Under the shard lock, like `remove`'s swap: a removal racing with
@@ -459,8 +457,8 @@ impl Registry {
                 entries
                     .live
                     .iter()
-                    .filter(|(_, cell)| !cell.is_done())
-                    .map(|(_, cell)| Arc::clone(cell)),
+                    .filter(|(_, entry)| !entry.cell.is_done())
+                    .map(|(_, entry)| Arc::clone(&entry.cell)),
             );
         }
         // Outside the shard locks: requesting wakes tasks.
@@ -478,7 +476,7 @@ impl Registry {
                 let mut entries = shard.lock();
                 entries.stopped = true;
                 entries.order.clear();
-                entries.live.drain().collect()
+                entries.live.drain().map(|entry| entry.cell).collect()
             };
             // Outside the shard lock: publishing wakes threads and counts
             // the operations as stopped. Finished ones keep their outcome.

@@ -13,8 +13,8 @@ use crate::registry::Config;
 #[derive(Clone, Copy)]
 pub(crate) struct Origin {
     pub(crate) location: &'static Location<'static>,
-    /// `type_name::<F>` itself: a pointer, half the size of the name.
-    name: fn() -> &'static str,
+    /// `type_name` of the closure.
+    name: &'static str,
 }
 
 impl Origin {
@@ -22,13 +22,18 @@ impl Origin {
     pub(crate) fn of<F>() -> Origin {
         Origin {
             location: Location::caller(),
-            name: std::any::type_name::<F>,
+            name: std::any::type_name::<F>(),
         }
+    }
+
+    /// An origin from its parts: where, and `type_name` of the closure.
+    pub(crate) fn new(location: &'static Location<'static>, name: &'static str) -> Origin {
+        Origin { location, name }
     }
 
     /// The type name of the submitted closure.
     pub(crate) fn operation(&self) -> &'static str {
-        (self.name)()
+        self.name
     }
 }
 

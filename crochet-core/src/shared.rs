@@ -41,7 +41,7 @@ impl<T, E> SharedResult<T, E> {
         SharedResult { cell, key: None }
     }
 
-    pub(crate) fn cell(&self) -> &Completion<T, E> {
+    pub(crate) fn cell(&self) -> &Arc<Completion<T, E>> {
         &self.cell
     }
 

@@ -10,6 +10,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
 use std::iter::FusedIterator;
+use std::panic::Location;
 use std::pin::pin;
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
 use std::task::{Poll, Waker};
@@ -21,7 +22,6 @@ use crate::context;
 use crate::error::{TryNextError, WaitError};
 use crate::eventual::EventualResult;
 use crate::reactor::Reactor;
-use crate::report::Origin;
 use crate::task::Decided;
 
 /// How long a reader waits for the reactor side's outcome once it closed.
@@ -151,7 +151,7 @@ impl Reactor {
                     Ok(())
                 }
             },
-            Origin::of::<F>(),
+            Location::caller(),
         );
         EventualStream {
             shared,

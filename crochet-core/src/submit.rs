@@ -3,6 +3,7 @@
 
 use std::error::Error as StdError;
 use std::future::Future;
+use std::panic::Location;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -12,7 +13,6 @@ use crate::completion::Outcome;
 use crate::error::WaitError;
 use crate::eventual::EventualResult;
 use crate::reactor::{Job, Reactor};
-use crate::report::Origin;
 use crate::spawner::LocalTask;
 use crate::task::{Completer, Fallible, Finish, LocalStart, Operation, Plain, caller_span};
 
@@ -51,7 +51,7 @@ impl Reactor {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
-        self.submit::<Plain, _, _, _, _>(f, Origin::of::<F>())
+        self.submit::<Plain, _, _, _, _>(f, Location::caller())
     }
 
     /// Runs a fallible operation in the reactor: as
@@ -82,7 +82,7 @@ impl Reactor {
         T: Send + 'static,
         E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
     {
-        self.submit::<Fallible, _, _, _, _>(f, Origin::of::<F>())
+        self.submit::<Fallible, _, _, _, _>(f, Location::caller())
     }
 
     /// Runs a `!Send` future pinned to a reactor thread.
@@ -114,8 +114,7 @@ impl Reactor {
         Fut: Future + 'static,
         Fut::Output: Send + 'static,
     {
-        let origin = Origin::of::<F>();
-        let cell = self.new_cell(origin);
+        let cell = self.new_cell::<F, _, _>(Location::caller());
         let result = EventualResult::new(Arc::clone(&cell));
         match self.admit(&cell) {
             Ok(()) => {
@@ -142,7 +141,7 @@ impl Reactor {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future<Output = ()> + Send + 'static,
     {
-        drop(self.submit::<Plain, _, _, _, _>(f, Origin::of::<F>()));
+        drop(self.submit::<Plain, _, _, _, _>(f, Location::caller()));
     }
 
     /// Fire-and-forget for fallible work: as [`Reactor::spawn`], and an
@@ -154,7 +153,7 @@ impl Reactor {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
     {
-        drop(self.submit::<Fallible, _, _, _, _>(f, Origin::of::<F>()));
+        drop(self.submit::<Fallible, _, _, _, _>(f, Location::caller()));
     }
 
     /// Runs `f` in the reactor and blocks until its result is there, for at
@@ -183,7 +182,7 @@ impl Reactor {
         Fut::Output: Send + 'static,
     {
         let blocking = context::blocking()?;
-        let result = self.submit::<Plain, _, _, _, _>(f, Origin::of::<F>());
+        let result = self.submit::<Plain, _, _, _, _>(f, Location::caller());
         blocking.run(|| wait_or_cancel(&result, timeout))
     }
 
@@ -210,11 +209,15 @@ impl Reactor {
         E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
     {
         let blocking = context::blocking().map_err(WaitError::widen)?;
-        let result = self.submit::<Fallible, _, _, _, _>(f, Origin::of::<F>());
+        let result = self.submit::<Fallible, _, _, _, _>(f, Location::caller());
         blocking.run(|| wait_or_cancel(&result, timeout))
     }
 
-    pub(crate) fn submit<M, T, E, F, Fut>(&self, f: F, origin: Origin) -> EventualResult<T, E>
+    pub(crate) fn submit<M, T, E, F, Fut>(
+        &self,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> EventualResult<T, E>
     where
         M: Finish<Fut::Output, T, E>,
         T: Send + 'static,
@@ -222,7 +225,7 @@ impl Reactor {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future + Send + 'static,
     {
-        let cell = self.new_cell(origin);
+        let cell = self.new_cell::<F, _, _>(location);
         let result = EventualResult::new(Arc::clone(&cell));
         match self.admit(&cell) {
             Ok(()) => {

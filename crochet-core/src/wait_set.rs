@@ -20,6 +20,8 @@ use crate::sync;
 use crate::waiters::{Party, ReadyQueue};
 
 mod sealed {
+    use std::sync::Arc;
+
     use crate::completion::{Completion, Extract};
 
     /// Keeps [`WaitHandle`](super::WaitHandle) to crochet's own handles.
@@ -29,7 +31,7 @@ mod sealed {
     // Only ever built and read inside crochet; it has nothing to show.
     #[allow(missing_debug_implementations)]
     pub struct Member<'a, T, E> {
-        pub(crate) cell: &'a Completion<T, E>,
+        pub(crate) cell: &'a Arc<Completion<T, E>>,
         pub(crate) extract: Extract<T, E>,
     }
 }

@@ -61,7 +61,6 @@ pub(crate) enum Party {
 
 #[derive(Default)]
 pub(crate) struct Waiters {
-    next_key: u32,
     first: Option<Waiter>,
     // Boxed: a second waiter is rare, and the box keeps an empty list at
     // one word instead of a `Vec`'s three, in every cell.
@@ -70,18 +69,15 @@ pub(crate) struct Waiters {
 }
 
 impl Waiters {
-    /// Adds a waiter and returns the key to remove or update it with.
-    pub(crate) fn insert(&mut self, party: Party) -> u32 {
-        let key = self.next_key;
-        // Wrapping: a cell would need four billion waits for a key to come
-        // around while its first waiter still waits.
-        self.next_key = self.next_key.wrapping_add(1);
+    /// Adds a waiter under `key`, to remove or update it with. The keys
+    /// are the owner's to hand out (`Completion` keeps the counter beside
+    /// its flags, where it takes no room of its own).
+    pub(crate) fn insert(&mut self, key: u32, party: Party) {
         self.put(match party {
             Party::Thread(thread) => Waiter::Thread { key, thread },
             Party::Task(waker) => Waiter::Task { key, waker },
             Party::Ready { queue, index } => Waiter::Ready { key, queue, index },
         });
-        key
     }
 
     fn put(&mut self, waiter: Waiter) {
@@ -247,9 +243,10 @@ mod tests {
         let count = Arc::new(Count(AtomicUsize::new(0)));
         let waker = Waker::from(count.clone());
         let mut waiters = Waiters::default();
-        let a = waiters.insert(Party::Task(waker.clone()));
-        let b = waiters.insert(Party::Task(waker.clone()));
-        let c = waiters.insert(Party::Task(waker.clone()));
+        let (a, b, c) = (0, 1, 2);
+        waiters.insert(a, Party::Task(waker.clone()));
+        waiters.insert(b, Party::Task(waker.clone()));
+        waiters.insert(c, Party::Task(waker.clone()));
         waiters.remove(a);
         waiters.update(b, &waker);
         waiters.update(c, &Waker::from(Arc::clone(&count)));
@@ -264,10 +261,13 @@ mod tests {
     fn a_ready_queue_hands_out_what_publication_pushed_in_order() {
         let queue = Arc::new(ReadyQueue::new());
         let mut waiters = Waiters::default();
-        waiters.insert(Party::Ready {
-            queue: Arc::clone(&queue),
-            index: 7,
-        });
+        waiters.insert(
+            0,
+            Party::Ready {
+                queue: Arc::clone(&queue),
+                index: 7,
+            },
+        );
         let past = Some(sync::now());
         assert_eq!(queue.pop_until(past), None, "nothing published yet");
         queue.push(3);
