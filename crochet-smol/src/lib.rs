@@ -78,6 +78,9 @@ use crochet_core::backend::{
 };
 use crochet_core::{SetupError, ShutdownError};
 
+mod woken;
+use woken::WhenWoken;
+
 /// An async-executor that crochet runs work on.
 pub struct Smol {
     /// Taken out at shutdown and handed to a reactor thread to drop there;
@@ -325,7 +328,9 @@ fn drive_first(executor: &Arc<Executor<'static>>, inbox: &async_channel::Receive
     let mut current = Some(Arc::clone(executor));
     let entered = enter_executor(&mut current);
     let local = LocalExecutor::new();
-    let last = async_io::block_on(executor.run(local.run(async {
+    // Polled only when a local task or the mailbox woke it, not on every
+    // wake-up of the thread.
+    let local_part = WhenWoken::new(local.run(async {
         while let Ok(message) = inbox.recv().await {
             match message {
                 Message::Local(task) => local.spawn(in_tokio_context(task.start())).detach(),
@@ -333,7 +338,8 @@ fn drive_first(executor: &Arc<Executor<'static>>, inbox: &async_channel::Receive
             }
         }
         None
-    })));
+    }));
+    let last = async_io::block_on(executor.run(local_part));
     // `!Send` futures are dropped on the thread they ran on.
     drop(local);
     drop(entered);
