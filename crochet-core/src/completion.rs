@@ -197,6 +197,14 @@ pub(crate) fn clone<T: Clone, E: Clone>(outcome: &mut Outcome<T, E>) -> Result<T
 #[cfg_attr(loom, allow(dead_code))]
 const FORK_CHECK: Duration = Duration::from_millis(100);
 
+/// How long a blocked wait parks before it registers its operation with
+/// the reactor's shutdown registry (unless its task did), so that shutdown
+/// reaches it even if the runtime never runs the task again. Most waits
+/// end sooner, and never take the registry's lock. While the reactor shuts
+/// down, a wait registers at once, or, refused, asks again this often
+/// until shutdown is over.
+const REGISTER_AFTER: Duration = Duration::from_millis(10);
+
 #[cfg(not(loom))]
 thread_local! {
     /// When this thread last asked whether it runs in a forked child.
@@ -343,9 +351,11 @@ impl<T: Send + 'static, E: Send + 'static> Completion<T, E> {
 }
 
 impl<T, E> Completion<T, E> {
-    /// Registers the operation with its reactor, once: something is about
-    /// to wait for it. Called under this cell's lock (`_state`), while the
-    /// operation is pending.
+    /// Registers the operation with its reactor, once, so that shutdown
+    /// reaches it: its task returned `Pending`, an async or multi-result
+    /// wait registered, or a blocked wait outlasted [`REGISTER_AFTER`].
+    /// Called under this cell's lock (`_state`), while the operation is
+    /// pending.
     ///
     /// # Errors
     ///
@@ -373,6 +383,14 @@ impl<T, E> Completion<T, E> {
         self.shard
             .as_ref()
             .is_some_and(|shard| shard.config.is_stopping())
+    }
+
+    /// Whether the reactor's shutdown is over: what it did not end, a
+    /// waiter ends.
+    fn reactor_finished(&self) -> bool {
+        self.shard
+            .as_ref()
+            .is_some_and(|shard| shard.config.is_finished())
     }
 
     pub(crate) fn shard(&self) -> Option<&Arc<Shard>> {
@@ -678,12 +696,9 @@ impl<T, E> Completion<T, E> {
         if !state.outcome.is_pending() {
             return Some(extract.map(|extract| self.read(&mut state, extract)));
         }
-        if deadline.is_some_and(|deadline| deadline <= sync::now()) {
+        let mut now = sync::now();
+        if deadline.is_some_and(|deadline| deadline <= now) {
             return None;
-        }
-        if let Err(refused) = self.ensure_registered(&state, me) {
-            drop(state);
-            return Some(self.end_refused(refused, extract));
         }
         let key = state.add_waiter(Party::Thread(sync::current()));
         drop(state);
@@ -691,36 +706,58 @@ impl<T, E> Completion<T, E> {
         // A child forked after the reactor started has no thread to wake
         // it: check before parking, unless this thread checked moments ago
         // (the check is a syscall); then park at most until the next check.
-        let mut next_fork_check = match self.fork_check_before_park() {
+        let mut next_fork_check = match self.fork_check_before_park(now) {
             Ok(next) => next,
             Err(forked) => {
                 self.lock().waiters.remove(key);
                 return Some(Some(Err(forked.widen())));
             }
         };
+        // When to register the operation, so that shutdown reaches this
+        // wait (`REGISTER_AFTER`): at once when shutdown has begun.
+        let mut register_at = me.map(|_| {
+            if self.reactor_stopping() {
+                now
+            } else {
+                now + REGISTER_AFTER
+            }
+        });
         loop {
-            let wake_by = match (deadline, next_fork_check) {
-                (Some(deadline), Some(check)) => Some(deadline.min(check)),
-                (deadline, check) => deadline.or(check),
-            };
+            let wake_by = [deadline, next_fork_check, register_at]
+                .into_iter()
+                .flatten()
+                .min();
             match wake_by {
                 None => sync::park(),
-                Some(wake_by) => {
-                    let now = sync::now();
-                    if now < wake_by {
-                        sync::park_timeout(wake_by - now);
-                    }
-                }
+                Some(wake_by) if now < wake_by => sync::park_timeout(wake_by - now),
+                Some(_) => {}
             }
             let mut state = self.lock();
             if !state.outcome.is_pending() {
                 // `publish` took every waiter, ours included.
                 return Some(extract.map(|extract| self.read(&mut state, extract)));
             }
-            let now = sync::now();
+            now = sync::now();
             if deadline.is_some_and(|deadline| deadline <= now) {
                 state.waiters.remove(key);
                 return None;
+            }
+            if register_at.is_some_and(|at| at <= now) {
+                register_at = None;
+                match self.ensure_registered(&state, me) {
+                    Ok(()) => {}
+                    // Shutdown has begun but is not over: the operation
+                    // ends as its task is polled or dropped. Ask again,
+                    // until shutdown is over.
+                    Err(WaitError::ReactorStopped) if !self.reactor_finished() => {
+                        register_at = Some(now + REGISTER_AFTER);
+                    }
+                    Err(refused) => {
+                        state.waiters.remove(key);
+                        drop(state);
+                        return Some(self.end_refused(refused, extract));
+                    }
+                }
             }
             if next_fork_check.is_some_and(|check| check <= now) {
                 if let Some(forked) = self.forked() {
@@ -738,8 +775,7 @@ impl<T, E> Completion<T, E> {
     /// The fork check before a park: `Forked` in a forked child; else
     /// `None` when it was asked now, or when to ask, when this thread asked
     /// less than [`FORK_CHECK`] ago and the syscall is skipped.
-    fn fork_check_before_park(&self) -> Result<Option<Instant>, WaitError> {
-        let now = sync::now();
+    fn fork_check_before_park(&self, now: Instant) -> Result<Option<Instant>, WaitError> {
         if let Some(next) = recent_fork_check(now) {
             return Ok(Some(next));
         }

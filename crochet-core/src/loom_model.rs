@@ -310,7 +310,9 @@ fn registry_entry_leaves_once_whatever_the_order() {
     });
 }
 
-/// A waiter registers the operation only if it must park; whether it
+/// A waiter registers the operation only if its park outlasts
+/// `REGISTER_AFTER` (a timed park lets the whole timeout pass in the
+/// model, so both sides of it are explored); whether it
 /// parks or reads the value at once, the entry leaves with the last
 /// handle, and the waiter gets the value.
 #[test]
@@ -346,6 +348,37 @@ fn shutdown_reaches_a_waiter_that_registers_late() {
         drop(pending);
         registry.force_all();
         assert_eq!(waiter.join().unwrap(), Some(Err("ReactorStopped")));
+        cell.drop_handle(None);
+        assert_eq!(registry.entries(), 0, "the entry was left behind");
+    });
+}
+
+/// A waiter that shutdown refuses while it still runs leaves the end to
+/// the operation's task: it waits for the task's outcome (here its value)
+/// instead of publishing the stop itself, ahead of the task, whose future
+/// may still be alive. Only once shutdown is over does a waiter end an
+/// operation that nothing else ended.
+#[test]
+fn a_waiter_refused_during_shutdown_leaves_the_end_to_the_task() {
+    loom::model(|| {
+        let registry = Arc::new(crate::registry::Registry::new());
+        let cell: Arc<Cell> = Completion::new::<()>(Location::caller(), Some(registry.shard()));
+        let (closed, is_closed) = loom::sync::mpsc::channel::<()>();
+        let waiter = {
+            let cell = Arc::clone(&cell);
+            thread::spawn(move || {
+                // It starts waiting once shutdown has begun: its
+                // registration is refused.
+                is_closed.recv().unwrap();
+                kind(cell.wait_until(None, completion::take))
+            })
+        };
+        drop(registry.close());
+        closed.send(()).unwrap();
+        // The task ends while shutdown still waits for it.
+        cell.complete(Outcome::Value(7));
+        registry.force_all();
+        assert_eq!(waiter.join().unwrap(), Some(Ok(7)));
         cell.drop_handle(None);
         assert_eq!(registry.entries(), 0, "the entry was left behind");
     });

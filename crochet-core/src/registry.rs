@@ -81,6 +81,9 @@ pub(crate) struct Config {
     /// Shutdown has begun: tasks end before their next poll, and nothing
     /// registers any more.
     stopping: AtomicBool,
+    /// Shutdown is over: every registered operation was ended. A waiter
+    /// whose operation was never registered ends it itself from then on.
+    finished: AtomicBool,
 }
 
 impl Config {
@@ -124,6 +127,11 @@ impl Config {
     /// Whether shutdown has begun. One load of a line that is written once.
     pub(crate) fn is_stopping(&self) -> bool {
         self.stopping.load(Ordering::Acquire)
+    }
+
+    /// Whether shutdown is over ([`Registry::force_all`] ran).
+    pub(crate) fn is_finished(&self) -> bool {
+        self.finished.load(Ordering::Acquire)
     }
 
     pub(crate) fn set_slow_threshold(&self, threshold: Option<Duration>) {
@@ -484,6 +492,9 @@ impl Registry {
                 cell.force_stop();
             }
         }
+        // After the registered ones: a waiter that could not register
+        // ends its operation itself once it sees this.
+        self.config.finished.store(true, Ordering::Release);
     }
 
     /// How many entries the registry holds, pending or not (for the loom
