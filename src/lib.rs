@@ -96,7 +96,7 @@
 //! crate (no `syn`).
 //!
 //! The `tokio-compat` feature (off by default) runs every operation on the
-//! smol and async-std backends inside `async_compat::Compat`, so futures of
+//! smol and async-std backends inside a tokio context (async-compat's), so futures of
 //! tokio-based crates (reqwest, tonic, sqlx, ...) work there unchanged;
 //! without it, such a future fails with [`WaitError::Panicked`], whose message
 //! says to use the tokio backend or this feature. The README's [which

@@ -35,8 +35,10 @@
 //! Futures from crates built on tokio (reqwest, tonic, sqlx, ...) need a
 //! tokio runtime's context to find their IO driver and timers. With the
 //! `tokio-compat` cargo feature (off by default), every `Send` operation
-//! crochet spawns here runs inside `async_compat::Compat`: each poll
-//! enters a tokio context, so such futures work unchanged. The context is
+//! crochet spawns here is polled and dropped inside a tokio context, as
+//! inside `async_compat::Compat`: each poll enters it (async-std's threads
+//! are not crochet's to hold it on), so such futures work unchanged. The
+//! context is
 //! the caller's tokio runtime if the thread is already in one, else a
 //! current-thread runtime that async-compat keeps, one per process, on its
 //! own thread (`async-compat/tokio-1`), started when the first reactor

@@ -29,11 +29,16 @@
 
 pub mod compat {
     //! Tokio's context for work on other runtimes: with the `tokio-compat`
-    //! feature, backends run each operation inside `async_compat::Compat`,
-    //! so that futures of tokio-based crates (reqwest, tonic, sqlx, ...)
-    //! find the tokio IO driver and timers they need. Without the feature,
-    //! both functions do nothing, and no tokio is built.
-    pub use crate::compat::{in_tokio_context, start_tokio_context};
+    //! feature, backends run each operation inside a tokio context, as
+    //! `async_compat::Compat` does, so that futures of tokio-based crates
+    //! (reqwest, tonic, sqlx, ...) find the tokio IO driver and timers they
+    //! need. Threads of a managed reactor hold the context for their whole
+    //! run ([`hold_tokio_context`]) instead of entering it on every poll.
+    //! Without the feature, these functions do nothing, and no tokio is
+    //! built.
+    pub use crate::compat::{
+        TokioContext, hold_tokio_context, in_tokio_context, start_tokio_context,
+    };
 }
 
 pub use crate::context::{

@@ -45,8 +45,11 @@
 //! Futures from crates built on tokio (reqwest, tonic, sqlx, ...) need a
 //! tokio runtime's context to find their IO driver and timers. With the
 //! `tokio-compat` cargo feature (off by default), every operation crochet
-//! spawns here, `!Send` work included, runs inside `async_compat::Compat`:
-//! each poll enters a tokio context, so such futures work unchanged. The
+//! spawns here, `!Send` work included, is polled and dropped inside a tokio
+//! context, as inside `async_compat::Compat`, so such futures work
+//! unchanged. The threads of the managed reactor hold that context for
+//! their whole run, so that an operation polled there enters nothing; on
+//! an attached executor's threads, each poll enters it. The
 //! context is the caller's tokio runtime if the thread is already in one,
 //! else a current-thread runtime that async-compat keeps, one per process,
 //! on its own thread (`async-compat/tokio-1`), started when the first
@@ -71,7 +74,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_executor::{Executor, LocalExecutor};
-use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
+use crochet_core::backend::compat::{hold_tokio_context, in_tokio_context, start_tokio_context};
 use crochet_core::backend::{
     self as context, Backend, BoxFuture, Driver, ExecutorSlots, LocalTask, ReactorThreads, Runtime,
     Spawner, Started,
@@ -301,6 +304,8 @@ impl Backend for Builder {
             let halted = halted.clone();
             let name = format!("{}-{index}", self.thread_name);
             if let Err(error) = threads.spawn(name, move || {
+                // Dropped last, after the executor's run.
+                let _tokio = hold_tokio_context();
                 let mut current = Some(Arc::clone(&runner));
                 let _current = enter_executor(&mut current);
                 async_io::block_on(runner.run(halted.recv())).ok();
@@ -325,6 +330,9 @@ impl Backend for Builder {
 /// The first thread: the executor, a local executor for `!Send` work, and
 /// the mailbox, until told to stop. Everything left is dropped here.
 fn drive_first(executor: &Arc<Executor<'static>>, inbox: &async_channel::Receiver<Message>) {
+    // With `tokio-compat`, tokio's context for the thread's whole run: the
+    // operations polled here enter none of their own.
+    let tokio = hold_tokio_context();
     let mut current = Some(Arc::clone(executor));
     let entered = enter_executor(&mut current);
     let local = LocalExecutor::new();
@@ -348,6 +356,7 @@ fn drive_first(executor: &Arc<Executor<'static>>, inbox: &async_channel::Receive
     // futures still in it) is dropped on a reactor thread: here, or on
     // whichever other executor thread lets go of it last.
     drop(last);
+    drop(tokio);
 }
 
 /// Stops a managed smol reactor.
