@@ -49,9 +49,10 @@ pub struct Stats {
     /// Results in this reactor's stash.
     pub stashed: u64,
     /// How long the oldest pending operation has been waited for: since
-    /// its first poll that did not finish it, or a caller first parked on
-    /// it. Operations the runtime has not polled yet, and nobody waits
-    /// for, count in `pending` but are not aged here.
+    /// its first poll that did not finish it, an async or multi-result
+    /// wait on it, or a blocking wait still parked on it after 10 ms.
+    /// Operations the runtime has not polled yet, and nobody waits for,
+    /// count in `pending` but are not aged here.
     pub oldest_pending: Option<Duration>,
 }
 
