@@ -355,14 +355,14 @@ impl<T, E> Completion<T, E> {
     /// reaches it: its task returned `Pending`, an async or multi-result
     /// wait registered, or a blocked wait outlasted [`REGISTER_AFTER`].
     /// Called under this cell's lock (`_state`), while the operation is
-    /// pending.
+    /// pending. `me` is this cell, as its handles and its task hold it; a
+    /// wait that passes `None` does not register (the registry's own
+    /// waits).
     ///
     /// # Errors
     ///
     /// `ReactorStopped` once shutdown has begun; `Forked` in a forked child
     /// whose shard lock is busy.
-    /// `me` is this cell, as its handles and its task hold it; a wait that
-    /// passes `None` does not register (the registry's own waits).
     fn ensure_registered(
         &self,
         _state: &State<T, E>,
