@@ -331,3 +331,34 @@ fn a_result_the_stash_refused_says_why_and_is_no_error_to_propagate() {
         "the stash is full (2 entries); the result was handed back: retrieve results or raise the capacity"
     );
 }
+
+/// A handle's `Debug` names the closure its operation was submitted as,
+/// and where: for a stream too, whose operation crochet wraps in a closure
+/// of its own.
+#[test]
+fn a_handle_names_the_closure_it_was_submitted_as() {
+    let reactor = Reactor::start(crochet::tokio::Tokio::builder()).expect("start");
+    let here = module_path!();
+    let result = reactor.run_in_reactor(|| async { 7 });
+    let debug = format!("{result:?}");
+    assert!(
+        debug.contains(&format!(
+            "{here}::a_handle_names_the_closure_it_was_submitted_as::{{{{closure}}}}"
+        )),
+        "{debug}"
+    );
+    assert!(debug.contains("display.rs"), "{debug}");
+    assert_eq!(result.wait_timeout(Duration::from_secs(5)).ok(), Some(7));
+
+    let stream = reactor.stream_in_reactor(|| futures_lite::stream::iter([1, 2]));
+    let debug = format!("{stream:?}");
+    assert!(
+        debug.contains(&format!(
+            "operation: \"{here}::a_handle_names_the_closure_it_was_submitted_as::{{{{closure}}}}\""
+        )),
+        "{debug}"
+    );
+    assert!(!debug.contains("crochet_core::stream"), "{debug}");
+    drop(stream);
+    reactor.shutdown(Duration::from_secs(5)).expect("shutdown");
+}

@@ -160,7 +160,7 @@ impl Reactor {
         let counter = Arc::clone(&ticks);
         let spawner = self.spawner_slot();
         let config = self.shared_config();
-        let looping = self.submit::<Decided, _, _, _, _>(
+        let looping = self.submit_as::<F, Decided, _, _, _, _>(
             move || async move {
                 let spawner = spawner.get().cloned().ok_or(WaitError::NotSetUp)?;
                 let report = |outcome| report_tick(outcome, origin, &config);

@@ -141,7 +141,7 @@ impl Reactor {
         // Made here, so that the reactor side closes even if `f` is never
         // called (shutdown) or panics.
         let closing = CloseOnDrop(Arc::clone(&shared));
-        let producer = self.submit::<Decided, _, _, _, _>(
+        let producer = self.submit_as::<F, Decided, _, _, _, _>(
             move || {
                 let stream = f();
                 async move {

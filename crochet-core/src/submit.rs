@@ -213,6 +213,7 @@ impl Reactor {
         blocking.run(|| wait_or_cancel(&result, timeout))
     }
 
+    /// Submits `f`; its result is named after `f`'s own type.
     pub(crate) fn submit<M, T, E, F, Fut>(
         &self,
         f: F,
@@ -225,7 +226,24 @@ impl Reactor {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future + Send + 'static,
     {
-        let cell = self.new_cell::<F, _, _>(location);
+        self.submit_as::<F, M, T, E, F, Fut>(f, location)
+    }
+
+    /// `submit`, for an operation that crochet wraps in a closure of its
+    /// own: its result is named after `N`, the caller's closure.
+    pub(crate) fn submit_as<N, M, T, E, F, Fut>(
+        &self,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> EventualResult<T, E>
+    where
+        M: Finish<Fut::Output, T, E>,
+        T: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+    {
+        let cell = self.new_cell::<N, _, _>(location);
         let result = EventualResult::new(Arc::clone(&cell));
         match self.admit(&cell) {
             Ok(()) => {
