@@ -356,8 +356,7 @@ impl<T, E> Completion<T, E> {
     /// wait registered, or a blocked wait outlasted [`REGISTER_AFTER`].
     /// Called under this cell's lock (`_state`), while the operation is
     /// pending. `me` is this cell, as its handles and its task hold it; a
-    /// wait that passes `None` does not register (the registry's own
-    /// waits).
+    /// wait that passes `None` does not register (`wait_published`).
     ///
     /// # Errors
     ///
@@ -715,6 +714,7 @@ impl<T, E> Completion<T, E> {
         };
         // When to register the operation, so that shutdown reaches this
         // wait (`REGISTER_AFTER`): at once when shutdown has begun.
+        let mut refused = false;
         let mut register_at = me.map(|_| {
             if self.reactor_stopping() {
                 now
@@ -738,26 +738,36 @@ impl<T, E> Completion<T, E> {
                 return Some(extract.map(|extract| self.read(&mut state, extract)));
             }
             now = sync::now();
-            if deadline.is_some_and(|deadline| deadline <= now) {
-                state.waiters.remove(key);
-                return None;
-            }
+            // Registration first: a wait that the finished shutdown refuses
+            // says so, even when its deadline has passed too.
             if register_at.is_some_and(|at| at <= now) {
                 register_at = None;
-                match self.ensure_registered(&state, me) {
+                // Once refused, the registry stays closed: only whether
+                // shutdown is over is left to ask (one load, no lock).
+                let registered = if refused {
+                    Err(WaitError::ReactorStopped)
+                } else {
+                    self.ensure_registered(&state, me)
+                };
+                match registered {
                     Ok(()) => {}
                     // Shutdown has begun but is not over: the operation
                     // ends as its task is polled or dropped. Ask again,
                     // until shutdown is over.
                     Err(WaitError::ReactorStopped) if !self.reactor_finished() => {
+                        refused = true;
                         register_at = Some(now + REGISTER_AFTER);
                     }
-                    Err(refused) => {
+                    Err(end) => {
                         state.waiters.remove(key);
                         drop(state);
-                        return Some(self.end_refused(refused, extract));
+                        return Some(self.end_refused(end, extract));
                     }
                 }
+            }
+            if deadline.is_some_and(|deadline| deadline <= now) {
+                state.waiters.remove(key);
+                return None;
             }
             if next_fork_check.is_some_and(|check| check <= now) {
                 if let Some(forked) = self.forked() {

@@ -7,9 +7,9 @@
 //!
 //! Sharded by submitting thread. An operation is registered only once
 //! something has to wait for it: its task's first poll that does not
-//! finish it, or a caller about to park on it. One that finishes in its
-//! first poll, before anyone waits (the common round trip), never takes a
-//! registry lock. Shutdown reaches the rest through a reactor-wide
+//! finish it, an async or multi-result wait on it, or a blocking wait
+//! still parked after 10 ms. One that finishes in its first poll (the
+//! common round trip) never takes a registry lock. Shutdown reaches the rest through a reactor-wide
 //! stopping flag: a task checks it before every poll, and a registration
 //! after it is refused. A registered entry leaves under its shard's lock,
 //! taken by whichever comes last of the operation's end and its last
@@ -479,6 +479,9 @@ impl Registry {
     /// Publishes the end of every operation still pending, without its
     /// task, and empties the registry.
     pub(crate) fn force_all(&self) {
+        // Stopping, if `close` did not run (the last handle's drop): a
+        // task ends at its next poll, a wait registers at once.
+        self.config.stopping.store(true, Ordering::Release);
         for shard in self.shards.iter() {
             let drained: Vec<Arc<dyn Interrupt>> = {
                 let mut entries = shard.lock();
@@ -520,8 +523,9 @@ impl Registry {
 
     /// Waits (sleeping in short steps) until no operation is pending, or
     /// `deadline`: after [`Registry::close`], for the operations nobody
-    /// registered (nothing waited for them), which end at their next poll
-    /// or when their runtime drops them. Whether none is pending.
+    /// registered (their task was not polled yet, and no wait registered
+    /// them), which end at their next poll or when their runtime drops
+    /// them. Whether none is pending.
     pub(crate) fn wait_idle(&self, deadline: Option<Instant>) -> bool {
         let mut step = Duration::from_micros(100);
         loop {
