@@ -50,7 +50,8 @@ pub struct Stats {
     pub stashed: u64,
     /// How long the oldest pending operation has been waited for: since
     /// its first poll that did not finish it, an async or multi-result
-    /// wait on it, or a blocking wait still parked on it after 10 ms.
+    /// wait on it, or a blocking wait still parked on it after 10 ms (so
+    /// an operation only a blocking wait waits for is aged from then).
     /// Operations the runtime has not polled yet, and nobody waits for,
     /// count in `pending` but are not aged here.
     pub oldest_pending: Option<Duration>,

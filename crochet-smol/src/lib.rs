@@ -304,7 +304,8 @@ impl Backend for Builder {
             let halted = halted.clone();
             let name = format!("{}-{index}", self.thread_name);
             if let Err(error) = threads.spawn(name, move || {
-                // Dropped last, after the executor's run.
+                // Held for the executor's run (what the executor still
+                // holds when it goes enters the context for its own drop).
                 let _tokio = hold_tokio_context();
                 let mut current = Some(Arc::clone(&runner));
                 let _current = enter_executor(&mut current);
