@@ -265,6 +265,25 @@ pub fn eventually(deadline: Duration, mut condition: impl FnMut() -> bool) -> bo
     }
 }
 
+/// Asserts that a wait timed out and left its operation running (it was
+/// not cancelled); `what` says what the timeout means where it is asserted.
+#[track_caller]
+pub fn assert_timed_out_running<T: std::fmt::Debug, E: std::fmt::Debug>(
+    waited: &Result<T, crochet_core::WaitError<E>>,
+    what: &str,
+) {
+    assert!(
+        matches!(
+            waited,
+            Err(crochet_core::WaitError::Timeout {
+                cancelled: false,
+                ..
+            })
+        ),
+        "{what}: {waited:?}"
+    );
+}
+
 /// A boolean that threads can wait to become true.
 #[derive(Clone, Default)]
 pub struct Flag(Arc<(Mutex<bool>, Condvar)>);

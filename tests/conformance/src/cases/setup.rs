@@ -6,7 +6,8 @@ use std::time::{Duration, Instant};
 use crochet_core::{Reactor, SetupError, WaitError};
 
 use crate::support::{
-    Gate, OtherBackend, PROMPTLY, crochet_threads, eventually, gated, settled_crochet_threads,
+    Gate, OtherBackend, PROMPTLY, assert_timed_out_running, crochet_threads, eventually, gated,
+    settled_crochet_threads,
 };
 use crate::{Fixture, Running};
 
@@ -114,16 +115,7 @@ pub fn r3_no_setup_turns_setup_into_a_no_op(fixture: &'static dyn Fixture) {
     );
     let queued = crochet_core::run_in_reactor(|| async { "ran" });
     let early = queued.wait_timeout(Duration::from_millis(50));
-    assert!(
-        matches!(
-            early,
-            Err(WaitError::Timeout {
-                cancelled: false,
-                ..
-            })
-        ),
-        "{early:?}"
-    );
+    assert_timed_out_running(&early, "work queued before attach ended before it");
     fixture.attach(global).expect("attach").keep_forever();
     assert_eq!(
         queued.wait_timeout(PROMPTLY).expect("queued work ran"),
@@ -163,16 +155,7 @@ pub fn r4_work_before_attach_is_queued_and_runs_after_attach(fixture: &'static d
         2
     });
     let early = first.wait_timeout(Duration::from_millis(50));
-    assert!(
-        matches!(
-            early,
-            Err(WaitError::Timeout {
-                cancelled: false,
-                ..
-            })
-        ),
-        "queued work ran before any runtime was attached: {early:?}"
-    );
+    assert_timed_out_running(&early, "queued work ran before any runtime was attached");
     assert_eq!(reactor.pending_operations(), 2);
 
     let owner = fixture.attach(&reactor).expect("attach");

@@ -4,11 +4,9 @@ use std::collections::HashSet;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use crochet_core::{
-    Error, EventualResult, NotStashed, RetrieveError, StashId, StashPolicy, WaitError,
-};
+use crochet_core::{Error, EventualResult, NotStashed, RetrieveError, StashId, StashPolicy};
 
-use crate::support::{Flag, Gate, Logs, PROMPTLY, eventually, gated};
+use crate::support::{Flag, Gate, Logs, PROMPTLY, assert_timed_out_running, eventually, gated};
 use crate::{Fixture, Running};
 
 /// S1: a stash id prints as 32 hexadecimal characters and parses back.
@@ -55,16 +53,7 @@ pub fn s2_retrieve_returns_result_once_and_restash_gives_new_id(fixture: &'stati
         Err(RetrieveError::NotFound { id }) if id == first
     ));
     let early = pending.wait_timeout(Duration::from_millis(10));
-    assert!(
-        matches!(
-            early,
-            Err(WaitError::Timeout {
-                cancelled: false,
-                ..
-            })
-        ),
-        "{early:?}"
-    );
+    assert_timed_out_running(&early, "the retrieved result is still pending");
     let second = pending.stash().expect("stash again");
     assert_ne!(second, first);
     gate.open();

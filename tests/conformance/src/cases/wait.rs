@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 
 use crochet_core::{EventualResult, WaitError};
 
-use crate::support::{Gate, PROMPTLY, gated};
+use crate::support::{Gate, PROMPTLY, assert_timed_out_running, gated};
 use crate::{Fixture, Running};
 
 /// E1: a wait with a timeout returns `Timeout` when the time runs out, and
@@ -33,16 +33,7 @@ pub fn e1_timeout_leaves_result_waitable(fixture: &'static dyn Fixture) {
     );
     let deadline = Instant::now() + Duration::from_millis(20);
     let again = result.wait_deadline(deadline);
-    assert!(
-        matches!(
-            again,
-            Err(WaitError::Timeout {
-                cancelled: false,
-                ..
-            })
-        ),
-        "{again:?}"
-    );
+    assert_timed_out_running(&again, "a second wait on a running operation");
     gate.open();
     assert_eq!(result.wait_timeout(PROMPTLY).expect("a later wait"), "late");
 }
@@ -60,16 +51,7 @@ pub fn e2_every_shared_waiter_gets_the_value(fixture: &'static dyn Fixture) {
         })
         .shared();
     let early = shared.wait_timeout(Duration::from_millis(10));
-    assert!(
-        matches!(
-            early,
-            Err(WaitError::Timeout {
-                cancelled: false,
-                ..
-            })
-        ),
-        "{early:?}"
-    );
+    assert_timed_out_running(&early, "a shared result of a running operation");
     let waiters: Vec<_> = (0..8)
         .map(|_| {
             let mine = shared.clone();
@@ -192,16 +174,7 @@ pub fn e7_zero_checks_once_and_huge_timeouts_wait(fixture: &'static dyn Fixture)
         .checked_sub(Duration::from_secs(1))
         .unwrap_or_else(Instant::now);
     let past_deadline = result.wait_deadline(past);
-    assert!(
-        matches!(
-            past_deadline,
-            Err(WaitError::Timeout {
-                cancelled: false,
-                ..
-            })
-        ),
-        "{past_deadline:?}"
-    );
+    assert_timed_out_running(&past_deadline, "a wait whose deadline has passed");
 
     let opener = {
         let gate = gate.clone();
