@@ -550,7 +550,7 @@ impl<T, E> Completion<T, E> {
         // Counted before anyone is woken: a waiter that sees the outcome
         // sees it counted.
         if let Some(shard) = &self.shard {
-            shard.ended(status, self.submitted_at, &self.origin());
+            shard.ended(status, self.submitted_at, || self.origin());
             self.leave_registry(shard);
         }
         waiters.wake();

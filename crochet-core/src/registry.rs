@@ -304,9 +304,9 @@ impl Shard {
     }
 
     /// Counts how an operation ended (once, as it is decided), and logs it
-    /// if it was slow (`submitted_at` is 0 when it was not timed). Takes no
-    /// lock.
-    pub(crate) fn ended(&self, status: Status, submitted_at: u64, origin: &Origin) {
+    /// if it was slow (`submitted_at` is 0 when it was not timed), naming
+    /// it by `origin`, asked only then. Takes no lock.
+    pub(crate) fn ended(&self, status: Status, submitted_at: u64, origin: impl FnOnce() -> Origin) {
         let counter = match status {
             Status::Ready | Status::Taken => &self.ended.completed,
             Status::Cancelled => &self.ended.cancelled,
@@ -320,6 +320,7 @@ impl Shard {
         if let Some(threshold) = self.config.slow_threshold().filter(|_| submitted_at != 0) {
             let took = Duration::from_nanos(self.now().saturating_sub(submitted_at));
             if took > threshold {
+                let origin = origin();
                 tracing::warn!(
                     target: "crochet",
                     operation = origin.operation(),
