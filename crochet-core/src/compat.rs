@@ -154,11 +154,7 @@ mod enabled {
     /// which hold it around their whole run. The calling thread must not
     /// be in a tokio runtime; nothing is held if it is.
     pub fn hold_tokio_context() -> TokioContext {
-        let entered = if HELD.with(Cell::get) || Handle::try_current().is_ok() {
-            None
-        } else {
-            fallback().map(Handle::enter)
-        };
+        let entered = enter();
         if entered.is_some() {
             HELD.with(|held| held.set(true));
         }
