@@ -147,6 +147,24 @@ fn every_error_message_says_what_happened_and_what_to_do() {
             "reactor threads did not exit within 1s of shutdown; a task is blocking its thread, which was left running",
         ),
         (
+            Box::new(ShutdownError::Abandoned {
+                operations: 2,
+                after: Duration::from_millis(300),
+            }),
+            "shutdown's bound of 300ms ran out with 2 operation(s) still running (a future blocking its thread, or a runtime that no longer runs them); their results were completed with ReactorStopped, and their futures are dropped when their runtime gets to them",
+        ),
+        (
+            Box::new(ShutdownError::InReactor { operations: 1 }),
+            "shutdown was called on a reactor thread, where it cannot wait: 1 operation(s) still running, the caller's included, were completed with ReactorStopped, and their futures are dropped as the runtime gets to them; shut down from a thread outside the reactor to wait for them",
+        ),
+        (
+            Box::new(RetrieveError::Forked {
+                parent: 10,
+                child: 11,
+            }),
+            "the stash belongs to a reactor started in process 10, and this is process 11, a fork; after a fork, exec, or use no crochet",
+        ),
+        (
             Box::new(RetrieveError::NotFound { id: id() }),
             "no stashed result with id 01234567…: it was already retrieved, it expired, or it never existed",
         ),

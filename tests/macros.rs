@@ -129,7 +129,7 @@ fn w7_wait_for_fn_times_out_cancels_and_drops_the_future() {
     assert!(
         matches!(
             outcome,
-            Err(WaitError::Timeout { after, cancelled: true }) if after == Duration::from_millis(50)
+            Err(WaitError::Timeout { after, cancelled: true }) if after >= Duration::from_millis(50) && after <= started.elapsed()
         ),
         "{outcome:?}"
     );

@@ -41,14 +41,12 @@ pub mod compat {
     };
 }
 
-pub use crate::context::{
-    BlockingHint, ReactorGuard, enter_reactor, is_reactor_thread, mark_reactor_thread,
-};
+pub use crate::context::{ReactorGuard, enter_reactor, is_reactor_thread, mark_reactor_thread};
 pub use crate::local::{LocalHandle, LocalThread};
 #[cfg(feature = "async-executor")]
 pub use crate::runtime::ExecutorSlots;
 pub use crate::runtime::Runtime;
-pub use crate::spawner::{BoxFuture, LocalBoxFuture, LocalTask, Spawner};
+pub use crate::spawner::{BlockingHint, BoxFuture, LocalBoxFuture, LocalTask, Spawner};
 pub use crate::threads::ReactorThreads;
 
 use std::fmt;
@@ -98,9 +96,12 @@ pub trait Driver: Send + fmt::Debug + 'static {
     /// (never inside an async context), and waits up to `timeout` for those
     /// threads to exit.
     ///
-    /// By the time this is called, crochet has already completed every
-    /// pending result with
+    /// By the time this is called, crochet has asked every pending
+    /// operation to end: a task the runtime polls or drops from now on
+    /// drops its future and completes its result with
     /// [`WaitError::ReactorStopped`](crate::WaitError::ReactorStopped).
+    /// Crochet then waits for those ends, within the same bound, and
+    /// completes what is left itself.
     ///
     /// # Errors
     ///

@@ -19,27 +19,11 @@ use std::marker::PhantomData;
 use std::sync::OnceLock;
 
 use crate::error::WaitError;
-use crate::spawner::Spawner;
+use crate::spawner::{BlockingHint, Spawner};
 
 thread_local! {
     static OWNED: Cell<bool> = const { Cell::new(false) };
     static IN_TASK: Cell<u32> = const { Cell::new(0) };
-}
-
-/// What a backend says of a blocking wait on the calling thread; see
-/// [`Spawner::blocking_hint`].
-#[derive(Clone, Copy, Debug)]
-#[non_exhaustive]
-pub enum BlockingHint {
-    /// The thread drives none of this backend's runtimes: wait as usual.
-    Allow,
-    /// The thread drives this backend's runtime, and blocking it would
-    /// stall that runtime: refuse with [`WaitError::WaitInReactor`](crate::WaitError::WaitInReactor).
-    Refuse,
-    /// The thread drives this backend's runtime, which can move that work
-    /// to another thread while this one blocks: run the wait inside this
-    /// function (tokio's `block_in_place`). It must call its argument once.
-    HandOff(fn(&mut dyn FnMut())),
 }
 
 // The hints of the backends in use, one per backend (by name), kept for

@@ -9,11 +9,12 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::completion::{self, Completion};
-use crate::context;
+use crate::completion::Completion;
 use crate::error::WaitError;
+use crate::outcome;
 use crate::shared::SharedResult;
-use crate::stash::{NotStashed, StashId};
+use crate::sync::deadline_after;
+use crate::wait::{blocking_wait, debug_fields, park_for};
 
 /// The result of an operation running in the reactor, to wait for from a
 /// blocking thread or to `.await` from async code.
@@ -98,7 +99,7 @@ impl<T, E> EventualResult<T, E> {
     /// Blocks the calling thread for up to `timeout`; it must not be called
     /// from async code (use `.await`).
     pub fn wait_timeout(&self, timeout: Duration) -> Result<T, WaitError<E>> {
-        self.wait_inner(completion::deadline_after(timeout), timeout)
+        self.wait_inner(deadline_after(timeout), timeout)
     }
 
     /// Blocks until `deadline` at most until the result is there, and takes
@@ -124,16 +125,11 @@ impl<T, E> EventualResult<T, E> {
     /// [`EventualResult::wait_timeout`] for a caller that has already
     /// asked how it may block (and runs this inside that).
     pub(crate) fn wait_timeout_checked(&self, timeout: Duration) -> Result<T, WaitError<E>> {
-        park_for(
-            &self.cell,
-            completion::deadline_after(timeout),
-            timeout,
-            completion::take,
-        )
+        park_for(&self.cell, deadline_after(timeout), timeout, outcome::take)
     }
 
     fn wait_inner(&self, deadline: Option<Instant>, timeout: Duration) -> Result<T, WaitError<E>> {
-        blocking_wait(&self.cell, deadline, timeout, completion::take)
+        blocking_wait(&self.cell, deadline, timeout, outcome::take)
     }
 
     /// Takes the result if it is there, without blocking; `None` while the
@@ -141,7 +137,7 @@ impl<T, E> EventualResult<T, E> {
     ///
     /// Unlike the waits, this is allowed on reactor threads.
     pub fn try_result(&self) -> Option<Result<T, WaitError<E>>> {
-        self.cell.try_read(completion::take)
+        self.cell.try_read(outcome::take)
     }
 
     /// Whether the outcome is decided (value, error, cancelled or stopped).
@@ -153,14 +149,19 @@ impl<T, E> EventualResult<T, E> {
     /// Cancels the operation if it is still running.
     ///
     /// Idempotent, callable from any thread (reactor threads included),
-    /// and it never blocks: it decides the outcome, [`WaitError::Cancelled`],
+    /// and it never blocks: it asks for the end, [`WaitError::Cancelled`],
     /// and wakes the operation's task, which drops its future on the
     /// reactor and only then publishes the outcome. So a waiter that hears
     /// `Cancelled` knows the future is gone, and what it held (a socket, a
     /// file, a lock) released, as tokio's `JoinHandle` promises for an
-    /// aborted task; that is prompt, unless the future is blocking its
-    /// thread. A result that is already decided keeps its outcome. Returns
-    /// whether this call cancelled it.
+    /// aborted task. That is prompt, unless the future is blocking its
+    /// thread (it is dropped when its poll returns), or its runtime no
+    /// longer runs it (an attached runtime the application stopped
+    /// driving): then waiters wait for that runtime, or for the reactor's
+    /// shutdown, whose bound ends every operation. A result that is
+    /// already decided keeps its outcome, and so does one whose end was
+    /// already asked for (by a cancel, or by shutdown). Returns whether
+    /// this call asked for the end.
     pub fn cancel(&self) -> bool {
         self.cell.cancel()
     }
@@ -193,66 +194,12 @@ impl<T, E> EventualResult<T, E> {
     }
 }
 
-impl<T: Send + 'static, E: Send + 'static> EventualResult<T, E> {
-    /// Stores this result in its reactor's stash and returns an id for
-    /// it, to fit in a cookie or a URL;
-    /// [`Reactor::retrieve_result`](crate::Reactor::retrieve_result) (or
-    /// [`retrieve_result`](crate::retrieve_result) for the global reactor)
-    /// gives it back, once.
-    ///
-    /// Ids are 128 random bits from the operating system, printed as 32
-    /// hexadecimal characters: one user cannot guess another's. An entry
-    /// that leaves the stash unretrieved (it expires, or is drained at
-    /// shutdown) has its operation cancelled.
-    ///
-    /// # Errors
-    ///
-    /// [`NotStashed`] when the stash holds its maximum number of entries
-    /// (see [`StashPolicy`](crate::StashPolicy)); it hands this result back,
-    /// so nothing is lost (dropping it cancels the operation).
-    pub fn stash(self) -> Result<StashId, NotStashed<T, E>> {
-        match self.cell.shard().map(|shard| Arc::clone(&shard.config)) {
-            Some(config) => config.stash.put(self),
-            None => Err(NotStashed::refused(self)),
-        }
-    }
-}
-
-/// The blocking wait shared by both handle types: refuse on reactor
-/// threads, then park until the deadline.
-pub(crate) fn blocking_wait<T, E>(
-    cell: &Arc<Completion<T, E>>,
-    deadline: Option<Instant>,
-    timeout: Duration,
-    extract: completion::Extract<T, E>,
-) -> Result<T, WaitError<E>> {
-    context::blocking()
-        .map_err(WaitError::widen)?
-        .run(|| park_for(cell, deadline, timeout, extract))
-}
-
-/// The wait itself, for callers that already refused reactor threads.
-fn park_for<T, E>(
-    cell: &Arc<Completion<T, E>>,
-    deadline: Option<Instant>,
-    timeout: Duration,
-    extract: completion::Extract<T, E>,
-) -> Result<T, WaitError<E>> {
-    cell.wait_until(deadline, extract).unwrap_or_else(|| {
-        cell.note_timed_out_wait();
-        Err(WaitError::Timeout {
-            after: timeout,
-            cancelled: false,
-        })
-    })
-}
-
 impl<T, E> Future for EventualResult<T, E> {
     type Output = Result<T, WaitError<E>>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.cell.poll_read(cx, &mut this.key, completion::take)
+        this.cell.poll_read(cx, &mut this.key, outcome::take)
     }
 }
 
@@ -266,16 +213,4 @@ impl<T, E> fmt::Debug for EventualResult<T, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         debug_fields(f.debug_struct("EventualResult"), &self.cell)
     }
-}
-
-/// `Debug` fields of a handle, read without blocking.
-pub(crate) fn debug_fields<T, E>(
-    mut out: fmt::DebugStruct<'_, '_>,
-    cell: &Completion<T, E>,
-) -> fmt::Result {
-    let origin = cell.origin();
-    out.field("state", &format_args!("{}", cell.status().label()))
-        .field("operation", &origin.operation())
-        .field("location", &format_args!("{}", origin.location))
-        .finish()
 }

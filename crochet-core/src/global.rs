@@ -7,11 +7,13 @@ use std::sync::{Arc, LazyLock};
 use std::time::Duration;
 
 use crate::backend::Backend;
-use crate::error::{SetupError, ShutdownError, WaitError};
+use crate::error::{RetrieveError, SetupError, ShutdownError, WaitError};
 use crate::eventual::EventualResult;
 use crate::periodic::{Periodic, TickOutcome};
 use crate::reactor::{Reactor, ShutdownGuard};
 use crate::spawner::Spawner;
+use crate::stash_id::StashId;
+use crate::store::StashPolicy;
 use crate::stream::EventualStream;
 
 static GLOBAL: LazyLock<Reactor> = LazyLock::new(Reactor::new);
@@ -193,4 +195,28 @@ pub fn shutdown(timeout: Duration) -> Result<(), ShutdownError> {
 /// `main`. See [`ShutdownGuard`].
 pub fn shutdown_guard(timeout: Duration) -> ShutdownGuard {
     GLOBAL.shutdown_guard(timeout)
+}
+
+/// Takes a result out of the global reactor's stash; see
+/// [`Reactor::retrieve_result`].
+///
+/// # Errors
+///
+/// As [`Reactor::retrieve_result`].
+pub fn retrieve_result<T: Send + 'static, E: Send + 'static>(
+    id: StashId,
+) -> Result<EventualResult<T, E>, RetrieveError> {
+    GLOBAL.retrieve_result(id)
+}
+
+/// Sets how the global reactor's stash is bounded; see
+/// [`Reactor::set_stash_policy`].
+pub fn set_stash_policy(policy: StashPolicy) {
+    GLOBAL.set_stash_policy(policy);
+}
+
+/// How many results the global reactor's stash holds (expired ones
+/// included until the next stash or retrieve sweeps them).
+pub fn stash_len() -> usize {
+    GLOBAL.stash_len()
 }

@@ -31,6 +31,27 @@
 //! Waiting on a reactor thread, where it would deadlock, is refused with
 //! [`WaitError::WaitInReactor`].
 //!
+//! # Layers
+//!
+//! The modules, from the bottom up; each imports only from the layers
+//! below it (CI checks every `use crate::…` against this list):
+//!
+//! 1. `sync`, `panic`, `stash_id`, `error`: primitives, panics, the ids
+//!    and the errors;
+//! 2. `fork`, `hook`, `store`, `config`: after a fork, the failure hook,
+//!    the stash's store, a reactor's settings;
+//! 3. `outcome`, `waiters`, `registry`: what a result holds, who waits
+//!    for it, and every operation of a reactor not over yet;
+//! 4. `completion`: the cell behind every result, whose module doc states
+//!    the one protocol every party goes through;
+//! 5. `compat`, `runtime`, `spawner`, `context`, `threads`, `local`,
+//!    `backend`: the runtimes, the backend trait, reactor threads;
+//! 6. `task`: the wrapper around every operation's future;
+//! 7. `wait`, `shared`, `eventual`, `wait_set`, `select`, `stream`,
+//!    `periodic`, `stash`: the handles, and every kind of wait;
+//! 8. `reactor`, `submit`, `stats`, `global`: the reactor, and the
+//!    process-wide one.
+//!
 //! # Logging
 //!
 //! crochet logs through `tracing` under target `crochet` (visible to `log`
@@ -42,30 +63,37 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
+// In layer order, bottom up (see "Layers" above).
 pub mod backend;
 mod compat;
 mod completion;
+mod config;
 mod context;
 mod error;
 mod eventual;
+mod fork;
 mod global;
+mod hook;
 mod local;
+mod outcome;
 mod panic;
 mod periodic;
 mod reactor;
 mod registry;
-mod report;
 mod runtime;
 mod select;
 mod shared;
 mod spawner;
 mod stash;
+mod stash_id;
 mod stats;
+mod store;
 mod stream;
 mod submit;
 mod sync;
 mod task;
 mod threads;
+mod wait;
 mod wait_set;
 mod waiters;
 
@@ -78,17 +106,19 @@ pub use error::{
 };
 pub use eventual::EventualResult;
 pub use global::{
-    attach, every, global, no_setup, run_in_reactor, run_in_reactor_fallible, run_in_reactor_local,
-    setup_with, shutdown, shutdown_guard, spawn, spawn_fallible, stream_in_reactor, wait_for,
-    wait_for_fallible,
+    attach, every, global, no_setup, retrieve_result, run_in_reactor, run_in_reactor_fallible,
+    run_in_reactor_local, set_stash_policy, setup_with, shutdown, shutdown_guard, spawn,
+    spawn_fallible, stash_len, stream_in_reactor, wait_for, wait_for_fallible,
 };
+pub use hook::{UnobservedFailure, reset_failure_hook, set_failure_hook};
 pub use panic::Panic;
 pub use periodic::{MIN_PERIOD, Periodic, TickOutcome};
 pub use reactor::{Reactor, ShutdownGuard};
-pub use report::{UnobservedFailure, reset_failure_hook, set_failure_hook};
 pub use select::{wait_all, wait_any};
 pub use shared::SharedResult;
-pub use stash::{NotStashed, StashId, StashPolicy, retrieve_result, set_stash_policy, stash_len};
+pub use stash::NotStashed;
+pub use stash_id::StashId;
 pub use stats::Stats;
+pub use store::StashPolicy;
 pub use stream::{DEFAULT_STREAM_BUFFER, EventualStream};
 pub use wait_set::{WaitHandle, WaitSet};

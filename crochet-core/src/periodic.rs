@@ -4,17 +4,16 @@
 use std::error::Error as StdError;
 use std::fmt;
 use std::future::Future;
-use std::sync::Arc;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
 
+use crate::config::Config;
 use crate::error::{Failure, Unsupported, WaitError};
 use crate::eventual::EventualResult;
+use crate::hook::{self, Origin};
 use crate::panic::{self, Panic};
-use crate::reactor::Reactor;
-use crate::registry::Config;
-use crate::report::{self, Origin};
-use crate::task::Decided;
+use crate::spawner::Spawner;
 
 /// The shortest period: faster ticks would starve the reactor.
 pub const MIN_PERIOD: Duration = Duration::from_millis(1);
@@ -42,7 +41,7 @@ where
 }
 
 /// A task running in the reactor every period, made by
-/// [`Reactor::every`].
+/// [`Reactor::every`](crate::Reactor::every).
 ///
 /// Dropping it stops the task (as [`Periodic::stop`] does); call
 /// [`Periodic::detach`] to let it run until the reactor shuts down.
@@ -50,15 +49,33 @@ where
 pub struct Periodic {
     /// The loop's own result; `None` once detached.
     looping: Option<EventualResult<()>>,
-    ticks: Arc<AtomicU64>,
+    schedule: Arc<Schedule>,
+}
+
+/// What the loop and its handle share.
+#[derive(Default)]
+pub(crate) struct Schedule {
+    ticks: AtomicU64,
+    /// `stop` was called: no tick starts any more.
+    stopped: AtomicBool,
 }
 
 impl Periodic {
-    /// Stops the task: the tick in progress, if any, is dropped, and no
-    /// other starts. Synchronous and idempotent; callable from any thread.
-    /// Returns whether this call stopped it.
+    /// Stops the task: no tick starts from now on, and the loop is
+    /// cancelled, so that the tick in progress, if any, is dropped on the
+    /// reactor at its next poll (promptly, unless it blocks its thread).
+    /// Like [`EventualResult::cancel`], it asks and does not wait: it
+    /// never blocks, and is callable from any thread, reactor threads
+    /// included. [`Periodic::ended`] says `Cancelled` once the tick in
+    /// progress is dropped. Idempotent; returns whether this call stopped
+    /// it.
     pub fn stop(&self) -> bool {
-        self.looping.as_ref().is_some_and(EventualResult::cancel)
+        // A detached task is no longer this handle's to stop.
+        let Some(looping) = &self.looping else {
+            return false;
+        };
+        self.schedule.stopped.store(true, Ordering::Release);
+        looping.cancel()
     }
 
     /// Whether the task is still scheduled (not stopped, not ended by a
@@ -71,7 +88,7 @@ impl Periodic {
 
     /// How many ticks have finished, failed ones included.
     pub fn ticks(&self) -> u64 {
-        self.ticks.load(Ordering::Acquire)
+        self.schedule.ticks.load(Ordering::Acquire)
     }
 
     /// How the task ended, if it has: [`WaitError::Cancelled`] after
@@ -108,82 +125,54 @@ impl fmt::Debug for Periodic {
     }
 }
 
-impl Reactor {
-    /// Runs `tick` in the reactor now, then every `period`, until the
-    /// returned [`Periodic`] is stopped or dropped, or the reactor shuts
-    /// down: Twisted's `LoopingCall`, on whichever backend runs.
-    ///
-    /// Each call of `tick` runs on a reactor thread, after the previous
-    /// tick has finished. A tick that fails (returns `Err`) or panics is an
-    /// unobserved failure: it goes to the failure hook (see
-    /// [`Reactor::set_failure_hook`]), or is logged at error level (target
-    /// `crochet`); the task goes on with the next tick. A `period` too long
-    /// for the clock means the first tick is the only one. Ticks that would have started while one was still
-    /// running are skipped, not queued: after a slow tick the schedule
-    /// resumes at the next multiple of `period` from the start. A `period`
-    /// shorter than [`MIN_PERIOD`] is raised to it.
-    ///
-    /// # Examples
-    ///
-    /// ```
-    /// use std::sync::Arc;
-    /// use std::sync::atomic::{AtomicU32, Ordering};
-    /// use std::time::Duration;
-    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
-    ///
-    /// let refreshed = Arc::new(AtomicU32::new(0));
-    /// let counter = Arc::clone(&refreshed);
-    /// let refresher = reactor.every(Duration::from_millis(10), move || {
-    ///     let counter = Arc::clone(&counter);
-    ///     async move {
-    ///         counter.fetch_add(1, Ordering::SeqCst);
-    ///     }
-    /// });
-    /// while refresher.ticks() < 3 {
-    ///     std::thread::sleep(Duration::from_millis(5));
-    /// }
-    /// refresher.stop();
-    /// assert!(refreshed.load(Ordering::SeqCst) >= 3);
-    /// # reactor.shutdown(Duration::from_secs(5))?;
-    /// # Ok::<(), crochet_core::Error>(())
-    /// ```
-    #[track_caller]
-    pub fn every<F, Fut>(&self, period: Duration, tick: F) -> Periodic
-    where
-        F: FnMut() -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: TickOutcome,
-    {
-        let origin = Origin::of::<F>();
-        let period = period.max(MIN_PERIOD);
-        let ticks = Arc::new(AtomicU64::new(0));
-        let counter = Arc::clone(&ticks);
-        let spawner = self.spawner_slot();
-        let config = self.shared_config();
-        let looping = self.submit_as::<F, Decided, _, _, _, _>(
-            move || async move {
-                let spawner = spawner.get().cloned().ok_or(WaitError::NotSetUp)?;
-                let report = |outcome| report_tick(outcome, origin, &config);
-                run_loop(period, tick, &counter, report, |deadline| {
-                    spawner.sleep_until(deadline).ok_or_else(|| {
-                        WaitError::Unsupported(Unsupported::new(Unsupported::TIMER, spawner.name()))
-                    })
-                })
-                .await
-            },
-            origin.location,
-        );
+impl Periodic {
+    /// A handle to the loop whose result is `looping`.
+    pub(crate) fn new(looping: EventualResult<()>, schedule: Arc<Schedule>) -> Self {
         Periodic {
             looping: Some(looping),
-            ticks,
+            schedule,
         }
     }
+}
+
+/// The loop of a periodic task: `tick` now, then every `period` (at
+/// least [`MIN_PERIOD`]) on the spawner's timer, each failure reported
+/// through `config`'s hook as coming from `origin`.
+pub(crate) fn looping<F, Fut>(
+    period: Duration,
+    tick: F,
+    origin: Origin,
+    spawner: Arc<OnceLock<Arc<dyn Spawner>>>,
+    config: Arc<Config>,
+) -> (
+    Arc<Schedule>,
+    impl Future<Output = Result<(), WaitError>> + Send + 'static,
+)
+where
+    F: FnMut() -> Fut + Send + 'static,
+    Fut: Future + Send + 'static,
+    Fut::Output: TickOutcome,
+{
+    let period = period.max(MIN_PERIOD);
+    let schedule = Arc::new(Schedule::default());
+    let shared = Arc::clone(&schedule);
+    let looping = async move {
+        let spawner = spawner.get().cloned().ok_or(WaitError::NotSetUp)?;
+        let report = |outcome| report_tick(outcome, origin, &config);
+        run_loop(period, tick, &shared, report, |deadline| {
+            spawner.sleep_until(deadline).ok_or_else(|| {
+                WaitError::Unsupported(Unsupported::new(Unsupported::TIMER, spawner.name()))
+            })
+        })
+        .await
+    };
+    (schedule, looping)
 }
 
 async fn run_loop<F, Fut, R, S, Sleep>(
     period: Duration,
     mut tick: F,
-    ticks: &AtomicU64,
+    schedule: &Schedule,
     report: R,
     sleep_until: S,
 ) -> Result<(), WaitError>
@@ -196,13 +185,14 @@ where
     Sleep: Future<Output = ()>,
 {
     let mut next = Instant::now();
-    loop {
+    // Checked before each tick: none starts once `stop` has returned.
+    while !schedule.stopped.load(Ordering::Acquire) {
         let outcome = match panic::catch(&mut tick) {
             Ok(future) => panic::catch_future(future).await,
             Err(panic) => Err(panic),
         };
         report(outcome);
-        ticks.fetch_add(1, Ordering::AcqRel);
+        schedule.ticks.fetch_add(1, Ordering::AcqRel);
         match next_deadline(next, period, Instant::now()) {
             Some(deadline) => {
                 next = deadline;
@@ -213,6 +203,8 @@ where
             None => std::future::pending::<()>().await,
         }
     }
+    // Stopped: the loop's cancellation ends it at its next poll.
+    std::future::pending().await
 }
 
 /// A failed or panicked tick goes to the failure hook, or is logged.
@@ -224,7 +216,7 @@ fn report_tick<T: TickOutcome>(outcome: Result<T, Panic>, origin: Origin, config
         },
         Err(panic) => WaitError::Panicked(panic),
     };
-    report::failed_tick(&error, &origin, Some(config));
+    hook::failed_tick(&error, &origin, Some(&config.hook));
 }
 
 /// The first deadline after `now` on the schedule `previous + k * period`:

@@ -1,160 +1,49 @@
-//! The pending operations of one reactor, and its counters.
+//! Every operation of one reactor that is not over yet, and its counters.
 //!
-//! Shutdown completes every pending operation with `ReactorStopped` from
-//! here, even when the runtime cannot drop them (an attached runtime, or a
-//! task blocking its thread). The counters behind `Reactor::stats` live
-//! here too.
+//! This is how shutdown reaches every operation: an operation is
+//! registered as it is admitted, under the lock of its shard, which also
+//! holds whether the registry is closed; so an operation is either
+//! registered before [`Registry::close`] (which then requests its end) or
+//! refused (its submitter drops the work and publishes `ReactorStopped`).
+//! Nothing is registered by a waiter: waiters wait on the cell, which its
+//! task (or shutdown, at its bound) publishes.
 //!
-//! Sharded by submitting thread. An operation is registered only once
-//! something has to wait for it: its task's first poll that does not
-//! finish it, an async or multi-result wait on it, or a blocking wait
-//! still parked after 10 ms. One that finishes in its first poll (the
-//! common round trip) never takes a registry lock. Shutdown reaches the rest through a reactor-wide
-//! stopping flag: a task checks it before every poll, and a registration
-//! after it is refused. A registered entry leaves under its shard's lock,
+//! Sharded by submitting thread, so that no lock is shared by every
+//! submitting thread. A registered entry leaves under its shard's lock,
 //! taken by whichever comes last of the operation's end and its last
-//! handle's drop. Submissions and outcomes are counted without a lock, on
-//! cache lines of each shard's own, so `stats()` costs O(shards).
+//! handle's drop (usually the latter, on the submitting thread: the
+//! reactor thread that publishes takes no registry lock). Submissions and
+//! outcomes are counted without a lock, on cache lines of each shard's
+//! own, so `stats()` and `pending_operations()` cost O(shards).
 
-use std::cell::Cell;
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use slab::Slab;
 
-use crate::completion::{Completion, Status};
+use crate::config::Config;
 use crate::error::WaitError;
-use crate::report::{Hook, Origin};
-use crate::stash::Stash;
-use crate::sync::{AtomicUsize, Mutex, MutexGuard, TryLockError};
+use crate::fork;
+use crate::hook::Origin;
+use crate::outcome::Status;
+use crate::sync::{self, AtomicUsize, Mutex, MutexGuard, SHARDS};
 
-/// How many shards a reactor's registry has (and the sharded executor
-/// references, `backend::ExecutorSlots`).
-pub(crate) const SHARDS: usize = 16;
-
-/// A registered operation's cell, as the registry sees it.
-pub(crate) trait Interrupt: Send + Sync {
+/// A registered operation's cell, as shutdown sees it.
+pub(crate) trait Member: Send + Sync {
     /// Requests the operation's end with `ReactorStopped`, if still
     /// pending: its task drops the future, then publishes.
     fn request_stop(&self);
-    /// Publishes its end now, without waiting for its task.
-    fn force_stop(&self);
-    /// Waits until its outcome is published, or `deadline`.
-    fn wait_published(&self, deadline: Option<Instant>) -> bool;
+    /// Waits until its outcome is published, or `deadline`; whether it
+    /// was.
+    fn wait_ended(&self, deadline: Option<Instant>) -> bool;
+    /// Shutdown's bound ran out: publishes `ReactorStopped` now, with the
+    /// future still alive (its runtime drops it when it gets to it).
+    /// Whether it was still undecided.
+    fn abandon(&self) -> bool;
     /// Whether its outcome is published.
     fn is_done(&self) -> bool;
-}
-
-impl<T: Send, E: Send> Interrupt for Completion<T, E> {
-    fn request_stop(&self) {
-        self.request(&WaitError::ReactorStopped);
-    }
-
-    fn force_stop(&self) {
-        self.force(WaitError::ReactorStopped);
-    }
-
-    fn wait_published(&self, deadline: Option<Instant>) -> bool {
-        Completion::wait_published(self, deadline)
-    }
-
-    fn is_done(&self) -> bool {
-        Completion::is_done(self)
-    }
-}
-
-/// Settings of one reactor that its operations consult.
-#[derive(Default)]
-pub(crate) struct Config {
-    /// This reactor's own unobserved-failure hook, if any.
-    pub(crate) hook: RwLock<Option<Hook>>,
-    /// Operations slower than this are logged (0: off), in nanoseconds.
-    slow_nanos: AtomicU64,
-    /// The process the reactor was set up in (0 before), to tell a forked
-    /// child. Read only where a syscall is paid anyway (before parking, at
-    /// shutdown) or where a lock is busy.
-    pid: AtomicU32,
-    /// This reactor's stash.
-    pub(crate) stash: Stash,
-    /// Shutdown has begun: tasks end before their next poll, and nothing
-    /// registers any more.
-    stopping: AtomicBool,
-    /// Shutdown is over: every registered operation was ended. A waiter
-    /// whose operation was never registered ends it itself from then on.
-    finished: AtomicBool,
-}
-
-impl Config {
-    /// Remembers the process the reactor runs in.
-    pub(crate) fn record_pid(&self) {
-        self.pid.store(std::process::id(), Ordering::Relaxed);
-    }
-
-    /// [`WaitError::Forked`] in a child process forked after this reactor was
-    /// set up in its parent. A syscall (`getpid`): never on the hot path.
-    pub(crate) fn forked(&self) -> Option<WaitError> {
-        self.forked_from(std::process::id())
-    }
-
-    /// [`Config::forked`] without the syscall on the common path, for the
-    /// reactor side: by the process id the calling thread saw when it last
-    /// asked. A thread that runs tasks in a forked child was started in the
-    /// child (the parent's threads are not copied), so what it saw is the
-    /// child's id. Only when that differs from the reactor's is the id
-    /// asked again (a syscall): the one thread that is copied, the one that
-    /// called `fork`, may remember its parent's id in a child that set up a
-    /// reactor of its own.
-    pub(crate) fn forked_per_thread(&self) -> Option<WaitError> {
-        thread_local! {
-            static PID: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-        }
-        let parent = self.pid.load(Ordering::Relaxed);
-        if parent == 0 || PID.with(std::cell::Cell::get) == parent {
-            return None;
-        }
-        let now = std::process::id();
-        PID.with(|pid| pid.set(now));
-        self.forked_from(now)
-    }
-
-    fn forked_from(&self, child: u32) -> Option<WaitError> {
-        let parent = self.pid.load(Ordering::Relaxed);
-        (parent != 0 && child != parent).then_some(WaitError::Forked { parent, child })
-    }
-
-    /// Whether shutdown has begun. One load of a line that is written once.
-    pub(crate) fn is_stopping(&self) -> bool {
-        self.stopping.load(Ordering::Acquire)
-    }
-
-    /// Whether shutdown is over ([`Registry::force_all`] ran).
-    pub(crate) fn is_finished(&self) -> bool {
-        self.finished.load(Ordering::Acquire)
-    }
-
-    pub(crate) fn set_slow_threshold(&self, threshold: Option<Duration>) {
-        let nanos = threshold.map_or(0, |threshold| {
-            u64::try_from(threshold.as_nanos())
-                .unwrap_or(u64::MAX)
-                .max(1)
-        });
-        self.slow_nanos.store(nanos, Ordering::Relaxed);
-    }
-
-    /// Whether operations are timed (a slow threshold is set): only then
-    /// does a submission read the clock.
-    pub(crate) fn times_operations(&self) -> bool {
-        self.slow_nanos.load(Ordering::Relaxed) != 0
-    }
-
-    fn slow_threshold(&self) -> Option<Duration> {
-        match self.slow_nanos.load(Ordering::Relaxed) {
-            0 => None,
-            nanos => Some(Duration::from_nanos(nanos)),
-        }
-    }
 }
 
 /// How a shard's operations ended. Written as each operation is decided,
@@ -202,7 +91,7 @@ pub(crate) struct Shard {
 /// [`Shard::now`]): with its slab key, that names the registration, since
 /// keys are reused.
 struct Entry {
-    cell: Arc<dyn Interrupt>,
+    cell: Arc<dyn Member>,
     at: u64,
 }
 
@@ -215,7 +104,8 @@ struct Entries {
     /// the oldest pending one without a scan: finished or removed ones are
     /// dropped from the front as they are met.
     order: VecDeque<(u64, usize)>,
-    stopped: bool,
+    /// Shutdown has begun: nothing is admitted any more.
+    closed: bool,
 }
 
 impl Entries {
@@ -259,22 +149,8 @@ impl Entries {
 }
 
 impl Shard {
-    fn lock(&self) -> MutexGuard<'_, Entries> {
-        self.entries.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-
-    /// The shard's lock, unless it is busy in a forked child: there it may
-    /// have been held by a parent thread at the fork, and would never be
-    /// released. The fork check (a syscall) is paid only when it is busy.
-    fn lock_unless_forked(&self) -> Result<MutexGuard<'_, Entries>, WaitError> {
-        match self.entries.try_lock() {
-            Ok(entries) => Ok(entries),
-            Err(TryLockError::Poisoned(poisoned)) => Ok(poisoned.into_inner()),
-            Err(TryLockError::WouldBlock) => match self.config.forked() {
-                Some(forked) => Err(forked),
-                None => Ok(self.lock()),
-            },
-        }
+    fn lock(&self) -> Result<MutexGuard<'_, Entries>, WaitError> {
+        fork::lock(&self.entries, &self.config.fork)
     }
 
     /// Now, in nanoseconds since the shard's epoch: half the size of an
@@ -282,7 +158,7 @@ impl Shard {
     pub(crate) fn now(&self) -> u64 {
         // Seconds and nanoseconds, not `as_nanos`: no 128-bit arithmetic on
         // every submission (and 584 years before it saturates).
-        let elapsed = self.epoch.elapsed();
+        let elapsed = sync::now().saturating_duration_since(self.epoch);
         elapsed
             .as_secs()
             .saturating_mul(1_000_000_000)
@@ -293,9 +169,35 @@ impl Shard {
         self.epoch + Duration::from_nanos(nanos)
     }
 
-    /// Counts an admitted operation. No lock.
+    /// Counts a submission, admitted or not. No lock: a refused operation
+    /// ends (as stopped, or failed) like any other, and `pending` is the
+    /// difference.
     pub(crate) fn count_submission(&self) {
         self.submitted.0.fetch_add(1, Ordering::Relaxed);
+    }
+
+    /// Admits a pending operation: registers `cell`, and its key in `key`,
+    /// unless the registry is closed. Called once per operation, by its
+    /// submitter, before its task exists.
+    ///
+    /// # Errors
+    ///
+    /// `ReactorStopped` once [`Registry::close`] ran; `Forked` in a child
+    /// forked after the reactor started, when the shard's lock is busy
+    /// there (a parent thread may have held it at the fork).
+    pub(crate) fn admit(&self, cell: Arc<dyn Member>, key: &AtomicUsize) -> Result<(), WaitError> {
+        let at = self.now();
+        let mut entries = self.lock()?;
+        if entries.closed {
+            return Err(WaitError::ReactorStopped);
+        }
+        let inserted = entries.live.insert(Entry { cell, at });
+        entries.compact();
+        entries.order.push_back((at, inserted));
+        // Under the shard lock, like `remove`'s swap: a removal racing with
+        // this registration finds the key.
+        key.store(inserted, Ordering::Relaxed);
+        Ok(())
     }
 
     /// Records that a wait on one of this reactor's results timed out.
@@ -332,17 +234,16 @@ impl Shard {
         }
     }
 
-    /// Takes a finished operation's entry out, once: the first call with
-    /// `key` removes it, later ones find nothing. Called by whichever comes
-    /// last of the decision and the last handle's drop; usually the latter,
-    /// on the submitting thread, whose shard this is.
+    /// Takes an operation's entry out, once: the first call with `key`
+    /// removes it, later ones find nothing. Called by whichever comes last
+    /// of its end and its last handle's drop.
     pub(crate) fn remove(&self, key: &AtomicUsize) {
         // Never registered (refused, or forked): no lock to take.
         if key.load(Ordering::Relaxed) == usize::MAX {
             return;
         }
         let removed = {
-            let Ok(mut entries) = self.lock_unless_forked() else {
+            let Ok(mut entries) = self.lock() else {
                 return;
             };
             match key.swap(usize::MAX, Ordering::Relaxed) {
@@ -358,21 +259,6 @@ impl Shard {
 pub(crate) struct Registry {
     shards: Box<[Arc<Shard>]>,
     pub(crate) config: Arc<Config>,
-}
-
-thread_local! {
-    static SHARD_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
-}
-
-/// The calling thread's shard, assigned round-robin on first use.
-pub(crate) fn shard_index() -> usize {
-    static NEXT: std::sync::atomic::AtomicUsize = std::sync::atomic::AtomicUsize::new(0);
-    SHARD_INDEX.with(|index| {
-        if index.get() == usize::MAX {
-            index.set(NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS);
-        }
-        index.get()
-    })
 }
 
 /// How many are pending, of `submitted` operations of which `ended` ended.
@@ -400,7 +286,7 @@ pub(crate) struct Totals {
 impl Registry {
     pub(crate) fn new() -> Self {
         let config = Arc::new(Config::default());
-        let epoch = Instant::now();
+        let epoch = sync::now();
         Registry {
             shards: (0..SHARDS)
                 .map(|_| {
@@ -419,49 +305,22 @@ impl Registry {
 
     /// The calling thread's shard.
     pub(crate) fn shard(&self) -> Arc<Shard> {
-        Arc::clone(&self.shards[shard_index()])
+        Arc::clone(&self.shards[sync::shard_index()])
     }
 
-    /// Records a pending operation in `shard`, and its key in `key`. The
-    /// caller holds the operation's cell lock, and
-    /// has checked that it is pending.
-    ///
-    /// # Errors
-    ///
-    /// `ReactorStopped` once [`Registry::close`] ran; `Forked` in a child
-    /// forked after the reactor started, when the shard's lock is busy
-    /// there (a parent thread may have held it at the fork).
-    pub(crate) fn register(
-        shard: &Shard,
-        cell: Arc<dyn Interrupt>,
-        key: &AtomicUsize,
-    ) -> Result<(), WaitError> {
-        let mut entries = shard.lock_unless_forked()?;
-        if entries.stopped {
-            return Err(WaitError::ReactorStopped);
-        }
-        // Read under the lock: registration times grow along `order`.
-        let now = shard.now();
-        let inserted = entries.live.insert(Entry { cell, at: now });
-        entries.compact();
-        entries.order.push_back((now, inserted));
-        // Under the shard lock, like `remove`'s swap: a removal racing with
-        // this registration finds the key.
-        key.store(inserted, Ordering::Relaxed);
-        Ok(())
-    }
-
-    /// Refuses new registrations, requests the end of every pending
-    /// operation (their tasks drop their futures, then publish), and
-    /// returns them, to wait for.
-    pub(crate) fn close(&self) -> Vec<Arc<dyn Interrupt>> {
-        // First: a task polled from now on ends, whether or not it is
-        // registered, and a registration is refused below.
-        self.config.stopping.store(true, Ordering::Release);
+    /// Closes the registry for good (nothing is admitted any more),
+    /// requests the end of every operation still pending (its task drops
+    /// its future, then publishes), and returns them, to wait for.
+    /// Idempotent: a second call finds nothing new to stop.
+    pub(crate) fn close(&self) -> Vec<Arc<dyn Member>> {
         let mut pending = Vec::new();
         for shard in self.shards.iter() {
-            let mut entries = shard.lock();
-            entries.stopped = true;
+            // A shard whose lock a parent thread held at a fork: nothing
+            // of it runs here.
+            let Ok(mut entries) = shard.lock() else {
+                continue;
+            };
+            entries.closed = true;
             pending.extend(
                 entries
                     .live
@@ -477,37 +336,13 @@ impl Registry {
         pending
     }
 
-    /// Publishes the end of every operation still pending, without its
-    /// task, and empties the registry.
-    pub(crate) fn force_all(&self) {
-        // Stopping, if `close` did not run (the last handle's drop): a
-        // task ends at its next poll, a wait registers at once.
-        self.config.stopping.store(true, Ordering::Release);
-        for shard in self.shards.iter() {
-            let drained: Vec<Arc<dyn Interrupt>> = {
-                let mut entries = shard.lock();
-                entries.stopped = true;
-                entries.order.clear();
-                entries.live.drain().map(|entry| entry.cell).collect()
-            };
-            // Outside the shard lock: publishing wakes threads and counts
-            // the operations as stopped. Finished ones keep their outcome.
-            for cell in drained {
-                cell.force_stop();
-            }
-        }
-        // After the registered ones: a waiter that could not register
-        // ends its operation itself once it sees this.
-        self.config.finished.store(true, Ordering::Release);
-    }
-
     /// How many entries the registry holds, pending or not (for the loom
     /// model's leak check).
     #[cfg(all(test, loom))]
     pub(crate) fn entries(&self) -> usize {
         self.shards
             .iter()
-            .map(|shard| shard.lock().live.len())
+            .map(|shard| shard.lock().expect("no fork under loom").live.len())
             .sum()
     }
 
@@ -522,33 +357,15 @@ impl Registry {
         pending(submitted, ended)
     }
 
-    /// Waits (sleeping in short steps) until no operation is pending, or
-    /// `deadline`: after [`Registry::close`], for the operations nobody
-    /// registered (their task was not polled yet, and no wait registered
-    /// them), which end at their next poll or when their runtime drops
-    /// them. Whether none is pending.
-    pub(crate) fn wait_idle(&self, deadline: Option<Instant>) -> bool {
-        let mut step = Duration::from_micros(100);
-        loop {
-            if self.len() == 0 {
-                return true;
-            }
-            let now = Instant::now();
-            if deadline.is_some_and(|deadline| now >= deadline) {
-                return false;
-            }
-            let nap = deadline.map_or(step, |deadline| step.min(deadline - now));
-            std::thread::sleep(nap);
-            step = (step * 2).min(Duration::from_millis(10));
-        }
-    }
-
     /// Adds up every shard's counters.
     pub(crate) fn totals(&self) -> Totals {
         let mut totals = Totals::default();
         let mut oldest: Option<Instant> = None;
         for shard in self.shards.iter() {
-            let oldest_here = shard.lock().oldest_pending();
+            let oldest_here = shard
+                .lock()
+                .ok()
+                .and_then(|mut entries| entries.oldest_pending());
             let ended = &shard.ended;
             totals.submitted += shard.submitted.0.load(Ordering::Relaxed);
             totals.completed += ended.completed.load(Ordering::Relaxed);

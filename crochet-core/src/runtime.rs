@@ -10,15 +10,15 @@
 //! measured), and glibc handed that memory back less readily (the
 //! memory test turned flaky). smol's and async-std's tasks take the
 //! operation as its own type.
+//!
+//! [`Spawner::spawn`]: crate::backend::Spawner::spawn
+//! [`Spawner::runtime`]: crate::backend::Spawner::runtime
 
-use std::future::Future;
 #[cfg(feature = "async-executor")]
 use std::sync::Arc;
 
-use crate::spawner::Spawner;
-
 /// A runtime that crochet spawns on without boxing each operation, as a
-/// backend reports it with [`Spawner::runtime`].
+/// backend reports it with [`Spawner::runtime`](crate::backend::Spawner::runtime).
 ///
 /// Each variant is there when crochet-core is built with the cargo feature
 /// of the same name, which the backend crate that needs it turns on.
@@ -33,25 +33,6 @@ pub enum Runtime {
     AsyncStd,
 }
 
-/// Spawns `operation` on `runtime` as its own type, or boxed on `spawner`
-/// when the backend named no runtime crochet knows.
-pub(crate) fn spawn_on<F>(runtime: Option<&Runtime>, spawner: &dyn Spawner, operation: F)
-where
-    F: Future<Output = ()> + Send + 'static,
-{
-    match runtime {
-        #[cfg(feature = "async-executor")]
-        Some(Runtime::Executor(slots)) => slots.spawn(operation),
-        #[cfg(feature = "async-std")]
-        Some(Runtime::AsyncStd) => {
-            drop(async_std::task::spawn(crate::compat::in_tokio_context(
-                operation,
-            )));
-        }
-        _ => spawner.spawn(Box::pin(operation)),
-    }
-}
-
 #[cfg(feature = "async-executor")]
 pub use slots::ExecutorSlots;
 
@@ -64,7 +45,7 @@ mod slots {
     use async_executor::Executor;
 
     // Sharded as the registry is, by the same per-thread index.
-    use crate::registry::{SHARDS, shard_index};
+    use crate::sync::{SHARDS, shard_index};
 
     #[repr(align(128))]
     struct Slot(RwLock<Option<Arc<Executor<'static>>>>);

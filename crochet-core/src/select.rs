@@ -9,9 +9,10 @@
 
 use std::time::Duration;
 
-use crate::completion::{self, Status};
 use crate::context;
 use crate::error::WaitError;
+use crate::outcome::Status;
+use crate::sync::deadline_after;
 use crate::wait_set::{Next, WaitHandle, WaitSet};
 
 /// Blocks until one of `results` is decided, for at most `timeout`, and
@@ -76,7 +77,7 @@ where
     H: WaitHandle + 'a,
 {
     let blocking = context::blocking()?;
-    let deadline = completion::deadline_after(timeout);
+    let deadline = deadline_after(timeout);
     let handles: Vec<&H> = results.into_iter().collect();
     // Decided already: the first in order wins. The status is read without
     // a lock; only published results not taken are locked.
@@ -150,7 +151,7 @@ where
     I::Item: WaitHandle,
 {
     let blocking = context::blocking()?;
-    let deadline = completion::deadline_after(timeout);
+    let deadline = deadline_after(timeout);
     let mut set = WaitSet::new(results);
     // Counts the results as they finish, reading none, so that a timeout
     // leaves every one as it was.

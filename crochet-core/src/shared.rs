@@ -8,9 +8,11 @@ use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use crate::completion::{self, Completion};
+use crate::completion::Completion;
 use crate::error::WaitError;
-use crate::eventual::{blocking_wait, debug_fields};
+use crate::outcome;
+use crate::sync::deadline_after;
+use crate::wait::{blocking_wait, debug_fields};
 
 /// A cloneable handle to an operation's result, made with
 /// [`EventualResult::shared`](crate::EventualResult::shared).
@@ -70,7 +72,7 @@ impl<T: Clone, E: Clone> SharedResult<T, E> {
     /// Blocks the calling thread without a bound; never call it from async
     /// code (use `.await`).
     pub fn wait(&self) -> Result<T, WaitError<E>> {
-        blocking_wait(&self.cell, None, Duration::MAX, completion::clone)
+        blocking_wait(&self.cell, None, Duration::MAX, outcome::clone)
     }
 
     /// Blocks for at most `timeout` and returns a clone of the result.
@@ -84,8 +86,8 @@ impl<T: Clone, E: Clone> SharedResult<T, E> {
     ///
     /// Blocks the calling thread for up to `timeout`.
     pub fn wait_timeout(&self, timeout: Duration) -> Result<T, WaitError<E>> {
-        let deadline = completion::deadline_after(timeout);
-        blocking_wait(&self.cell, deadline, timeout, completion::clone)
+        let deadline = deadline_after(timeout);
+        blocking_wait(&self.cell, deadline, timeout, outcome::clone)
     }
 
     /// Blocks until `deadline` at most and returns a clone of the result.
@@ -99,12 +101,12 @@ impl<T: Clone, E: Clone> SharedResult<T, E> {
     /// Blocks the calling thread until `deadline`.
     pub fn wait_deadline(&self, deadline: Instant) -> Result<T, WaitError<E>> {
         let timeout = deadline.saturating_duration_since(Instant::now());
-        blocking_wait(&self.cell, Some(deadline), timeout, completion::clone)
+        blocking_wait(&self.cell, Some(deadline), timeout, outcome::clone)
     }
 
     /// A clone of the result if it is there, without blocking.
     pub fn try_result(&self) -> Option<Result<T, WaitError<E>>> {
-        self.cell.try_read(completion::clone)
+        self.cell.try_read(outcome::clone)
     }
 }
 
@@ -120,7 +122,7 @@ impl<T: Clone, E: Clone> Future for SharedResult<T, E> {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let this = self.get_mut();
-        this.cell.poll_read(cx, &mut this.key, completion::clone)
+        this.cell.poll_read(cx, &mut this.key, outcome::clone)
     }
 }
 

@@ -5,7 +5,6 @@ use std::future::Future;
 use std::pin::Pin;
 use std::time::Instant;
 
-use crate::context::BlockingHint;
 use crate::error::WaitError;
 use crate::runtime::Runtime;
 
@@ -89,6 +88,41 @@ pub trait Spawner: Send + Sync + fmt::Debug + 'static {
 
     /// A short name for the backend, for messages (`"tokio"`).
     fn name(&self) -> &'static str;
+}
+
+/// What a backend says of a blocking wait on the calling thread; see
+/// [`Spawner::blocking_hint`].
+#[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
+pub enum BlockingHint {
+    /// The thread drives none of this backend's runtimes: wait as usual.
+    Allow,
+    /// The thread drives this backend's runtime, and blocking it would
+    /// stall that runtime: refuse with [`WaitError::WaitInReactor`](crate::WaitError::WaitInReactor).
+    Refuse,
+    /// The thread drives this backend's runtime, which can move that work
+    /// to another thread while this one blocks: run the wait inside this
+    /// function (tokio's `block_in_place`). It must call its argument once.
+    HandOff(fn(&mut dyn FnMut())),
+}
+
+/// Spawns `operation` on `runtime` as its own type, or boxed on `spawner`
+/// when the backend named no runtime crochet knows.
+pub(crate) fn spawn_on<F>(runtime: Option<&Runtime>, spawner: &dyn Spawner, operation: F)
+where
+    F: Future<Output = ()> + Send + 'static,
+{
+    match runtime {
+        #[cfg(feature = "async-executor")]
+        Some(Runtime::Executor(slots)) => slots.spawn(operation),
+        #[cfg(feature = "async-std")]
+        Some(Runtime::AsyncStd) => {
+            drop(async_std::task::spawn(crate::compat::in_tokio_context(
+                operation,
+            )));
+        }
+        _ => spawner.spawn(Box::pin(operation)),
+    }
 }
 
 /// A `!Send` operation on its way to a reactor thread.

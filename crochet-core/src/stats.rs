@@ -5,8 +5,8 @@ use std::fmt;
 use std::sync::{Arc, PoisonError};
 use std::time::Duration;
 
+use crate::hook::UnobservedFailure;
 use crate::reactor::Reactor;
-use crate::report::UnobservedFailure;
 
 /// A snapshot of what a reactor has done, from [`Reactor::stats`].
 ///
@@ -48,12 +48,8 @@ pub struct Stats {
     pub timed_out_waits: u64,
     /// Results in this reactor's stash.
     pub stashed: u64,
-    /// How long the oldest pending operation has been waited for: since
-    /// its first poll that did not finish it, an async or multi-result
-    /// wait on it, or a blocking wait still parked on it after 10 ms (so
-    /// an operation only a blocking wait waits for is aged from then).
-    /// Operations the runtime has not polled yet, and nobody waits for,
-    /// count in `pending` but are not aged here.
+    /// How long the oldest pending operation has been pending, since it
+    /// was submitted.
     pub oldest_pending: Option<Duration>,
 }
 
@@ -92,7 +88,7 @@ impl Reactor {
             cancelled: totals.cancelled,
             stopped: totals.stopped,
             timed_out_waits: totals.timed_out_waits,
-            stashed: self.config().stash.len() as u64,
+            stashed: self.stash_len() as u64,
             oldest_pending: totals.oldest_pending.map(|since| since.elapsed()),
         }
     }

@@ -1,19 +1,26 @@
 //! `EventualStream`: an async stream running in the reactor, consumed by a
 //! blocking thread as an iterator.
 //!
-//! The reactor side polls the stream into a bounded buffer and stops
-//! polling while it is full (backpressure); the blocking side takes items
-//! out, waking the reactor side when it makes room. A timeout loses
-//! nothing: the item that arrives later is the next one taken.
+//! The reactor side (the producer: an operation like any other) polls the
+//! stream into a bounded buffer and stops polling while it is full
+//! (backpressure); the blocking side takes items out, waking the producer
+//! when it makes room. A timeout loses nothing: the item that arrives
+//! later is the next one taken.
+//!
+//! The stream ends when its producer's outcome is published: the reader
+//! listens to the producer's cell like any async waiter (a waker in its
+//! waiter list, see the `completion` module's rules), so it hears a
+//! cancel, a panic or a shutdown only after the stream was dropped, and
+//! shutdown reaches it as it reaches every wait. Reading parks in the one
+//! park loop of every blocking wait, with its fork check.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::future::poll_fn;
 use std::iter::FusedIterator;
-use std::panic::Location;
 use std::pin::pin;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
-use std::task::{Poll, Waker};
+use std::sync::{Arc, PoisonError};
+use std::task::{Poll, Wake, Waker};
 use std::time::{Duration, Instant};
 
 use futures_core::Stream;
@@ -21,11 +28,9 @@ use futures_core::Stream;
 use crate::context;
 use crate::error::{TryNextError, WaitError};
 use crate::eventual::EventualResult;
-use crate::reactor::Reactor;
-use crate::task::Decided;
-
-/// How long a reader waits for the reactor side's outcome once it closed.
-const ENDING_GRACE: Duration = Duration::from_secs(5);
+use crate::fork::{self, ForkCheck};
+use crate::sync::{self, Mutex, MutexGuard, Thread, deadline_after};
+use crate::waiters::{Party, block_until};
 
 /// How many items a stream buffers by default before it stops polling.
 pub const DEFAULT_STREAM_BUFFER: usize = 16;
@@ -35,35 +40,159 @@ struct State<T> {
     capacity: usize,
     /// The stream returned `None`.
     finished: bool,
-    /// The reactor side is gone (finished, failed, cancelled or stopped).
-    closed: bool,
-    /// The handle is gone, or cancelled: stop polling.
+    /// The producer's outcome is published: nothing more arrives.
+    ended: bool,
+    /// Cancelled: the producer stops, and what is buffered is discarded.
     abandoned: bool,
-    /// The reactor side, waiting for room in the buffer.
+    /// The producer, waiting for room in the buffer.
     producer: Option<Waker>,
+    /// The reader, parked waiting for an item or the end.
+    reader: Option<Thread>,
 }
 
-struct Shared<T> {
+/// What the producer and the reader share.
+pub(crate) struct Shared<T> {
     state: Mutex<State<T>>,
-    /// Signalled when an item arrives or the reactor side closes.
-    changed: Condvar,
 }
 
 impl<T> Shared<T> {
-    fn lock(&self) -> MutexGuard<'_, State<T>> {
+    /// A stream's shared state, with room for `capacity` items (at least
+    /// one).
+    pub(crate) fn new(capacity: usize) -> Arc<Self> {
+        let capacity = capacity.max(1);
+        Arc::new(Shared {
+            state: Mutex::new(State {
+                buffer: VecDeque::with_capacity(capacity.min(1024)),
+                capacity,
+                finished: false,
+                ended: false,
+                abandoned: false,
+                producer: None,
+                reader: None,
+            }),
+        })
+    }
+
+    /// The lock, for the reader, which may run in a forked child.
+    fn lock(&self, fork: &ForkCheck) -> Result<MutexGuard<'_, State<T>>, WaitError> {
+        fork::lock(&self.state, fork)
+    }
+
+    /// The lock, for the producer: a reactor thread.
+    fn lock_to_produce(&self) -> MutexGuard<'_, State<T>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Marks the end and unparks the reader.
+    fn end(&self) {
+        let mut state = self.lock_to_produce();
+        state.ended = true;
+        let reader = state.reader.take();
+        drop(state);
+        if let Some(reader) = reader {
+            reader.unpark();
+        }
     }
 }
 
-/// Marks the reactor side closed when dropped: when the stream ends, and
-/// equally when its future is dropped by a panic, a cancel or shutdown.
-struct CloseOnDrop<T>(Arc<Shared<T>>);
-
-impl<T> Drop for CloseOnDrop<T> {
-    fn drop(&mut self) {
-        self.0.lock().closed = true;
-        self.0.changed.notify_all();
+/// The producer's outcome is published: the waker the stream keeps in the
+/// producer's waiter list.
+impl<T: Send> Wake for Shared<T> {
+    fn wake(self: Arc<Self>) {
+        self.end();
     }
+
+    fn wake_by_ref(self: &Arc<Self>) {
+        self.end();
+    }
+}
+
+/// The producer: polls the stream while there is room, waits while the
+/// buffer is full, and returns when the stream ends or the handle is
+/// abandoned (its operation then drops the stream, and publishes).
+pub(crate) async fn drive<S: Stream>(stream: S, shared: &Shared<S::Item>) {
+    let mut stream = pin!(stream);
+    poll_fn(|cx| {
+        loop {
+            {
+                let mut state = shared.lock_to_produce();
+                if state.abandoned {
+                    return Poll::Ready(());
+                }
+                if state.buffer.len() >= state.capacity {
+                    state.producer = Some(cx.waker().clone());
+                    return Poll::Pending;
+                }
+            }
+            // Polled outside the lock; only this side adds items, so the room
+            // seen above is still there.
+            match stream.as_mut().poll_next(cx) {
+                Poll::Ready(Some(item)) => {
+                    let mut state = shared.lock_to_produce();
+                    if state.abandoned {
+                        // Cancelled while the item was being made: nobody
+                        // reads it any more.
+                        drop(state);
+                        drop(item);
+                        return Poll::Ready(());
+                    }
+                    state.buffer.push_back(item);
+                    let reader = state.reader.take();
+                    drop(state);
+                    if let Some(reader) = reader {
+                        reader.unpark();
+                    }
+                }
+                Poll::Ready(None) => {
+                    shared.lock_to_produce().finished = true;
+                    return Poll::Ready(());
+                }
+                Poll::Pending => return Poll::Pending,
+            }
+        }
+    })
+    .await;
+}
+
+/// What a read finds.
+enum Found<T> {
+    Item(T),
+    /// The producer ended; `finished` when the stream ran to its end.
+    End {
+        finished: bool,
+    },
+}
+
+/// Looks for the next item or the end; with `listen`, leaves the calling
+/// thread registered to be unparked when neither is there.
+fn find<T>(
+    shared: &Shared<T>,
+    fork: &ForkCheck,
+    listen: bool,
+) -> Result<Option<Found<T>>, WaitError> {
+    let mut state = shared.lock(fork)?;
+    // A cancelled stream yields nothing more, only its end.
+    if let Some(item) = (!state.abandoned)
+        .then(|| state.buffer.pop_front())
+        .flatten()
+    {
+        // Room now: wake the producer, outside the lock.
+        let producer = state.producer.take();
+        drop(state);
+        if let Some(producer) = producer {
+            producer.wake();
+        }
+        return Ok(Some(Found::Item(item)));
+    }
+    if state.ended {
+        return Ok(Some(Found::End {
+            finished: state.finished,
+        }));
+    }
+    if listen {
+        state.reader = Some(sync::current());
+    }
+    Ok(None)
 }
 
 /// A stream running in the reactor, read from a blocking thread: an
@@ -71,12 +200,17 @@ impl<T> Drop for CloseOnDrop<T> {
 /// [`EventualStream::next_timeout`] and [`EventualStream::next_deadline`]
 /// for a bounded wait, and [`EventualStream::try_next`] for none.
 ///
-/// Made by [`Reactor::stream_in_reactor`]. The stream is polled on a
+/// Made by [`Reactor::stream_in_reactor`](crate::Reactor::stream_in_reactor). The stream is polled on a
 /// reactor thread into a bounded buffer, and not polled while the buffer is
 /// full. The iterator yields each item as `Ok`; if the stream panics, or is
 /// cancelled or stopped, it yields that error once and then ends. Dropping
 /// the handle drops the stream, on the reactor. The iterator is fused:
 /// after its end, `next` keeps returning `None`.
+///
+/// The stream's end is its producer's, the operation that polls it: a
+/// read hears a cancel, a panic or a shutdown only once the stream has
+/// been dropped on the reactor, and a shutdown whose bound runs out ends a
+/// blocked read as it ends any wait.
 ///
 /// A read that finds an item buffered (or the end) returns it on any
 /// thread; a read that would wait is refused on a reactor thread with
@@ -99,109 +233,31 @@ impl<T> Drop for CloseOnDrop<T> {
 pub struct EventualStream<T> {
     shared: Arc<Shared<T>>,
     producer: EventualResult<()>,
+    /// The stream's registration in its producer's waiter list.
+    listening: Option<u32>,
     /// The end (or error) was already yielded.
     done: bool,
 }
 
-impl Reactor {
-    /// Runs the stream that `f` builds in the reactor, buffering up to
-    /// [`DEFAULT_STREAM_BUFFER`] items, and returns a blocking handle to
-    /// it at once. See [`EventualStream`].
-    #[track_caller]
-    pub fn stream_in_reactor<F, S>(&self, f: F) -> EventualStream<S::Item>
-    where
-        F: FnOnce() -> S + Send + 'static,
-        S: Stream + Send + 'static,
-        S::Item: Send + 'static,
-    {
-        self.stream_in_reactor_buffered(DEFAULT_STREAM_BUFFER, f)
-    }
-
-    /// As [`Reactor::stream_in_reactor`], with a buffer of `capacity`
-    /// items (at least one).
-    #[track_caller]
-    pub fn stream_in_reactor_buffered<F, S>(&self, capacity: usize, f: F) -> EventualStream<S::Item>
-    where
-        F: FnOnce() -> S + Send + 'static,
-        S: Stream + Send + 'static,
-        S::Item: Send + 'static,
-    {
-        let capacity = capacity.max(1);
-        let shared = Arc::new(Shared {
-            state: Mutex::new(State {
-                buffer: VecDeque::with_capacity(capacity.min(1024)),
-                capacity,
-                finished: false,
-                closed: false,
-                abandoned: false,
-                producer: None,
-            }),
-            changed: Condvar::new(),
-        });
-        // Made here, so that the reactor side closes even if `f` is never
-        // called (shutdown) or panics.
-        let closing = CloseOnDrop(Arc::clone(&shared));
-        let producer = self.submit_as::<F, Decided, _, _, _, _>(
-            move || {
-                let stream = f();
-                async move {
-                    let shared = Arc::clone(&closing.0);
-                    drive(stream, &shared).await;
-                    drop(closing);
-                    Ok(())
-                }
-            },
-            Location::caller(),
-        );
+impl<T: Send + 'static> EventualStream<T> {
+    /// The reader's side of a stream whose producer is `producer`: it
+    /// listens to the producer's end.
+    pub(crate) fn new(shared: Arc<Shared<T>>, producer: EventualResult<()>) -> Self {
+        let listener = Party::Task(Waker::from(Arc::clone(&shared)));
+        // A forked child whose cell lock is busy registers nothing.
+        let listening = producer.cell().register(listener).unwrap_or_default();
+        if listening.is_none() {
+            // Ended already (refused at once), or a forked child: a read
+            // finds the producer's outcome.
+            shared.end();
+        }
         EventualStream {
             shared,
             producer,
+            listening,
             done: false,
         }
     }
-}
-
-/// The reactor side: poll the stream while there is room, park while the
-/// buffer is full, stop when the stream ends or the handle is abandoned.
-async fn drive<S: Stream>(stream: S, shared: &Shared<S::Item>) {
-    let mut stream = pin!(stream);
-    poll_fn(|cx| {
-        loop {
-            {
-                let mut state = shared.lock();
-                if state.abandoned {
-                    return Poll::Ready(());
-                }
-                if state.buffer.len() >= state.capacity {
-                    state.producer = Some(cx.waker().clone());
-                    return Poll::Pending;
-                }
-            }
-            // Polled outside the lock; only this side adds items, so the room
-            // seen above is still there.
-            match stream.as_mut().poll_next(cx) {
-                Poll::Ready(Some(item)) => {
-                    let mut state = shared.lock();
-                    if state.abandoned {
-                        // Cancelled while the item was being made: nobody
-                        // reads it any more.
-                        drop(state);
-                        drop(item);
-                        return Poll::Ready(());
-                    }
-                    state.buffer.push_back(item);
-                    drop(state);
-                    shared.changed.notify_one();
-                }
-                Poll::Ready(None) => {
-                    shared.lock().finished = true;
-                    return Poll::Ready(());
-                }
-                Poll::Pending => return Poll::Pending,
-            }
-        }
-    })
-    .await;
 }
 
 impl<T> EventualStream<T> {
@@ -225,8 +281,7 @@ impl<T> EventualStream<T> {
     /// Blocks the calling thread for up to `timeout`; never call it from
     /// async code.
     pub fn next_timeout(&mut self, timeout: Duration) -> Result<Option<T>, WaitError> {
-        let deadline = crate::completion::deadline_after(timeout);
-        self.next_until(deadline, timeout)
+        self.next_until(deadline_after(timeout), timeout)
     }
 
     /// As [`EventualStream::next_timeout`], until `deadline` at most.
@@ -281,11 +336,18 @@ impl<T> EventualStream<T> {
     /// # Ok::<(), crochet_core::Error>(())
     /// ```
     pub fn try_next(&mut self) -> Result<T, TryNextError> {
-        match self.read_now() {
-            Some(Ok(Some(item))) => Ok(item),
-            Some(Ok(None)) => Err(TryNextError::Ended),
-            Some(Err(error)) => Err(TryNextError::Failed(error)),
-            None => Err(TryNextError::Empty),
+        if self.done {
+            return Err(TryNextError::Ended);
+        }
+        let found = find(&self.shared, self.producer.cell().fork(), false);
+        match found {
+            Ok(Some(Found::Item(item))) => Ok(item),
+            Ok(Some(Found::End { finished })) => match self.end(finished) {
+                Ok(_) => Err(TryNextError::Ended),
+                Err(error) => Err(TryNextError::Failed(error)),
+            },
+            Ok(None) => Err(TryNextError::Empty),
+            Err(forked) => Err(TryNextError::Failed(forked)),
         }
     }
 
@@ -294,131 +356,68 @@ impl<T> EventualStream<T> {
         deadline: Option<Instant>,
         timeout: Duration,
     ) -> Result<Option<T>, WaitError> {
+        if self.done {
+            return Ok(None);
+        }
+        let fork = self.producer.cell().fork();
         // What is there already is read on any thread: only a read that
         // would wait is refused on a reactor thread.
-        if let Some(read) = self.read_now() {
-            return read;
-        }
-        context::blocking()?.run(|| self.read_until(deadline, timeout))
-    }
-
-    /// What a read returns without waiting: a buffered item, or the end
-    /// once the buffer is drained and the reactor side's outcome is
-    /// decided; `None` when a read would have to wait.
-    fn read_now(&mut self) -> Option<Result<Option<T>, WaitError>> {
-        if self.done {
-            return Some(Ok(None));
-        }
-        let state = match Self::pop(self.shared.lock()) {
-            Ok(item) => return Some(Ok(Some(item))),
-            Err(state) => state,
-        };
-        if !state.closed {
-            return None;
-        }
-        let finished = state.finished;
-        drop(state);
-        let ending = if finished {
-            Ok(None)
-        } else {
-            // Closed just before its outcome is decided (see `ending`):
-            // not decided yet is a read that would wait.
-            self.producer.try_result()?.map(|()| None)
-        };
-        self.done = true;
-        Some(ending)
-    }
-
-    /// Takes the next buffered item, if any, releases the lock and wakes
-    /// the reactor side, for which there is room now; or gives the lock
-    /// back. A cancelled stream yields nothing more, only its end.
-    fn pop(mut state: MutexGuard<'_, State<T>>) -> Result<T, MutexGuard<'_, State<T>>> {
-        let next = if state.abandoned {
-            None
-        } else {
-            state.buffer.pop_front()
-        };
-        let Some(item) = next else {
-            return Err(state);
-        };
-        let producer = state.producer.take();
-        drop(state);
-        if let Some(producer) = producer {
-            producer.wake();
-        }
-        Ok(item)
-    }
-
-    fn read_until(
-        &mut self,
-        deadline: Option<Instant>,
-        timeout: Duration,
-    ) -> Result<Option<T>, WaitError> {
-        let mut state = self.shared.lock();
-        loop {
-            state = match Self::pop(state) {
-                Ok(item) => return Ok(Some(item)),
-                Err(state) => state,
-            };
-            if state.closed {
-                let finished = state.finished;
-                drop(state);
-                self.done = true;
-                return self.ending(finished);
-            }
-            state = match deadline {
-                None => self
-                    .shared
-                    .changed
-                    .wait(state)
-                    .unwrap_or_else(PoisonError::into_inner),
-                Some(deadline) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        self.producer.cell().note_timed_out_wait();
-                        return Err(WaitError::Timeout {
-                            after: timeout,
-                            cancelled: false,
-                        });
+        let found = match find(&self.shared, fork, false)? {
+            Some(found) => Some(found),
+            None => context::blocking()?.run(|| {
+                let found = block_until(deadline, fork, || find(&self.shared, fork, true));
+                if !matches!(found, Ok(Some(_))) {
+                    if let Ok(mut state) = self.shared.lock(fork) {
+                        state.reader = None;
                     }
-                    self.shared
-                        .changed
-                        .wait_timeout(state, deadline - now)
-                        .unwrap_or_else(PoisonError::into_inner)
-                        .0
                 }
-            };
+                found
+            })?,
+        };
+        match found {
+            Some(Found::Item(item)) => Ok(Some(item)),
+            Some(Found::End { finished }) => self.end(finished),
+            None => {
+                self.producer.cell().note_timed_out_wait();
+                Err(WaitError::Timeout {
+                    after: timeout,
+                    cancelled: false,
+                })
+            }
         }
     }
 
-    /// How the reactor side ended, once its buffer is drained.
-    fn ending(&self, finished: bool) -> Result<Option<T>, WaitError> {
+    /// The end, once the buffer is drained and the producer's outcome is
+    /// published: `None` after the stream's own end, else the error that
+    /// ended it. Yielded once; the iterator is fused after it.
+    fn end(&mut self, finished: bool) -> Result<Option<T>, WaitError> {
+        self.done = true;
         if finished {
             return Ok(None);
         }
-        // The reactor side closes as its future is dropped, which can come
-        // just before its result is decided: a panic unwinding through the
-        // stream drops it first, and so does a runtime dropping the task.
-        // The decision follows at once; the bound is only a safeguard.
-        match self.producer.wait_timeout(ENDING_GRACE) {
-            Ok(()) => Ok(None),
-            Err(WaitError::Timeout { .. }) => Err(WaitError::ReactorStopped),
-            Err(error) => Err(error),
+        match self.producer.try_result() {
+            Some(Ok(())) => Ok(None),
+            Some(Err(error)) => Err(error),
+            // Published, since it ended: never here.
+            None => Err(WaitError::ReactorStopped),
         }
     }
 
     /// Stops the stream: it is dropped on the reactor, items not yet read
-    /// are discarded, and the next read returns [`WaitError::Cancelled`].
-    /// Idempotent; callable from any thread. Returns whether this call
-    /// cancelled it (`false` once it had ended or was cancelled).
+    /// are discarded, and the next read returns [`WaitError::Cancelled`]
+    /// once the stream is dropped. Idempotent; callable from any thread;
+    /// never blocks. Returns whether this call cancelled it (`false` once
+    /// it had ended or was cancelled).
     pub fn cancel(&self) -> bool {
-        // The producer's end is decided first: a reactor side that sees the
+        // The producer's end is requested first: a producer that sees the
         // stream abandoned must not end it as finished instead.
         let cancelled = self.producer.cancel();
-        let discarded = {
-            let mut state = self.shared.lock();
-            state.abandoned = true;
-            std::mem::take(&mut state.buffer)
+        let discarded = match self.shared.lock(self.producer.cell().fork()) {
+            Ok(mut state) => {
+                state.abandoned = true;
+                std::mem::take(&mut state.buffer)
+            }
+            Err(_forked) => VecDeque::new(),
         };
         // Dropped outside the lock: user destructors.
         drop(discarded);
@@ -427,7 +426,9 @@ impl<T> EventualStream<T> {
 
     /// How many items are buffered, ready to be read without waiting.
     pub fn buffered(&self) -> usize {
-        self.shared.lock().buffer.len()
+        self.shared
+            .lock(self.producer.cell().fork())
+            .map_or(0, |state| state.buffer.len())
     }
 }
 
@@ -452,18 +453,24 @@ impl<T> FusedIterator for EventualStream<T> {}
 impl<T> Drop for EventualStream<T> {
     fn drop(&mut self) {
         self.cancel();
+        if let Some(key) = self.listening {
+            self.producer.cell().unregister(key);
+        }
     }
 }
 
 impl<T> fmt::Debug for EventualStream<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.shared.lock();
-        f.debug_struct("EventualStream")
-            .field("buffered", &state.buffer.len())
-            .field("capacity", &state.capacity)
-            .field("finished", &state.finished)
-            .field("closed", &state.closed)
-            .field("producer", &self.producer)
-            .finish()
+        let mut out = f.debug_struct("EventualStream");
+        // Never blocks: a busy lock shows as such.
+        match self.shared.state.try_lock() {
+            Ok(state) => out
+                .field("buffered", &state.buffer.len())
+                .field("capacity", &state.capacity)
+                .field("finished", &state.finished)
+                .field("ended", &state.ended),
+            Err(_) => out.field("state", &format_args!("locked")),
+        };
+        out.field("producer", &self.producer).finish()
     }
 }

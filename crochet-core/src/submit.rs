@@ -1,20 +1,29 @@
 //! Submitting work to a [`Reactor`]: the `run_in_reactor` family,
-//! fire-and-forget, and `wait_for`.
+//! fire-and-forget, `wait_for`, streams and periodic tasks.
 
 use std::error::Error as StdError;
 use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
+use futures_core::Stream;
+
+use crate::completion::Completion;
 use crate::context;
-
-use crate::completion::Outcome;
 use crate::error::WaitError;
 use crate::eventual::EventualResult;
+use crate::hook::Origin;
+use crate::outcome::Outcome;
+use crate::panic;
+use crate::periodic::{self, Periodic, TickOutcome};
 use crate::reactor::{Job, Reactor};
 use crate::spawner::LocalTask;
-use crate::task::{Completer, Fallible, Finish, LocalStart, Operation, Plain, caller_span};
+use crate::stream::{self, DEFAULT_STREAM_BUFFER, EventualStream};
+use crate::sync::deadline_after;
+use crate::task::{
+    Completer, Decided, Fallible, Finish, LocalStart, Operation, Plain, caller_span,
+};
 
 impl Reactor {
     /// Runs `f` in the reactor and returns a handle to its result at once.
@@ -119,15 +128,13 @@ impl Reactor {
         match self.admit(&cell) {
             Ok(()) => {
                 let start = LocalStart {
-                    completer: Completer::new(cell),
                     start: f,
                     span: caller_span(),
+                    completer: Completer::new(cell),
                 };
                 self.dispatch(Job::Local(LocalTask::new(Box::new(start))));
             }
-            Err(error) => {
-                cell.complete(Outcome::fault(error));
-            }
+            Err(error) => refuse(f, &cell, error),
         }
         result
     }
@@ -159,21 +166,27 @@ impl Reactor {
     /// Runs `f` in the reactor and blocks until its result is there, for at
     /// most `timeout`; on timeout the operation is cancelled.
     ///
-    /// On timeout it returns once the reactor has dropped the operation's
-    /// future, so that what the future held is released by then (as after
-    /// [`EventualResult::cancel`]): promptly, unless the future is blocking
-    /// its thread, for which it waits at most one second more.
+    /// On timeout it cancels the operation and waits for the reactor to
+    /// drop its future, so that what the future held is released by then
+    /// (as after [`EventualResult::cancel`]): promptly, unless the future
+    /// is blocking its thread (it cannot be dropped before its poll
+    /// returns), for which it waits at most one second more, then returns
+    /// with the cancel still requested.
     ///
     /// # Errors
     ///
-    /// [`WaitError::Timeout`] (with `cancelled: true`) when the time runs out;
+    /// [`WaitError::Timeout`] when the time runs out: its `after` is how
+    /// long the call waited in all, and `cancelled` is `true` once the
+    /// future was dropped, `false` when it was still blocking its thread
+    /// (it is dropped when its poll returns);
     /// [`WaitError::WaitInReactor`] on a reactor thread, before anything is
     /// submitted; otherwise as [`EventualResult::wait`].
     ///
     /// # Blocking
     ///
-    /// Blocks the calling thread for up to `timeout`; never call it from
-    /// async code.
+    /// Blocks the calling thread for up to `timeout`, and up to one second
+    /// more when the future blocks its thread; never call it from async
+    /// code.
     #[track_caller]
     pub fn wait_for<F, Fut>(&self, timeout: Duration, f: F) -> Result<Fut::Output, WaitError>
     where
@@ -181,9 +194,10 @@ impl Reactor {
         Fut: Future + Send + 'static,
         Fut::Output: Send + 'static,
     {
+        let started = Instant::now();
         let blocking = context::blocking()?;
         let result = self.submit::<Plain, _, _, _, _>(f, Location::caller());
-        blocking.run(|| wait_or_cancel(&result, timeout))
+        blocking.run(|| wait_or_cancel(&result, started, timeout))
     }
 
     /// [`Reactor::wait_for`] for a fallible operation: its `Err(e)` comes
@@ -208,9 +222,104 @@ impl Reactor {
         T: Send + 'static,
         E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
     {
+        let started = Instant::now();
         let blocking = context::blocking().map_err(WaitError::widen)?;
         let result = self.submit::<Fallible, _, _, _, _>(f, Location::caller());
-        blocking.run(|| wait_or_cancel(&result, timeout))
+        blocking.run(|| wait_or_cancel(&result, started, timeout))
+    }
+
+    /// Runs the stream that `f` builds in the reactor, buffering up to
+    /// [`DEFAULT_STREAM_BUFFER`] items, and returns a blocking handle to
+    /// it at once. See [`EventualStream`].
+    #[track_caller]
+    pub fn stream_in_reactor<F, S>(&self, f: F) -> EventualStream<S::Item>
+    where
+        F: FnOnce() -> S + Send + 'static,
+        S: Stream + Send + 'static,
+        S::Item: Send + 'static,
+    {
+        self.stream_in_reactor_buffered(DEFAULT_STREAM_BUFFER, f)
+    }
+
+    /// As [`Reactor::stream_in_reactor`], with a buffer of `capacity`
+    /// items (at least one).
+    #[track_caller]
+    pub fn stream_in_reactor_buffered<F, S>(&self, capacity: usize, f: F) -> EventualStream<S::Item>
+    where
+        F: FnOnce() -> S + Send + 'static,
+        S: Stream + Send + 'static,
+        S::Item: Send + 'static,
+    {
+        let shared = stream::Shared::new(capacity);
+        let producing = Arc::clone(&shared);
+        let producer = self.submit_as::<F, Decided, _, _, _, _>(
+            move || {
+                let stream = f();
+                async move {
+                    stream::drive(stream, &producing).await;
+                    Ok(())
+                }
+            },
+            Location::caller(),
+        );
+        EventualStream::new(shared, producer)
+    }
+
+    /// Runs `tick` in the reactor now, then every `period`, until the
+    /// returned [`Periodic`] is stopped or dropped, or the reactor shuts
+    /// down: Twisted's `LoopingCall`, on whichever backend runs.
+    ///
+    /// Each call of `tick` runs on a reactor thread, after the previous
+    /// tick has finished. A tick that fails (returns `Err`) or panics is an
+    /// unobserved failure: it goes to the failure hook (see
+    /// [`Reactor::set_failure_hook`]), or is logged at error level (target
+    /// `crochet`); the task goes on with the next tick. A `period` too long
+    /// for the clock means the first tick is the only one. Ticks that would have started while one was still
+    /// running are skipped, not queued: after a slow tick the schedule
+    /// resumes at the next multiple of `period` from the start. A `period`
+    /// shorter than [`MIN_PERIOD`](crate::MIN_PERIOD) is raised to it.
+    ///
+    /// # Examples
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicU32, Ordering};
+    /// use std::time::Duration;
+    /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
+    ///
+    /// let refreshed = Arc::new(AtomicU32::new(0));
+    /// let counter = Arc::clone(&refreshed);
+    /// let refresher = reactor.every(Duration::from_millis(10), move || {
+    ///     let counter = Arc::clone(&counter);
+    ///     async move {
+    ///         counter.fetch_add(1, Ordering::SeqCst);
+    ///     }
+    /// });
+    /// while refresher.ticks() < 3 {
+    ///     std::thread::sleep(Duration::from_millis(5));
+    /// }
+    /// refresher.stop();
+    /// assert!(refreshed.load(Ordering::SeqCst) >= 3);
+    /// # reactor.shutdown(Duration::from_secs(5))?;
+    /// # Ok::<(), crochet_core::Error>(())
+    /// ```
+    #[track_caller]
+    pub fn every<F, Fut>(&self, period: Duration, tick: F) -> Periodic
+    where
+        F: FnMut() -> Fut + Send + 'static,
+        Fut: Future + Send + 'static,
+        Fut::Output: TickOutcome,
+    {
+        let origin = Origin::of::<F>();
+        let (schedule, looping) = periodic::looping(
+            period,
+            tick,
+            origin,
+            self.spawner_slot(),
+            self.shared_config(),
+        );
+        let looping = self.submit_as::<F, Decided, _, _, _, _>(move || looping, origin.location);
+        Periodic::new(looping, schedule)
     }
 
     /// Submits `f`; its result is named after `f`'s own type.
@@ -251,12 +360,17 @@ impl Reactor {
                 let operation = Operation::<T, E, M, F, Fut>::new(completer, f, caller_span());
                 self.dispatch_send(operation);
             }
-            Err(error) => {
-                cell.complete(Outcome::fault(error));
-            }
+            Err(error) => refuse(f, &cell, error),
         }
         result
     }
+}
+
+/// Work that was not admitted: its closure is dropped, then its result
+/// published as `error` (as a task drops its future, then publishes).
+fn refuse<F, T, E>(work: F, cell: &Completion<T, E>, error: WaitError) {
+    panic::drop_quietly(work);
+    cell.complete(Outcome::fault(error));
 }
 
 /// How long `wait_for`, having timed out, waits for the reactor to drop the
@@ -264,27 +378,33 @@ impl Reactor {
 /// blocking its thread, which this bounds.
 const CANCEL_GRACE: Duration = Duration::from_secs(1);
 
-/// `wait_for`'s wait: on timeout, cancel, and return once the operation's
-/// future is dropped (or after [`CANCEL_GRACE`]); a value that won the race
-/// against the cancel is still returned.
+/// `wait_for`'s wait, begun at `started`: on timeout, cancel, and wait for
+/// the operation's future to be dropped, for [`CANCEL_GRACE`] at most. A
+/// value that won the race against the cancel is still returned; the
+/// timeout says how long the call waited in all, and whether the future
+/// was dropped by then.
 fn wait_or_cancel<T, E>(
     result: &EventualResult<T, E>,
+    started: Instant,
     timeout: Duration,
 ) -> Result<T, WaitError<E>> {
     // The caller refused reactor threads before submitting anything.
     match result.wait_timeout_checked(timeout) {
-        Err(WaitError::Timeout { after, .. }) => {
+        Err(WaitError::Timeout { .. }) => {
             result.cancel();
-            result
-                .cell()
-                .wait_published(crate::completion::deadline_after(CANCEL_GRACE));
-            match result.try_result() {
-                None | Some(Err(WaitError::Cancelled)) => Err(WaitError::Timeout {
-                    after,
-                    cancelled: true,
-                }),
-                Some(outcome) => outcome,
-            }
+            result.cell().wait_ended(deadline_after(CANCEL_GRACE));
+            let cancelled = match result.try_result() {
+                Some(Err(WaitError::Cancelled)) => true,
+                // Still in a poll that blocks its thread: the cancel stays
+                // requested, and the future is dropped when the poll
+                // returns. Nothing claims it was.
+                None => false,
+                Some(outcome) => return outcome,
+            };
+            Err(WaitError::Timeout {
+                after: started.elapsed(),
+                cancelled,
+            })
         }
         outcome => outcome,
     }

@@ -83,3 +83,31 @@ pub(crate) fn park_timeout(timeout: std::time::Duration) {
     ELAPSED.with(|elapsed| elapsed.set(elapsed.get() + timeout));
     loom::thread::yield_now();
 }
+
+/// How many shards a reactor's registry has (and the sharded executor
+/// references, `backend::ExecutorSlots`): threads that submit work spread
+/// over them, so that no lock is shared by every submitting thread.
+pub(crate) const SHARDS: usize = 16;
+
+/// The calling thread's shard, assigned round-robin on first use.
+pub(crate) fn shard_index() -> usize {
+    use std::cell::Cell;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    thread_local! {
+        static SHARD_INDEX: Cell<usize> = const { Cell::new(usize::MAX) };
+    }
+    static NEXT: AtomicUsize = AtomicUsize::new(0);
+    SHARD_INDEX.with(|index| {
+        if index.get() == usize::MAX {
+            index.set(NEXT.fetch_add(1, Ordering::Relaxed) % SHARDS);
+        }
+        index.get()
+    })
+}
+
+/// A point in time to give up waiting; `None` is "never". An overflowing
+/// timeout means "never" too, so no timeout can panic.
+pub(crate) fn deadline_after(timeout: std::time::Duration) -> Option<Instant> {
+    now().checked_add(timeout)
+}

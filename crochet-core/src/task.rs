@@ -19,9 +19,10 @@ use std::task::{Context, Poll};
 use pin_project_lite::pin_project;
 use tracing::Span;
 
-use crate::completion::{Completion, Outcome};
+use crate::completion::Completion;
 use crate::context;
 use crate::error::{Failure, WaitError};
+use crate::outcome::Outcome;
 use crate::panic;
 use crate::spawner::{LocalBoxFuture, StartLocal};
 
@@ -40,10 +41,19 @@ impl<T, E> Completer<T, E> {
     }
 }
 
+impl<T, E> Completer<T, E> {
+    /// Publishes the end of an operation whose future (or closure) was
+    /// just dropped: the requested end, if one was requested, else
+    /// `default`.
+    fn end(&self, default: WaitError) {
+        self.cell.complete(Outcome::fault(default));
+    }
+}
+
 impl<T, E> Drop for Completer<T, E> {
     fn drop(&mut self) {
         if !self.cell.is_done() {
-            self.cell.force(WaitError::ReactorStopped);
+            self.end(WaitError::ReactorStopped);
         }
     }
 }
@@ -179,13 +189,14 @@ where
         let mut this = self.project();
         let _task = context::enter_task();
         let _span = this.span.as_ref().map(|span| span.enter());
-        let cell = &this.completer.cell;
+        let completer = &this.completer;
+        let cell = &completer.cell;
 
-        if cell.should_stop() || cell.reactor_stopping() {
-            // Cancelled or stopped (or the reactor is shutting down): drop
-            // the future now, on this thread, then say so.
+        if cell.should_stop() {
+            // Cancelled or stopped: drop the future now, on this thread,
+            // then publish the requested end.
             finish_stage(this.stage);
-            cell.force(WaitError::ReactorStopped);
+            completer.end(WaitError::ReactorStopped);
             return Poll::Ready(());
         }
         if let StageProj::Start { start } = this.stage.as_mut().project() {
@@ -217,17 +228,12 @@ where
         let outcome = match panic::catch(|| future.poll(cx).map(M::finish)) {
             Ok(Poll::Ready(result)) => result,
             Ok(Poll::Pending) => {
-                if let Err(refused) = cell.register_task(cx.waker()) {
-                    // Shutdown began (or a fork): it ends here.
-                    finish_stage(this.stage);
-                    cell.force(refused);
-                    return Poll::Ready(());
-                }
-                // Re-check after registering: a cancel that ran before the
+                cell.register_task(cx.waker());
+                // Re-check after registering: a request that ran before the
                 // registration could not wake this task.
                 if cell.should_stop() {
                     finish_stage(this.stage);
-                    cell.force(WaitError::ReactorStopped);
+                    completer.end(WaitError::ReactorStopped);
                     return Poll::Ready(());
                 }
                 return Poll::Pending;
@@ -245,10 +251,14 @@ where
 /// A `!Send` operation before it reaches its thread: everything in it is
 /// `Send`; the future is built by [`StartLocal::start`] on the reactor
 /// thread.
+///
+/// Dropped unstarted (its runtime went away), it drops the closure first
+/// and publishes after, as an operation does: the completer is the last
+/// field, and fields drop in order.
 pub(crate) struct LocalStart<T, F> {
-    pub(crate) completer: Completer<T, Infallible>,
     pub(crate) start: F,
     pub(crate) span: CallerSpan,
+    pub(crate) completer: Completer<T, Infallible>,
 }
 
 impl<T, F, Fut> StartLocal for LocalStart<T, F>
@@ -269,6 +279,14 @@ where
     }
 
     fn fail(self: Box<Self>, error: WaitError) {
-        self.completer.cell.complete(Outcome::fault(error));
+        let LocalStart {
+            start,
+            span,
+            completer,
+        } = *self;
+        // The closure first, then the outcome.
+        panic::drop_quietly(start);
+        drop(span);
+        completer.end(error);
     }
 }

@@ -11,18 +11,21 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::completion;
 use crate::context;
 use crate::error::WaitError;
 use crate::eventual::EventualResult;
+use crate::fork::ForkCheck;
+use crate::outcome;
 use crate::shared::SharedResult;
-use crate::sync;
+use crate::sync::deadline_after;
+use crate::wait::timed_out;
 use crate::waiters::{Party, ReadyQueue};
 
 mod sealed {
     use std::sync::Arc;
 
-    use crate::completion::{Completion, Extract};
+    use crate::completion::Completion;
+    use crate::outcome::Extract;
 
     /// Keeps [`WaitHandle`](super::WaitHandle) to crochet's own handles.
     pub trait Sealed {}
@@ -62,7 +65,7 @@ impl<T, E> WaitHandle for EventualResult<T, E> {
     fn member(&self) -> Member<'_, T, E> {
         Member {
             cell: self.cell(),
-            extract: completion::take,
+            extract: outcome::take,
         }
     }
 }
@@ -76,7 +79,7 @@ impl<T: Clone, E: Clone> WaitHandle for SharedResult<T, E> {
     fn member(&self) -> Member<'_, T, E> {
         Member {
             cell: self.cell(),
-            extract: completion::clone,
+            extract: outcome::clone,
         }
     }
 }
@@ -180,9 +183,10 @@ impl<H: WaitHandle> WaitSet<H> {
                     queue: Arc::clone(&queue),
                     index,
                 };
-                let key = handle.member().cell.register(party);
+                let key = handle.member().cell.register(party).unwrap_or_default();
                 if key.is_none() {
-                    // Published already: ready now.
+                    // Published already: ready now. (Or a forked child
+                    // whose cell lock is busy: reading it says `Forked`.)
                     queue.push(index);
                 }
                 key
@@ -250,7 +254,7 @@ impl<H: WaitHandle> WaitSet<H> {
         &mut self,
         timeout: Duration,
     ) -> Result<Option<(usize, Result<H::Output, WaitError<H::Error>>)>, WaitError> {
-        self.wait_next_until(completion::deadline_after(timeout), timeout)
+        self.wait_next_until(deadline_after(timeout), timeout)
     }
 
     /// As [`WaitSet::wait_next_timeout`], until `deadline` at most.
@@ -274,8 +278,18 @@ impl<H: WaitHandle> WaitSet<H> {
     /// `None` when none finished since the last one handed out (or none is
     /// left: see [`WaitSet::is_empty`]). Allowed on reactor threads.
     pub fn try_next(&mut self) -> Option<(usize, Result<H::Output, WaitError<H::Error>>)> {
-        let index = self.queue.pop_until(Some(sync::now()))?;
+        // `None` too in a forked child whose queue lock a parent thread
+        // held: nothing can be handed out there (a wait says `Forked`).
+        let index = self.queue.try_pop(self.fork()).ok().flatten()?;
         Some((index, self.take(index)))
+    }
+
+    /// The fork check of the set's members' reactor (the first member's).
+    fn fork(&self) -> &ForkCheck {
+        static NO_MEMBERS: ForkCheck = ForkCheck::new();
+        self.handles
+            .first()
+            .map_or(&NO_MEMBERS, |handle| handle.member().cell.fork())
     }
 
     fn wait_next_until(
@@ -297,21 +311,10 @@ impl<H: WaitHandle> WaitSet<H> {
         if self.remaining == 0 {
             return Ok(Next::Exhausted);
         }
-        let index = match self.queue.pop_until(Some(sync::now())) {
-            Some(index) => index,
-            None => {
-                // About to park: in a child forked after the reactor
-                // started, nothing would ever unpark it.
-                if let Some(forked) = self.handles.first().and_then(|h| h.member().cell.forked()) {
-                    return Err(forked);
-                }
-                match self.queue.pop_until(deadline) {
-                    Some(index) => index,
-                    None => return Ok(Next::TimedOut),
-                }
-            }
-        };
-        Ok(Next::Ready(self.handed_out(index)))
+        match self.queue.pop_until(deadline, self.fork())? {
+            Some(index) => Ok(Next::Ready(self.handed_out(index))),
+            None => Ok(Next::TimedOut),
+        }
     }
 
     /// Counts the member at `index` handed out: its registration was
@@ -340,12 +343,12 @@ impl<H: WaitHandle> WaitSet<H> {
     /// The error of a wait on the set that timed out, counted once (on the
     /// first member's reactor).
     pub(crate) fn timed_out(&self, timeout: Duration) -> WaitError {
-        if let Some(first) = self.handles.first() {
-            first.member().cell.note_timed_out_wait();
-        }
-        WaitError::Timeout {
-            after: timeout,
-            cancelled: false,
+        match self.handles.first() {
+            Some(first) => timed_out(first.member().cell, timeout),
+            None => WaitError::Timeout {
+                after: timeout,
+                cancelled: false,
+            },
         }
     }
 }

@@ -1,8 +1,17 @@
-//! The list of threads and tasks waiting on one completion cell.
+//! Who waits, and how a blocking wait parks.
 //!
-//! Almost every result has at most one waiter, so the first lives inline
-//! and only a second one allocates; keys are small, and kept inside the
-//! entries, so that the whole list costs a cell 40 bytes.
+//! [`Waiters`] is the one list of parties waiting on a completion cell:
+//! a parked thread, an async task, or a wait set ([`Party`]). Publication
+//! takes the whole list and wakes each entry the way it asked. Almost
+//! every result has at most one waiter, so the first lives inline and only
+//! a second one allocates; keys are small, and kept inside the entries, so
+//! that the whole list costs a cell 40 bytes.
+//!
+//! [`block_until`] is the one park loop of every blocking wait (a result,
+//! a wait set, a stream read): check under the lock the publisher takes,
+//! leaving the thread registered when the answer is not there (check →
+//! listen), park, and check again (re-check); before each park it asks
+//! whether this is a forked child, where nobody would ever unpark it.
 //!
 //! A wait set waits on many cells at once through a [`ReadyQueue`]: each
 //! cell, when published, pushes the set's index for it to the queue and
@@ -14,6 +23,8 @@ use std::sync::{Arc, PoisonError};
 use std::task::Waker;
 use std::time::Instant;
 
+use crate::error::WaitError;
+use crate::fork::{self, ForkCheck};
 use crate::sync::{self, Mutex, MutexGuard, Thread};
 
 /// One party waiting for an outcome, under the key it registered with.
@@ -195,30 +206,80 @@ impl ReadyQueue {
     }
 
     /// The next published member, waiting until `deadline` at most
-    /// (`None`: without a bound); `None` when the deadline passes first,
-    /// with nothing taken.
-    pub(crate) fn pop_until(&self, deadline: Option<Instant>) -> Option<usize> {
-        loop {
-            // Check → listen → park → re-check: the thread is recorded
-            // under the lock that `push` takes, so a push after the check
-            // unparks it, and the park token absorbs an unpark that lands
-            // between unlocking and parking.
-            let mut ready = self.lock();
-            if let Some(index) = ready.indices.pop_front() {
+    /// (`None`: without a bound); `Ok(None)` when the deadline passes
+    /// first, with nothing taken.
+    ///
+    /// # Errors
+    ///
+    /// `Forked` before it would park in a forked child.
+    pub(crate) fn pop_until(
+        &self,
+        deadline: Option<Instant>,
+        fork: &ForkCheck,
+    ) -> Result<Option<usize>, WaitError> {
+        let popped = block_until(deadline, fork, || {
+            let mut ready = fork::lock(&self.state, fork)?;
+            match ready.indices.pop_front() {
+                Some(index) => {
+                    ready.waiting = None;
+                    Ok(Some(index))
+                }
+                None => {
+                    // Listen: `push` unparks this thread from now on.
+                    ready.waiting = Some(sync::current());
+                    Ok(None)
+                }
+            }
+        });
+        if !matches!(popped, Ok(Some(_))) {
+            if let Ok(mut ready) = fork::lock(&self.state, fork) {
                 ready.waiting = None;
-                return Some(index);
             }
-            let now = sync::now();
-            if deadline.is_some_and(|deadline| deadline <= now) {
-                ready.waiting = None;
-                return None;
-            }
-            ready.waiting = Some(sync::current());
-            drop(ready);
-            match deadline {
-                None => sync::park(),
-                Some(deadline) => sync::park_timeout(deadline - now),
-            }
+        }
+        popped
+    }
+
+    /// The next published member, if any, without waiting.
+    pub(crate) fn try_pop(&self, fork: &ForkCheck) -> Result<Option<usize>, WaitError> {
+        Ok(fork::lock(&self.state, fork)?.indices.pop_front())
+    }
+}
+
+/// Blocks the calling thread until `check` answers or `deadline` passes
+/// (`Ok(None)`; `None` is no deadline): the park loop of every blocking
+/// wait.
+///
+/// `check` looks for the answer under the lock its publisher takes; when it
+/// is not there, it leaves the calling thread registered to be unparked
+/// (check → listen) and returns `Ok(None)`. The loop then parks, and checks
+/// again (re-check) whatever woke it: a wake-up may be spurious, or meant
+/// for other code on this thread, and a park token absorbs an unpark that
+/// lands between the check and the park. It checks once even when the
+/// deadline has passed (a zero timeout checks once). The caller removes
+/// its registration when this returns anything but an answer.
+///
+/// # Errors
+///
+/// What `check` returns, and `Forked` before a park in a child forked after
+/// the reactor started, whose threads would never unpark it (see
+/// [`ForkCheck::before_park`]).
+pub(crate) fn block_until<R>(
+    deadline: Option<Instant>,
+    fork: &ForkCheck,
+    mut check: impl FnMut() -> Result<Option<R>, WaitError>,
+) -> Result<Option<R>, WaitError> {
+    loop {
+        if let Some(answer) = check()? {
+            return Ok(Some(answer));
+        }
+        let now = sync::now();
+        if deadline.is_some_and(|deadline| deadline <= now) {
+            return Ok(None);
+        }
+        let next_fork_check = fork.before_park(now)?;
+        match [deadline, next_fork_check].into_iter().flatten().min() {
+            None => sync::park(),
+            Some(wake_by) => sync::park_timeout(wake_by.saturating_duration_since(now)),
         }
     }
 }
@@ -268,13 +329,15 @@ mod tests {
                 index: 7,
             },
         );
+        let fork = ForkCheck::default();
         let past = Some(sync::now());
-        assert_eq!(queue.pop_until(past), None, "nothing published yet");
+        let pop = |deadline| queue.pop_until(deadline, &fork).expect("not forked");
+        assert_eq!(pop(past), None, "nothing published yet");
         queue.push(3);
         waiters.take().wake();
-        assert_eq!(queue.pop_until(past), Some(3));
-        assert_eq!(queue.pop_until(None), Some(7));
-        assert_eq!(queue.pop_until(past), None);
+        assert_eq!(pop(past), Some(3));
+        assert_eq!(pop(None), Some(7));
+        assert_eq!(pop(past), None);
     }
 
     #[test]

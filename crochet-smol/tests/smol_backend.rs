@@ -8,7 +8,7 @@ use std::thread;
 use std::time::Duration;
 
 use async_executor::Executor;
-use crochet_core::{Reactor, WaitError};
+use crochet_core::{Reactor, ShutdownError, WaitError};
 use crochet_smol::Smol;
 
 const PROMPTLY: Duration = Duration::from_secs(10);
@@ -54,7 +54,8 @@ fn current_executor_is_only_set_on_reactor_threads() {
 
 /// An attached executor that the application never runs: work is not lost
 /// (waits time out, and the result stays waitable), and shutdown still
-/// completes it.
+/// completes it at its bound, saying that it abandoned it (its future was
+/// never dropped: nobody ran the executor).
 #[test]
 fn work_on_an_executor_nobody_runs_times_out_then_stops() {
     let executor = Arc::new(Executor::new());
@@ -70,7 +71,11 @@ fn work_on_an_executor_nobody_runs_times_out_then_stops() {
             ..
         })
     ));
-    reactor.shutdown(PROMPTLY).expect("shutdown");
+    let outcome = reactor.shutdown(Duration::from_millis(100));
+    assert!(
+        matches!(outcome, Err(ShutdownError::Abandoned { operations: 1, .. })),
+        "{outcome:?}"
+    );
     let stopped = result.wait();
     assert!(
         matches!(stopped, Err(WaitError::ReactorStopped)),
@@ -103,5 +108,10 @@ fn run_marks_the_driving_thread_only_while_it_runs() {
         matches!(waited, Err(WaitError::Timeout { .. })),
         "{waited:?}"
     );
-    reactor.shutdown(PROMPTLY).expect("shutdown");
+    // Nobody runs the executor any more: shutdown abandons what is there.
+    let outcome = reactor.shutdown(Duration::from_millis(100));
+    assert!(
+        matches!(outcome, Err(ShutdownError::Abandoned { operations: 1, .. })),
+        "{outcome:?}"
+    );
 }

@@ -16,8 +16,9 @@ mod stash;
 mod try_next;
 mod wait;
 
+pub use crate::stash_id::ParseStashIdError;
 pub use setup::{SetupError, ShutdownError};
-pub use stash::{ParseStashIdError, RetrieveError};
+pub use stash::RetrieveError;
 pub use try_next::TryNextError;
 pub use wait::WaitError;
 

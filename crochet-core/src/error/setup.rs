@@ -68,13 +68,33 @@ impl StdError for SetupError {
     }
 }
 
-/// Why a shutdown did not end cleanly. Pending results were completed
-/// either way.
+/// Why a shutdown did not end cleanly: something it was given was still
+/// running when it returned. Every pending result was completed either
+/// way, so that no waiter is left hanging.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ShutdownError {
-    /// Reactor threads did not exit within the shutdown bound (a task is
-    /// blocking its thread), and were left running.
+    /// Operations were still running when the bound ran out (a future
+    /// blocking its thread, or an attached runtime that no longer runs
+    /// them): their results were completed with `ReactorStopped`, and
+    /// their futures are dropped when their runtime gets to them.
+    Abandoned {
+        /// How many operations were still running.
+        operations: usize,
+        /// The bound that was given to shutdown.
+        after: Duration,
+    },
+    /// Shutdown was called on a thread that drives the reactor (a task
+    /// that shuts its reactor down), where it cannot wait for the futures
+    /// to be dropped, its own among them: the results of the operations
+    /// still running were completed with `ReactorStopped`, and their
+    /// futures are dropped as the runtime gets to them.
+    InReactor {
+        /// How many operations were still running, the caller's included.
+        operations: usize,
+    },
+    /// Reactor threads did not exit within the shutdown bound (a task that
+    /// is not crochet's is blocking its thread), and were left running.
     TimedOut {
         /// The bound that was given to shutdown.
         after: Duration,
@@ -84,6 +104,14 @@ pub enum ShutdownError {
 impl fmt::Display for ShutdownError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
+            ShutdownError::Abandoned { operations, after } => write!(
+                f,
+                "shutdown's bound of {after:?} ran out with {operations} operation(s) still running (a future blocking its thread, or a runtime that no longer runs them); their results were completed with ReactorStopped, and their futures are dropped when their runtime gets to them"
+            ),
+            ShutdownError::InReactor { operations } => write!(
+                f,
+                "shutdown was called on a reactor thread, where it cannot wait: {operations} operation(s) still running, the caller's included, were completed with ReactorStopped, and their futures are dropped as the runtime gets to them; shut down from a thread outside the reactor to wait for them"
+            ),
             ShutdownError::TimedOut { after } => write!(
                 f,
                 "reactor threads did not exit within {after:?} of shutdown; a task is blocking its thread, which was left running"

@@ -1,10 +1,9 @@
-//! [`RetrieveError`] and [`ParseStashIdError`]: what taking a result back
-//! from the stash, and reading a stash id, can return.
+//! [`RetrieveError`]: what taking a result back from the stash can return.
 
 use std::error::Error as StdError;
 use std::fmt;
 
-use crate::stash::StashId;
+use crate::stash_id::StashId;
 
 /// Why [`retrieve_result`](crate::retrieve_result) gave no result.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -26,6 +25,15 @@ pub enum RetrieveError {
         /// The type that is stashed under this id.
         found: &'static str,
     },
+    /// This is a child process forked after the reactor started, and the
+    /// stash's lock was held by a thread of the parent at the fork (it is
+    /// never released here): after a fork, `exec`, or use no crochet.
+    Forked {
+        /// The process id the reactor was started in.
+        parent: u32,
+        /// The process id of this (child) process.
+        child: u32,
+    },
 }
 
 impl fmt::Display for RetrieveError {
@@ -45,35 +53,12 @@ impl fmt::Display for RetrieveError {
                 "stashed result {} holds {found}, not {expected}; it stays stashed",
                 id.prefix()
             ),
+            RetrieveError::Forked { parent, child } => write!(
+                f,
+                "the stash belongs to a reactor started in process {parent}, and this is process {child}, a fork; after a fork, exec, or use no crochet"
+            ),
         }
     }
 }
 
 impl StdError for RetrieveError {}
-
-/// A string that is not a [`StashId`]: anything but exactly
-/// [`StashId::TEXT_LEN`] hexadecimal characters.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParseStashIdError {
-    pub(crate) len: usize,
-}
-
-impl ParseStashIdError {
-    /// How many characters the string had.
-    pub fn text_len(&self) -> usize {
-        self.len
-    }
-}
-
-impl fmt::Display for ParseStashIdError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "malformed stash id: expected {} hexadecimal characters, got {} characters",
-            StashId::TEXT_LEN,
-            self.len
-        )
-    }
-}
-
-impl StdError for ParseStashIdError {}

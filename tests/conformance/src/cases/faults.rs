@@ -224,10 +224,6 @@ fn shutdown_despite(fixture: &'static dyn Fixture, hog: Hog) {
     let started = Instant::now();
     let outcome = running.shutdown(STUCK_SHUTDOWN_BOUND);
     let took = started.elapsed();
-    // `Ok` promises that no reactor thread was left behind (one that is
-    // exiting may still be listed for a moment).
-    let left_behind =
-        outcome.is_ok() && !eventually(Duration::from_millis(500), || crochet_threads().is_empty());
     let mut woken = Vec::new();
     let mut last_woke = started;
     for _ in 0..waiters.len() {
@@ -249,14 +245,12 @@ fn shutdown_despite(fixture: &'static dyn Fixture, hog: Hog) {
     // stopping on that thread: what it still held is dropped, and its
     // threads exit.
     drop(release);
+    // The hogging future was alive at the bound: shutdown says so, and how
+    // many it abandoned (the work behind it too, where the same thread
+    // would have run it).
     assert!(
-        matches!(outcome, Ok(()) | Err(ShutdownError::TimedOut { .. })),
+        matches!(outcome, Err(ShutdownError::Abandoned { operations, .. }) if (1..=9).contains(&operations)),
         "{}: shutdown with a {hog:?} task: {outcome:?}",
-        fixture.name()
-    );
-    assert!(
-        !left_behind,
-        "{}: shutdown returned Ok but left a thread running the {hog:?} task",
         fixture.name()
     );
     assert!(

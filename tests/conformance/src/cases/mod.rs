@@ -3,6 +3,7 @@
 //! them all, marking those that need a fresh process.
 
 pub mod cancel;
+pub mod ends;
 pub mod errors;
 pub mod faults;
 pub mod logs;
@@ -529,6 +530,42 @@ macro_rules! for_each_case {
             isolated,
             stress,
             stress_every_operation_ends_once_with_a_legal_outcome,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            ends,
+            r7_every_kind_of_wait_hears_shutdown_only_after_the_drop,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            ends,
+            r7_shutdown_at_its_bound_ends_every_undecided_operation,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            ends,
+            r7_shutdown_reaches_a_blocked_stream_reader,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            ends,
+            w5_wait_for_never_claims_a_cancel_that_has_not_happened,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            ends,
+            w8_unstarted_local_work_drops_its_closure_before_its_end,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            process,
+            r9_a_forked_child_never_blocks_on_a_result_lock_held_at_the_fork,
             $fixture
         );
     };

@@ -9,7 +9,10 @@ use std::process::{Command, Stdio};
 use std::thread;
 use std::time::Duration;
 
-use crochet_core::WaitError;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use crochet_core::{Reactor, WaitError};
 
 use crate::Fixture;
 use crate::support::{Gate, PROMPTLY, wait_child};
@@ -134,10 +137,11 @@ fn block_forever(fixture: &'static dyn Fixture) {
 }
 
 /// R9: a child forked while other threads were busy with crochet's locks
-/// (every shard of the registry, the reactor's lifecycle) never blocks on a
-/// lock that one of those threads held at the fork: it gets `Forked` and
-/// shuts down promptly, fork after fork. (The runtime's own locks are the
-/// runtime's: the busy threads do not spawn onto it.)
+/// (every shard of the registry, the reactor's lifecycle, the stash) never
+/// blocks on a lock that one of those threads held at the fork: its wait
+/// gets `Forked`, its stats, stash and retrieve answer, and it shuts down
+/// promptly, fork after fork. (The runtime's own locks are the runtime's:
+/// the busy threads do not spawn onto it.)
 pub fn r9_forked_child_never_blocks_on_a_lock_held_at_fork(fixture: &'static dyn Fixture) {
     fixture
         .start_managed(crochet_core::global())
@@ -148,9 +152,14 @@ pub fn r9_forked_child_never_blocks_on_a_lock_held_at_fork(fixture: &'static dyn
             let stop = std::sync::Arc::clone(&stop);
             thread::spawn(move || {
                 while !stop.load(std::sync::atomic::Ordering::Relaxed) {
-                    // Each takes every shard lock and the lifecycle lock.
+                    // Each takes every shard lock and the lifecycle lock,
+                    // and the stash's lock twice.
                     let _ = crochet_core::global().stats();
                     let _ = format!("{:?}", crochet_core::global());
+                    let _ = crochet_core::stash_len();
+                    let _ = crochet_core::retrieve_result::<u8, std::convert::Infallible>(
+                        "00112233445566778899aabbccddeeff".parse().expect("an id"),
+                    );
                 }
             })
         })
@@ -164,6 +173,12 @@ pub fn r9_forked_child_never_blocks_on_a_lock_held_at_fork(fixture: &'static dyn
         if pid == 0 {
             let waited = crochet_core::run_in_reactor(|| async { 1 }).wait_timeout(PROMPTLY);
             let forked = matches!(waited, Err(WaitError::Forked { .. }));
+            // Each returns (what it says does not matter here).
+            let _ = crochet_core::global().stats();
+            let _ = crochet_core::stash_len();
+            let _ = crochet_core::retrieve_result::<u8, std::convert::Infallible>(
+                "00112233445566778899aabbccddeeff".parse().expect("an id"),
+            );
             let stopped = crochet_core::global().shutdown(Duration::MAX).is_ok();
             if !(forked && stopped) {
                 eprintln!("child: waited {waited:?}, stopped {stopped}");
@@ -182,6 +197,113 @@ pub fn r9_forked_child_never_blocks_on_a_lock_held_at_fork(fixture: &'static dyn
     for thread in busy {
         thread.join().expect("busy thread");
     }
+}
+
+/// A value whose clone, once armed, says so and then blocks its thread
+/// for a while: a `SharedResult` clones under its result's lock, so the
+/// lock is held, deterministically, for that long.
+#[derive(Debug)]
+struct SlowClone {
+    armed: Arc<AtomicBool>,
+    cloning: std::sync::mpsc::Sender<()>,
+}
+
+impl Clone for SlowClone {
+    fn clone(&self) -> Self {
+        if self.armed.load(Ordering::SeqCst) {
+            let _ = self.cloning.send(());
+            thread::sleep(Duration::from_secs(3));
+        }
+        SlowClone {
+            armed: Arc::clone(&self.armed),
+            cloning: self.cloning.clone(),
+        }
+    }
+}
+
+/// R9/A4: a child forked while a parent thread held a result's lock (its
+/// shared value being cloned) never blocks on it: `cancel` returns at
+/// once, dropping a handle does not hang, and every kind of wait on it
+/// (a blocking wait, `try_result`, `wait_any`, a `WaitSet`, an `.await`)
+/// answers `Forked`; a stream read (which has a lock of its own) answers
+/// `Forked` too, bounded or not, instead of timing out or hanging.
+pub fn r9_a_forked_child_never_blocks_on_a_result_lock_held_at_the_fork(
+    fixture: &'static dyn Fixture,
+) {
+    let reactor = Reactor::new();
+    fixture.start_managed(&reactor).expect("setup");
+    let armed = Arc::new(AtomicBool::new(false));
+    let (cloning, cloned) = std::sync::mpsc::channel();
+    let value = SlowClone {
+        armed: Arc::clone(&armed),
+        cloning,
+    };
+    let shared = reactor
+        .run_in_reactor(move || async move { value })
+        .shared();
+    assert!(shared.wait_timeout(PROMPTLY).is_ok(), "the value");
+    let mut stream = reactor.stream_in_reactor(futures_lite::stream::pending::<u32>);
+    armed.store(true, Ordering::SeqCst);
+    let holder = {
+        let shared = shared.clone();
+        thread::spawn(move || drop(shared.wait_timeout(PROMPTLY)))
+    };
+    cloned.recv_timeout(PROMPTLY).expect("the clone began");
+    // SAFETY: the child only uses crochet, whose fork paths take a busy
+    // lock only after the fork check, and leaves with `_exit`.
+    let pid = unsafe { libc::fork() };
+    assert!(pid >= 0, "fork failed");
+    if pid == 0 {
+        let started = std::time::Instant::now();
+        let forked = |outcome: &dyn std::fmt::Debug| format!("{outcome:?}").contains("Forked");
+        let mut failures = Vec::new();
+        let cancelled = shared.cancel();
+        if cancelled {
+            failures.push("cancel said it cancelled a finished result".to_owned());
+        }
+        let waited = shared.wait_timeout(PROMPTLY);
+        let tried = shared.try_result();
+        let any = crochet_core::wait_any([&shared], PROMPTLY);
+        let set = crochet_core::WaitSet::new([shared.clone()]).wait_next_timeout(PROMPTLY);
+        let awaited = futures_lite::future::block_on(shared.clone());
+        drop(shared.clone());
+        let bounded = stream.next_timeout(PROMPTLY);
+        let unbounded = stream.next();
+        for (what, outcome) in [
+            ("wait", &waited as &dyn std::fmt::Debug),
+            ("try_result", &tried),
+            ("wait_any", &any),
+            ("WaitSet", &set),
+            (".await", &awaited),
+            ("stream next_timeout", &bounded),
+            ("stream next", &unbounded),
+        ] {
+            if !forked(outcome) {
+                failures.push(format!("{what}: {outcome:?}"));
+            }
+        }
+        let took = started.elapsed();
+        if took > Duration::from_secs(2) {
+            failures.push(format!("the child took {took:?}"));
+        }
+        if !failures.is_empty() {
+            eprintln!("child: {failures:?}");
+        }
+        std::mem::forget(stream);
+        std::mem::forget(shared);
+        // SAFETY: ends the forked child at once.
+        unsafe { libc::_exit(if failures.is_empty() { 0 } else { 1 }) };
+    }
+    let status = wait_pid(pid, PROMPTLY);
+    assert_eq!(
+        status,
+        Some(0),
+        "{}: the child hung on a lock, or did not get Forked",
+        fixture.name()
+    );
+    holder.join().expect("the holding thread");
+    drop(stream);
+    reactor.shutdown(PROMPTLY).expect("shutdown");
 }
 
 /// Waits for child `pid` for at most `deadline`: its exit code, or `None`

@@ -296,7 +296,12 @@ fn wait_for_timeout(shared: &Shared, rng: &mut Rng) -> Outcome {
             cancelled: true,
             after,
         }) => {
-            assert_eq!(after, timeout, "wait-for-timeout: the wrong bound");
+            // How long the call waited in all: the timeout, then the
+            // cancel until the future was dropped.
+            assert!(
+                after >= timeout,
+                "wait-for-timeout: {after:?} waited, under the {timeout:?} bound"
+            );
             Outcome::TimedOut
         }
         Err(WaitError::ReactorStopped) => Outcome::Stopped,

@@ -1,4 +1,5 @@
-//! Failures that nobody observed, and the hook that reports them.
+//! Failures that nobody observed, and the hook that reports them: the
+//! process-wide one, and a reactor's own ([`HookSlot`]).
 
 use std::fmt;
 use std::panic::Location;
@@ -6,7 +7,6 @@ use std::sync::{Arc, PoisonError, RwLock};
 
 use crate::error::{Failure, WaitError};
 use crate::panic;
-use crate::registry::Config;
 
 /// Where an operation came from: the submitting call site and the type of
 /// the closure. Both are `'static`, so carrying them costs nothing.
@@ -78,6 +78,10 @@ impl fmt::Debug for UnobservedFailure<'_> {
 
 pub(crate) type Hook = Arc<dyn Fn(&UnobservedFailure<'_>) + Send + Sync + 'static>;
 
+/// A reactor's own hook, which replaces the process-wide one for its
+/// operations.
+pub(crate) type HookSlot = RwLock<Option<Hook>>;
+
 static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
 
 /// Replaces how unobserved failures are reported, process-wide.
@@ -128,7 +132,7 @@ pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 
 /// Reports one unobserved failure through the reactor's hook, else the
 /// process-wide one, or logs it.
-pub(crate) fn unobserved(error: &WaitError<Failure>, origin: &Origin, reactor: Option<&Config>) {
+pub(crate) fn unobserved(error: &WaitError<Failure>, origin: &Origin, reactor: Option<&HookSlot>) {
     report(error, origin, reactor, |error| {
         tracing::error!(
             target: "crochet",
@@ -142,7 +146,7 @@ pub(crate) fn unobserved(error: &WaitError<Failure>, origin: &Origin, reactor: O
 
 /// Reports a failed periodic tick like any unobserved failure: through the
 /// hook, or a log line that says the task goes on.
-pub(crate) fn failed_tick(error: &WaitError<Failure>, origin: &Origin, reactor: Option<&Config>) {
+pub(crate) fn failed_tick(error: &WaitError<Failure>, origin: &Origin, reactor: Option<&HookSlot>) {
     report(error, origin, reactor, |error| {
         let failure = match error {
             WaitError::Panicked(panic) => format!("panicked: {}", panic.message()),
@@ -160,17 +164,11 @@ pub(crate) fn failed_tick(error: &WaitError<Failure>, origin: &Origin, reactor: 
 fn report(
     error: &WaitError<Failure>,
     origin: &Origin,
-    reactor: Option<&Config>,
+    reactor: Option<&HookSlot>,
     log: impl FnOnce(&WaitError<Failure>),
 ) {
     let failure = UnobservedFailure { error, origin };
-    let own = reactor.and_then(|config| {
-        config
-            .hook
-            .read()
-            .unwrap_or_else(PoisonError::into_inner)
-            .clone()
-    });
+    let own = reactor.and_then(|slot| slot.read().unwrap_or_else(PoisonError::into_inner).clone());
     let hook = own.or_else(|| HOOK.read().unwrap_or_else(PoisonError::into_inner).clone());
     // The hook, or the error's own `Display` in the default report, is user
     // code: a panic in it must not unwind into the reactor.

@@ -4,15 +4,19 @@ use std::fmt;
 use std::future::Future;
 use std::panic::Location;
 use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use crate::backend::{Backend, Driver};
 use crate::completion::Completion;
+use crate::config::Config;
 use crate::context;
-use crate::error::{SetupError, ShutdownError, Unsupported, WaitError};
-use crate::registry::{Config, Registry};
-use crate::runtime::{self, Runtime};
-use crate::spawner::{BoxFuture, LocalTask, Spawner};
+use crate::error::{SetupError, Unsupported, WaitError};
+use crate::registry::Registry;
+use crate::runtime::Runtime;
+use crate::spawner::{self, BoxFuture, LocalTask, Spawner};
+
+mod shutdown;
+mod stash;
 
 /// A reactor: an async runtime running in the background, and the way
 /// blocking code submits work to it.
@@ -31,14 +35,18 @@ use crate::spawner::{BoxFuture, LocalTask, Spawner};
 ///
 /// # Dropping
 ///
-/// Dropping the last clone of a `Reactor` stops it, like
-/// [`Reactor::shutdown`] but without waiting: every pending result
-/// completes with [`WaitError::ReactorStopped`] and its waiters wake, the
-/// stash is emptied (its running operations cancelled), a managed
-/// runtime's threads are told to stop and are not joined, and an attached
-/// runtime is left to its application. Results and streams do not keep
-/// their reactor alive: keep a clone (or a `static`, as the global one is)
-/// for as long as work is submitted to it.
+/// Dropping the last clone of a `Reactor` stops it, as
+/// [`Reactor::shutdown`] with a bound of zero that does not wait for
+/// threads: nothing is admitted any more, every pending operation is asked
+/// to end, a managed runtime's threads are told to stop (and not joined),
+/// an attached runtime is left to its application, and every result still
+/// pending then completes with [`WaitError::ReactorStopped`] at once, its
+/// waiters woken, even though its future may not be dropped yet (its
+/// runtime drops it when it gets to it). The stash is emptied (its running
+/// operations cancelled). Results and streams do not keep their reactor
+/// alive: keep a clone (or a `static`, as the global one is) for as long
+/// as work is submitted to it, and call `shutdown` to wait for the futures
+/// to be gone.
 ///
 /// # Examples
 ///
@@ -143,7 +151,7 @@ impl Reactor {
     }
 
     fn record_pid(&self) {
-        self.config().record_pid();
+        self.config().fork.record();
     }
 
     /// This reactor's settings and stash.
@@ -260,15 +268,18 @@ impl Reactor {
         Ok(())
     }
 
-    /// Checks that work can be taken, and counts it. No lock: the
-    /// operation is registered for shutdown only once something waits for
-    /// it (see `registry`).
+    /// Checks that work can be taken, counts it, and registers it with
+    /// the registry, which refuses it once shutdown has begun (so that
+    /// shutdown reaches every operation it admitted).
     ///
     /// No fork check here (it is a syscall): a child forked after setup
     /// hears `Forked` from its first wait, before it parks, or from the
-    /// registration if a lock it needs is busy (a parent thread may have
+    /// registration if the lock it needs is busy (a parent thread may have
     /// held it at the fork).
-    pub(crate) fn admit<T, E>(&self, cell: &Completion<T, E>) -> Result<(), WaitError> {
+    pub(crate) fn admit<T: Send + 'static, E: Send + 'static>(
+        &self,
+        cell: &Arc<Completion<T, E>>,
+    ) -> Result<(), WaitError> {
         let shard = cell.shard().ok_or(WaitError::ReactorStopped)?;
         // Counted whatever follows: a refused operation ends (as stopped,
         // or failed) like any other, and `pending` is the difference.
@@ -276,10 +287,7 @@ impl Reactor {
         if self.inner.spawner.get().is_none() && matches!(*self.lock(), Lifecycle::Idle) {
             return Err(WaitError::NotSetUp);
         }
-        if shard.config.is_stopping() {
-            return Err(WaitError::ReactorStopped);
-        }
-        Ok(())
+        cell.admit()
     }
 
     /// Hands an admitted operation to the runtime: as its own type when
@@ -292,7 +300,7 @@ impl Reactor {
         match self.inner.spawner.get() {
             Some(spawner) => {
                 let runtime = self.inner.runtime.get().and_then(Option::as_ref);
-                runtime::spawn_on(runtime, &**spawner, operation);
+                spawner::spawn_on(runtime, &**spawner, operation);
             }
             None => self.dispatch(Job::Send(Box::pin(operation))),
         }
@@ -316,103 +324,6 @@ impl Reactor {
             // with `ReactorStopped`.
             None => drop(job),
         }
-    }
-
-    /// Shuts the reactor down, for good.
-    ///
-    /// New submissions fail with [`WaitError::ReactorStopped`], and every
-    /// pending operation is ended: its task is woken to drop its future
-    /// (destructors run on the runtime's threads), then its result
-    /// completes with `ReactorStopped` and its waiters wake. A managed
-    /// runtime is then stopped on its own thread and its threads are given
-    /// until `timeout` to exit. An attached runtime is left to its
-    /// application, which drops the futures as it runs the woken tasks.
-    /// Either way, `shutdown` returns once every in-flight future has been
-    /// dropped, or at `timeout`: results still pending then (a future is
-    /// blocking its thread, or an attached runtime no longer runs) are
-    /// completed with `ReactorStopped` regardless, so no waiter is left
-    /// hanging. A second call does nothing.
-    ///
-    /// Results left in this reactor's stash are dropped too: running ones
-    /// are cancelled, failures among them are reported as unobserved.
-    ///
-    /// # Errors
-    ///
-    /// [`ShutdownError::TimedOut`] when a managed thread is still running
-    /// at the deadline (a task is blocking it); results were completed
-    /// regardless.
-    ///
-    /// Called from one of the reactor's own threads (a task that shuts its
-    /// reactor down), it cannot wait for those threads, nor for the futures
-    /// they would drop: it completes every result at once and returns, and
-    /// the threads exit when the task returns. In a child process forked
-    /// after setup, it returns at once (the threads are the parent's), and
-    /// takes none of the locks a parent thread may have held at the fork.
-    ///
-    /// # Blocking
-    ///
-    /// Blocks for up to `timeout`, waiting for futures to be dropped and
-    /// for the reactor's threads.
-    pub fn shutdown(&self, timeout: Duration) -> Result<(), ShutdownError> {
-        let started = Instant::now();
-        let deadline = started.checked_add(timeout);
-        if self.config().forked().is_some() {
-            // A forked child: the parent's threads are not here, and the
-            // locks below may be held forever by threads that are not here
-            // either: only a lock that is free is taken.
-            if let Ok(mut lifecycle) = self.inner.lifecycle.try_lock() {
-                if let Lifecycle::Managed(driver) =
-                    std::mem::replace(&mut *lifecycle, Lifecycle::Stopped)
-                {
-                    // Its threads exist only in the parent: nothing to stop
-                    // or join here.
-                    std::mem::forget(driver);
-                }
-            }
-            return Ok(());
-        }
-        let previous = std::mem::replace(&mut *self.lock(), Lifecycle::Stopped);
-        let pending = self.inner.registry.close();
-        // On a thread that drives the runtime (a task that shuts its
-        // reactor down), waiting for the runtime to drop futures would wait
-        // for this very thread: it is not done, or done handed off.
-        let waiting = context::blocking();
-        let outcome = match previous {
-            Lifecycle::Idle | Lifecycle::Stopped | Lifecycle::Attached => Ok(()),
-            Lifecycle::AwaitingAttach(queue) => {
-                // Dropping queued work completes its results (stopped) and
-                // runs user destructors, which may panic.
-                crate::panic::drop_quietly(queue);
-                Ok(())
-            }
-            Lifecycle::Managed(driver) => {
-                driver.shutdown(timeout.saturating_sub(started.elapsed()))
-            }
-        };
-        if let Ok(blocking) = waiting {
-            // The runtime drops the futures of the woken tasks (a managed
-            // one as it stops, an attached one as it runs them), and each
-            // then publishes its end.
-            blocking.run(|| {
-                let mut in_time = true;
-                for cell in &pending {
-                    if !cell.wait_published(deadline) {
-                        in_time = false;
-                        break;
-                    }
-                }
-                // And those that nobody waited for (not registered): they
-                // end at their next poll, or as their runtime drops them.
-                if in_time {
-                    self.inner.registry.wait_idle(deadline);
-                }
-            });
-        }
-        drop(pending);
-        self.inner.registry.force_all();
-        self.config().stash.drain();
-        tracing::trace!(target: "crochet", elapsed = ?started.elapsed(), "reactor stopped");
-        outcome
     }
 
     /// A guard that shuts this reactor down, within `timeout`, when it is
@@ -473,36 +384,6 @@ impl fmt::Debug for Reactor {
             .field("backend", &self.backend_name())
             .field("pending", &self.pending_operations())
             .finish()
-    }
-}
-
-impl Drop for Inner {
-    fn drop(&mut self) {
-        // The last handle to a running reactor is gone: stop it without
-        // waiting, so that its threads do not outlive every way to reach
-        // them, and no waiter is left hanging.
-        let lifecycle = std::mem::replace(
-            self.lifecycle
-                .get_mut()
-                .unwrap_or_else(PoisonError::into_inner),
-            Lifecycle::Stopped,
-        );
-        if self.registry.config.forked().is_some() {
-            // See `Reactor::shutdown`: nothing of the parent's to stop.
-            if let Lifecycle::Managed(driver) = lifecycle {
-                std::mem::forget(driver);
-            }
-            return;
-        }
-        self.registry.force_all();
-        self.registry.config.stash.drain();
-        match lifecycle {
-            Lifecycle::Managed(driver) => {
-                let _ = driver.shutdown(Duration::ZERO);
-            }
-            Lifecycle::AwaitingAttach(queue) => crate::panic::drop_quietly(queue),
-            Lifecycle::Attached | Lifecycle::Idle | Lifecycle::Stopped => {}
-        }
     }
 }
 

@@ -1,0 +1,46 @@
+//! The settings of one reactor that its operations consult: its own
+//! failure hook, the slow-operation threshold, the process it was set up
+//! in (to tell a forked child), and its stash.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use crate::fork::ForkCheck;
+use crate::hook::HookSlot;
+use crate::store::Stash;
+
+#[derive(Default)]
+pub(crate) struct Config {
+    /// This reactor's own unobserved-failure hook, if any.
+    pub(crate) hook: HookSlot,
+    /// Operations slower than this are logged (0: off), in nanoseconds.
+    slow_nanos: AtomicU64,
+    /// The process the reactor was set up in.
+    pub(crate) fork: ForkCheck,
+    /// This reactor's stash.
+    pub(crate) stash: Stash,
+}
+
+impl Config {
+    pub(crate) fn set_slow_threshold(&self, threshold: Option<Duration>) {
+        let nanos = threshold.map_or(0, |threshold| {
+            u64::try_from(threshold.as_nanos())
+                .unwrap_or(u64::MAX)
+                .max(1)
+        });
+        self.slow_nanos.store(nanos, Ordering::Relaxed);
+    }
+
+    /// Whether operations are timed (a slow threshold is set): only then
+    /// does a submission read the clock.
+    pub(crate) fn times_operations(&self) -> bool {
+        self.slow_nanos.load(Ordering::Relaxed) != 0
+    }
+
+    pub(crate) fn slow_threshold(&self) -> Option<Duration> {
+        match self.slow_nanos.load(Ordering::Relaxed) {
+            0 => None,
+            nanos => Some(Duration::from_nanos(nanos)),
+        }
+    }
+}
