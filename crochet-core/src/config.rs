@@ -31,12 +31,6 @@ impl Config {
         self.slow_nanos.store(nanos, Ordering::Relaxed);
     }
 
-    /// Whether operations are timed (a slow threshold is set): only then
-    /// does a submission read the clock.
-    pub(crate) fn times_operations(&self) -> bool {
-        self.slow_nanos.load(Ordering::Relaxed) != 0
-    }
-
     pub(crate) fn slow_threshold(&self) -> Option<Duration> {
         match self.slow_nanos.load(Ordering::Relaxed) {
             0 => None,

@@ -149,7 +149,9 @@ impl<T, E> EventualResult<T, E> {
     /// Cancels the operation if it is still running.
     ///
     /// Idempotent, callable from any thread (reactor threads included),
-    /// and it never blocks: it asks for the end, [`WaitError::Cancelled`],
+    /// and it does not wait for the end (it takes the result's lock for a
+    /// moment, longer only behind a `SharedResult`'s clone of the value):
+    /// it asks for the end, [`WaitError::Cancelled`],
     /// and wakes the operation's task, which drops its future on the
     /// reactor and only then publishes the outcome. So a waiter that hears
     /// `Cancelled` knows the future is gone, and what it held (a socket, a

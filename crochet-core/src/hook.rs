@@ -3,9 +3,10 @@
 
 use std::fmt;
 use std::panic::Location;
-use std::sync::{Arc, PoisonError, RwLock};
+use std::sync::{Arc, PoisonError, RwLock, TryLockError};
 
 use crate::error::{Failure, WaitError};
+use crate::fork::ForkCheck;
 use crate::panic;
 
 /// Where an operation came from: the submitting call site and the type of
@@ -112,6 +113,20 @@ pub fn reset_failure_hook() {
     *HOOK.write().unwrap_or_else(PoisonError::into_inner) = None;
 }
 
+/// The hook in `slot`, unless its lock is busy in a forked child (a
+/// parent thread setting a hook at the fork would never release it): the
+/// default report then.
+fn read_hook(slot: &HookSlot, fork: &ForkCheck) -> Option<Hook> {
+    match slot.try_read() {
+        Ok(hook) => hook.clone(),
+        Err(TryLockError::Poisoned(poisoned)) => poisoned.into_inner().clone(),
+        Err(TryLockError::WouldBlock) if fork.forked().is_some() => None,
+        Err(TryLockError::WouldBlock) => {
+            slot.read().unwrap_or_else(PoisonError::into_inner).clone()
+        }
+    }
+}
+
 /// An error's message followed by its causes (`source()` chain), as one
 /// line: `"request failed: connection refused"`. Log lines that showed only
 /// the top message would hide the reason in many wrapped errors.
@@ -132,8 +147,13 @@ pub(crate) fn with_causes(error: &(dyn std::error::Error + 'static)) -> String {
 
 /// Reports one unobserved failure through the reactor's hook, else the
 /// process-wide one, or logs it.
-pub(crate) fn unobserved(error: &WaitError<Failure>, origin: &Origin, reactor: Option<&HookSlot>) {
-    report(error, origin, reactor, |error| {
+pub(crate) fn unobserved(
+    error: &WaitError<Failure>,
+    origin: &Origin,
+    reactor: Option<&HookSlot>,
+    fork: &ForkCheck,
+) {
+    report(error, origin, reactor, fork, |error| {
         tracing::error!(
             target: "crochet",
             operation = origin.operation(),
@@ -146,8 +166,13 @@ pub(crate) fn unobserved(error: &WaitError<Failure>, origin: &Origin, reactor: O
 
 /// Reports a failed periodic tick like any unobserved failure: through the
 /// hook, or a log line that says the task goes on.
-pub(crate) fn failed_tick(error: &WaitError<Failure>, origin: &Origin, reactor: Option<&HookSlot>) {
-    report(error, origin, reactor, |error| {
+pub(crate) fn failed_tick(
+    error: &WaitError<Failure>,
+    origin: &Origin,
+    reactor: Option<&HookSlot>,
+    fork: &ForkCheck,
+) {
+    report(error, origin, reactor, fork, |error| {
         let failure = match error {
             WaitError::Panicked(panic) => format!("panicked: {}", panic.message()),
             other => with_causes(other),
@@ -165,11 +190,12 @@ fn report(
     error: &WaitError<Failure>,
     origin: &Origin,
     reactor: Option<&HookSlot>,
+    fork: &ForkCheck,
     log: impl FnOnce(&WaitError<Failure>),
 ) {
     let failure = UnobservedFailure { error, origin };
-    let own = reactor.and_then(|slot| slot.read().unwrap_or_else(PoisonError::into_inner).clone());
-    let hook = own.or_else(|| HOOK.read().unwrap_or_else(PoisonError::into_inner).clone());
+    let own = reactor.and_then(|slot| read_hook(slot, fork));
+    let hook = own.or_else(|| read_hook(&HOOK, fork));
     // The hook, or the error's own `Display` in the default report, is user
     // code: a panic in it must not unwind into the reactor.
     let reported = panic::catch(|| match hook {

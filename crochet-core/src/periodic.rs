@@ -56,14 +56,15 @@ pub struct Periodic {
 #[derive(Default)]
 pub(crate) struct Schedule {
     ticks: AtomicU64,
-    /// `stop` was called: no tick starts any more.
+    /// `stop` was called: no tick starts after the loop has seen it.
     stopped: AtomicBool,
 }
 
 impl Periodic {
-    /// Stops the task: no tick starts from now on, and the loop is
-    /// cancelled, so that the tick in progress, if any, is dropped on the
-    /// reactor at its next poll (promptly, unless it blocks its thread).
+    /// Stops the task: no tick starts from now on (but one that the loop
+    /// was starting at this very moment), and the loop is cancelled, so
+    /// that the tick in progress, if any, is dropped on the reactor at its
+    /// next poll (promptly, unless it blocks its thread).
     /// Like [`EventualResult::cancel`], it asks and does not wait: it
     /// never blocks, and is callable from any thread, reactor threads
     /// included. [`Periodic::ended`] says `Cancelled` once the tick in
@@ -185,7 +186,7 @@ where
     Sleep: Future<Output = ()>,
 {
     let mut next = Instant::now();
-    // Checked before each tick: none starts once `stop` has returned.
+    // Checked before each tick: after a `stop`, the next check ends it.
     while !schedule.stopped.load(Ordering::Acquire) {
         let outcome = match panic::catch(&mut tick) {
             Ok(future) => panic::catch_future(future).await,
@@ -216,7 +217,7 @@ fn report_tick<T: TickOutcome>(outcome: Result<T, Panic>, origin: Origin, config
         },
         Err(panic) => WaitError::Panicked(panic),
     };
-    hook::failed_tick(&error, &origin, Some(&config.hook));
+    hook::failed_tick(&error, &origin, Some(&config.hook), &config.fork);
 }
 
 /// The first deadline after `now` on the schedule `previous + k * period`:

@@ -12,7 +12,8 @@
 //! submitting thread. A registered entry leaves under its shard's lock,
 //! taken by whichever comes last of the operation's end and its last
 //! handle's drop (usually the latter, on the submitting thread: the
-//! reactor thread that publishes takes no registry lock). Submissions and
+//! reactor thread that publishes takes no registry lock, unless every
+//! handle is gone already, as for fire-and-forget work). Submissions and
 //! outcomes are counted without a lock, on cache lines of each shard's
 //! own, so `stats()` and `pending_operations()` cost O(shards).
 
@@ -87,9 +88,9 @@ pub(crate) struct Shard {
     pub(crate) config: Arc<Config>,
 }
 
-/// A registered operation, and when it was registered (see
-/// [`Shard::now`]): with its slab key, that names the registration, since
-/// keys are reused.
+/// A registered operation, and since when it is aged (see [`Shard::now`];
+/// 0: not yet): with its slab key, that names the registration, since keys
+/// are reused.
 struct Entry {
     cell: Arc<dyn Member>,
     at: u64,
@@ -100,17 +101,17 @@ struct Entries {
     /// Registered operations: pending ones, and finished ones whose last
     /// handle is still alive (they leave with it).
     live: Slab<Entry>,
-    /// Registered entries by registration time (their key, and when), for
-    /// the oldest pending one without a scan: finished or removed ones are
-    /// dropped from the front as they are met.
+    /// Aged entries by the time they were stamped (their key, and when),
+    /// for the oldest pending one without a scan: finished or removed ones
+    /// are dropped from the front as they are met.
     order: VecDeque<(u64, usize)>,
     /// Shutdown has begun: nothing is admitted any more.
     closed: bool,
 }
 
 impl Entries {
-    /// When the oldest registered operation that is still pending was
-    /// registered. Amortised O(1): each entry leaves the front once.
+    /// Since when the oldest aged operation that is still pending is
+    /// aged. Amortised O(1): each entry leaves the front once.
     fn oldest_pending(&mut self) -> Option<u64> {
         while let Some(&(at, key)) = self.order.front() {
             match self.live.get(key) {
@@ -186,18 +187,44 @@ impl Shard {
     /// forked after the reactor started, when the shard's lock is busy
     /// there (a parent thread may have held it at the fork).
     pub(crate) fn admit(&self, cell: Arc<dyn Member>, key: &AtomicUsize) -> Result<(), WaitError> {
-        let at = self.now();
+        // Aged from its submission only while operations are timed (a slow
+        // threshold is set): otherwise from its first poll that does not
+        // finish it (`age`), so that a round trip reads no clock.
+        let timed = self.config.slow_threshold().is_some();
         let mut entries = self.lock()?;
         if entries.closed {
             return Err(WaitError::ReactorStopped);
         }
-        let inserted = entries.live.insert(Entry { cell, at });
-        entries.compact();
-        entries.order.push_back((at, inserted));
+        let inserted = entries.live.insert(Entry { cell, at: 0 });
+        if timed {
+            self.stamp(&mut entries, inserted);
+        }
         // Under the shard lock, like `remove`'s swap: a removal racing with
         // this registration finds the key.
         key.store(inserted, Ordering::Relaxed);
         Ok(())
+    }
+
+    /// Starts aging the operation registered under `key`, unless it is
+    /// already: its task's first poll did not finish it.
+    pub(crate) fn age(&self, key: &AtomicUsize) {
+        if let Ok(mut entries) = self.lock() {
+            let key = key.load(Ordering::Relaxed);
+            if entries.live.get(key).is_some_and(|entry| entry.at == 0) {
+                self.stamp(&mut entries, key);
+            }
+        }
+    }
+
+    /// Stamps entry `key` with the time, and queues it by that time: read
+    /// under the lock, so that times grow along `order`.
+    fn stamp(&self, entries: &mut Entries, key: usize) {
+        let at = self.now().max(1);
+        if let Some(entry) = entries.live.get_mut(key) {
+            entry.at = at;
+        }
+        entries.compact();
+        entries.order.push_back((at, key));
     }
 
     /// Records that a wait on one of this reactor's results timed out.
@@ -205,10 +232,11 @@ impl Shard {
         self.ended.timed_out_waits.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// Counts how an operation ended (once, as it is decided), and logs it
-    /// if it was slow (`submitted_at` is 0 when it was not timed), naming
-    /// it by `origin`, asked only then. Takes no lock.
-    pub(crate) fn ended(&self, status: Status, submitted_at: u64, origin: impl FnOnce() -> Origin) {
+    /// Counts how an operation ended (once, as it is decided), and, while a
+    /// slow threshold is set, logs it if it took longer since it was
+    /// admitted under `key`, naming it by `origin`, asked only then. Takes
+    /// no lock unless a threshold is set.
+    pub(crate) fn ended(&self, status: Status, key: &AtomicUsize, origin: impl FnOnce() -> Origin) {
         let counter = match status {
             Status::Ready | Status::Taken => &self.ended.completed,
             Status::Cancelled => &self.ended.cancelled,
@@ -219,8 +247,11 @@ impl Shard {
             Status::Failed => &self.ended.failed,
         };
         counter.fetch_add(1, Ordering::Relaxed);
-        if let Some(threshold) = self.config.slow_threshold().filter(|_| submitted_at != 0) {
-            let took = Duration::from_nanos(self.now().saturating_sub(submitted_at));
+        let Some(threshold) = self.config.slow_threshold() else {
+            return;
+        };
+        if let Some(admitted_at) = self.admitted_at(key) {
+            let took = Duration::from_nanos(self.now().saturating_sub(admitted_at));
             if took > threshold {
                 let origin = origin();
                 tracing::warn!(
@@ -232,6 +263,17 @@ impl Shard {
                 );
             }
         }
+    }
+
+    /// Since when the operation registered under `key` is aged (from its
+    /// admission, when it was timed then), while it is registered.
+    fn admitted_at(&self, key: &AtomicUsize) -> Option<u64> {
+        let entries = self.lock().ok()?;
+        entries
+            .live
+            .get(key.load(Ordering::Relaxed))
+            .map(|entry| entry.at)
+            .filter(|&at| at != 0)
     }
 
     /// Takes an operation's entry out, once: the first call with `key`

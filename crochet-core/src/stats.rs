@@ -48,8 +48,10 @@ pub struct Stats {
     pub timed_out_waits: u64,
     /// Results in this reactor's stash.
     pub stashed: u64,
-    /// How long the oldest pending operation has been pending, since it
-    /// was submitted.
+    /// How long the oldest pending operation has been pending: since its
+    /// first poll that did not finish it (since its submission, for one
+    /// submitted while a slow threshold is set). Operations the runtime
+    /// has not polled yet count in `pending` but are not aged here.
     pub oldest_pending: Option<Duration>,
 }
 
@@ -97,7 +99,8 @@ impl Reactor {
     /// to their end, as one `tracing` warning each (target `crochet`, with
     /// where the operation was submitted). `None`, the default, turns it
     /// off. Operations submitted while a threshold is set are timed: a
-    /// clock read each, only then.
+    /// clock read each as it is submitted, and a look at its registry
+    /// entry (a lock of its shard) as it ends.
     pub fn set_slow_threshold(&self, threshold: Option<Duration>) {
         self.registry().config.set_slow_threshold(threshold);
     }

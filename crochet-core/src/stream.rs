@@ -30,7 +30,7 @@ use crate::error::{TryNextError, WaitError};
 use crate::eventual::EventualResult;
 use crate::fork::{self, ForkCheck};
 use crate::sync::{self, Mutex, MutexGuard, Thread, deadline_after};
-use crate::waiters::{Party, block_until};
+use crate::waiters::{Party, block_listening};
 
 /// How many items a stream buffers by default before it stops polling.
 pub const DEFAULT_STREAM_BUFFER: usize = 16;
@@ -365,13 +365,13 @@ impl<T> EventualStream<T> {
         let found = match find(&self.shared, fork, false)? {
             Some(found) => Some(found),
             None => context::blocking()?.run(|| {
-                let found = block_until(deadline, fork, || find(&self.shared, fork, true));
-                if !matches!(found, Ok(Some(_))) {
+                let check = || find(&self.shared, fork, true);
+                let unlisten = || {
                     if let Ok(mut state) = self.shared.lock(fork) {
                         state.reader = None;
                     }
-                }
-                found
+                };
+                block_listening(deadline, fork, check, unlisten)
             })?,
         };
         match found {

@@ -199,6 +199,7 @@ where
             completer.end(WaitError::ReactorStopped);
             return Poll::Ready(());
         }
+        let first = matches!(this.stage.as_mut().project(), StageProj::Start { .. });
         if let StageProj::Start { start } = this.stage.as_mut().project() {
             let Some(start) = start.take() else {
                 return Poll::Ready(());
@@ -228,6 +229,9 @@ where
         let outcome = match panic::catch(|| future.poll(cx).map(M::finish)) {
             Ok(Poll::Ready(result)) => result,
             Ok(Poll::Pending) => {
+                if first {
+                    cell.note_pending();
+                }
                 cell.register_task(cx.waker());
                 // Re-check after registering: a request that ran before the
                 // registration could not wake this task.

@@ -284,7 +284,9 @@ impl<H: WaitHandle> WaitSet<H> {
         Some((index, self.take(index)))
     }
 
-    /// The fork check of the set's members' reactor (the first member's).
+    /// The fork check for the set's own queue: the first member's
+    /// reactor's. (In a set whose members belong to several reactors, a
+    /// member of another one still answers `Forked` as it is read.)
     fn fork(&self) -> &ForkCheck {
         static NO_MEMBERS: ForkCheck = ForkCheck::new();
         self.handles

@@ -217,7 +217,7 @@ impl ReadyQueue {
         deadline: Option<Instant>,
         fork: &ForkCheck,
     ) -> Result<Option<usize>, WaitError> {
-        let popped = block_until(deadline, fork, || {
+        let check = || {
             let mut ready = fork::lock(&self.state, fork)?;
             match ready.indices.pop_front() {
                 Some(index) => {
@@ -230,19 +230,37 @@ impl ReadyQueue {
                     Ok(None)
                 }
             }
-        });
-        if !matches!(popped, Ok(Some(_))) {
+        };
+        let unlisten = || {
             if let Ok(mut ready) = fork::lock(&self.state, fork) {
                 ready.waiting = None;
             }
-        }
-        popped
+        };
+        block_listening(deadline, fork, check, unlisten)
     }
 
     /// The next published member, if any, without waiting.
     pub(crate) fn try_pop(&self, fork: &ForkCheck) -> Result<Option<usize>, WaitError> {
         Ok(fork::lock(&self.state, fork)?.indices.pop_front())
     }
+}
+
+/// [`block_until`] for a wait that listens in one place, where `check`
+/// leaves its registration: `unlisten` takes it back when this returns
+/// anything but an answer (the deadline passed, `Forked`). An answer needs
+/// no unlisten: whoever published it took the registration, or `check`
+/// found it without listening.
+pub(crate) fn block_listening<R>(
+    deadline: Option<Instant>,
+    fork: &ForkCheck,
+    check: impl FnMut() -> Result<Option<R>, WaitError>,
+    unlisten: impl FnOnce(),
+) -> Result<Option<R>, WaitError> {
+    let outcome = block_until(deadline, fork, check);
+    if !matches!(outcome, Ok(Some(_))) {
+        unlisten();
+    }
+    outcome
 }
 
 /// Blocks the calling thread until `check` answers or `deadline` passes

@@ -29,7 +29,8 @@
 //! 4. **The one exception is shutdown's bound.** When it runs out,
 //!    shutdown publishes `ReactorStopped` on what is still undecided
 //!    ([`Completion::abandon`]), future alive or not, and says so in its
-//!    return value.
+//!    return value. The bound is zero where shutdown cannot wait: called
+//!    on a reactor thread, or as the reactor's last handle is dropped.
 //! 5. **Waiters never publish.** A blocking wait, an `.await`, a wait set,
 //!    a stream reader: each registers in the cell's one waiter list and
 //!    waits for publication, which takes the list and wakes every entry
@@ -104,11 +105,8 @@ pub(crate) struct Completion<T, E> {
     /// counters and settings (`None` only in the loom model).
     shard: Option<Arc<Shard>>,
     /// The operation's entry in that shard, once admitted (`usize::MAX`
-    /// before, and once removed).
+    /// before, and once removed); the entry says when it was admitted.
     key: AtomicUsize,
-    /// When it was submitted, by the shard's clock; 0 when operations are
-    /// not timed (no slow threshold): no clock read per submission.
-    submitted_at: u64,
 }
 
 /// The fork check of a cell that belongs to no reactor: never forked.
@@ -121,10 +119,6 @@ impl<T: Send + 'static, E: Send + 'static> Completion<T, E> {
         location: &'static Location<'static>,
         shard: Option<Arc<Shard>>,
     ) -> Arc<Self> {
-        let submitted_at = shard
-            .as_ref()
-            .filter(|shard| shard.config.times_operations())
-            .map_or(0, |shard| shard.now().max(1));
         Arc::new(Completion {
             state: Mutex::new(State {
                 outcome: Outcome::Pending,
@@ -137,7 +131,6 @@ impl<T: Send + 'static, E: Send + 'static> Completion<T, E> {
             task: AtomicWaker::new(),
             handles: AtomicU32::new(1),
             ended_parts: AtomicU8::new(0),
-            submitted_at,
             location,
             name: std::any::type_name::<F>,
             shard,
@@ -219,6 +212,14 @@ impl<T, E> Completion<T, E> {
         self.status.load(Ordering::Acquire) != Status::Pending as u8
     }
 
+    /// The task's first poll did not finish the operation: it is aged from
+    /// now (`Stats::oldest_pending`).
+    pub(crate) fn note_pending(&self) {
+        if let Some(shard) = &self.shard {
+            shard.age(&self.key);
+        }
+    }
+
     /// Rule 3, for the task: remembers its waker, to wake it when its end
     /// is requested. The caller checks [`Completion::should_stop`] again
     /// after this: a request sets the status before it wakes the slot.
@@ -238,7 +239,8 @@ impl<T, E> Completion<T, E> {
     /// `error` by its task once it has dropped the future. `false` when the
     /// outcome was already published or another end requested, and in a
     /// forked child whose cell lock is busy (nothing of the operation runs
-    /// there). Never blocks otherwise.
+    /// there). It takes the cell's lock only for a moment (longer only
+    /// behind a `SharedResult`'s `T::clone`, which runs under it).
     pub(crate) fn request(&self, error: &WaitError) -> bool {
         let requested = match error {
             WaitError::Cancelled => Status::Cancelling,
@@ -258,8 +260,14 @@ impl<T, E> Completion<T, E> {
         true
     }
 
-    /// Cancels a pending operation; `false` when it was already decided.
+    /// Cancels a pending operation; `false` when it was already decided,
+    /// and in a forked child (nothing of the operation runs there, and
+    /// waking its task would reach into the parent's runtime, whose locks
+    /// may have died with it: a `getpid`, on this path only).
     pub(crate) fn cancel(&self) -> bool {
+        if self.fork().forked().is_some() {
+            return false;
+        }
         self.request(&WaitError::Cancelled)
     }
 
@@ -312,12 +320,15 @@ impl<T, E> Completion<T, E> {
         // Counted before anyone is woken: a waiter that sees the outcome
         // sees it counted.
         if let Some(shard) = &self.shard {
-            shard.ended(status, self.submitted_at, || self.origin());
+            shard.ended(status, &self.key, || self.origin());
             self.leave_registry(shard);
         }
         waiters.wake();
-        // A task not yet told (an abandoned one): it ends at its next poll.
-        self.task.wake();
+        if !requested_wins {
+            // Abandoned, its task not the publisher: it ends at its next
+            // poll, if its runtime polls it again.
+            self.task.wake();
+        }
         if let Some(leftover) = report {
             self.report_leftover(leftover);
         }
@@ -340,7 +351,7 @@ impl<T, E> Completion<T, E> {
 
     fn report(&self, error: &WaitError<Failure>) {
         let hook = self.shard.as_ref().map(|shard| &shard.config.hook);
-        hook::unobserved(error, &self.origin(), hook);
+        hook::unobserved(error, &self.origin(), hook, self.fork());
     }
 
     /// Rule 7: one of the two events that let the registry entry go
@@ -417,13 +428,12 @@ impl<T: Send, E: Send> Member for Completion<T, E> {
 mod tests {
     use super::*;
 
-    /// A pending result costs its cell: 136 bytes, with the reference
-    /// counts 152, which malloc serves from a 160-byte chunk (the next is
-    /// 176).
+    /// A pending result costs its cell: 128 bytes, with the reference
+    /// counts 144, which malloc serves from a 160-byte chunk.
     #[test]
     fn a_cell_fits_a_160_byte_chunk() {
         let size = std::mem::size_of::<Completion<(), std::convert::Infallible>>();
         eprintln!("a completion cell: {size} bytes");
-        assert!(size <= 136, "{size} bytes");
+        assert!(size <= 128, "{size} bytes");
     }
 }

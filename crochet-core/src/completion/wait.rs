@@ -12,7 +12,7 @@ use super::{Completion, State};
 use crate::error::WaitError;
 use crate::outcome::{Extract, Outcome, TAKEN};
 use crate::sync;
-use crate::waiters::{Party, block_until};
+use crate::waiters::{Party, block_listening};
 
 use std::sync::atomic::Ordering;
 
@@ -107,23 +107,24 @@ impl<T, E> Completion<T, E> {
         deadline: Option<Instant>,
         mut on_published: impl FnMut(&mut State<T, E>) -> R,
     ) -> Result<Option<R>, WaitError> {
-        let mut key = None;
-        let outcome = block_until(deadline, self.fork(), || {
+        let key = std::cell::Cell::new(None);
+        let check = || {
             let mut state = self.lock()?;
             if !state.outcome.is_pending() {
                 // The publication took every waiter, this one included.
-                key = None;
                 return Ok(Some(on_published(&mut state)));
             }
-            if key.is_none() {
-                key = Some(state.add_waiter(Party::Thread(sync::current())));
+            if key.get().is_none() {
+                key.set(Some(state.add_waiter(Party::Thread(sync::current()))));
             }
             Ok(None)
-        });
-        if let Some(key) = key {
-            self.unregister(key);
-        }
-        outcome
+        };
+        let unlisten = || {
+            if let Some(key) = key.get() {
+                self.unregister(key);
+            }
+        };
+        block_listening(deadline, self.fork(), check, unlisten)
     }
 
     /// The async side of a wait. `key` is the handle's waiter slot, kept

@@ -3,7 +3,7 @@
 use std::fmt;
 use std::future::Future;
 use std::panic::Location;
-use std::sync::{Arc, Mutex, MutexGuard, OnceLock, PoisonError};
+use std::sync::{Arc, OnceLock, PoisonError};
 use std::time::Duration;
 
 use crate::backend::{Backend, Driver};
@@ -11,9 +11,11 @@ use crate::completion::Completion;
 use crate::config::Config;
 use crate::context;
 use crate::error::{SetupError, Unsupported, WaitError};
+use crate::fork;
 use crate::registry::Registry;
 use crate::runtime::Runtime;
 use crate::spawner::{self, BoxFuture, LocalTask, Spawner};
+use crate::sync::{Mutex, MutexGuard};
 
 mod shutdown;
 mod stash;
@@ -150,6 +152,12 @@ impl Reactor {
             .unwrap_or_else(PoisonError::into_inner)
     }
 
+    /// The lifecycle's lock, for paths a forked child may take: a lock a
+    /// parent thread held at the fork is never taken (see `fork`).
+    fn lock_here(&self) -> Result<MutexGuard<'_, Lifecycle>, WaitError> {
+        fork::lock(&self.inner.lifecycle, &self.config().fork)
+    }
+
     fn record_pid(&self) {
         self.config().fork.record();
     }
@@ -284,7 +292,7 @@ impl Reactor {
         // Counted whatever follows: a refused operation ends (as stopped,
         // or failed) like any other, and `pending` is the difference.
         shard.count_submission();
-        if self.inner.spawner.get().is_none() && matches!(*self.lock(), Lifecycle::Idle) {
+        if self.inner.spawner.get().is_none() && matches!(*self.lock_here()?, Lifecycle::Idle) {
             return Err(WaitError::NotSetUp);
         }
         cell.admit()
@@ -311,7 +319,11 @@ impl Reactor {
         if let Some(spawner) = self.inner.spawner.get() {
             return job.run_on(&**spawner);
         }
-        let mut lifecycle = self.lock();
+        let Ok(mut lifecycle) = self.lock_here() else {
+            // A forked child: nothing runs here; dropping the job
+            // completes its result.
+            return drop(job);
+        };
         if let Lifecycle::AwaitingAttach(queue) = &mut *lifecycle {
             queue.push(job);
             return;
@@ -337,7 +349,10 @@ impl Reactor {
 
     /// Whether the reactor runs (set up or attached, not stopped).
     pub fn is_running(&self) -> bool {
-        matches!(*self.lock(), Lifecycle::Managed(_) | Lifecycle::Attached)
+        // In a forked child, with the lock held by a parent thread: no.
+        self.lock_here().is_ok_and(|lifecycle| {
+            matches!(*lifecycle, Lifecycle::Managed(_) | Lifecycle::Attached)
+        })
     }
 
     /// How many submitted operations have not finished yet.
@@ -378,7 +393,12 @@ impl Default for Reactor {
 
 impl fmt::Debug for Reactor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let state = self.lock().label();
+        // Never blocks: a busy lock shows as such.
+        let state = self
+            .inner
+            .lifecycle
+            .try_lock()
+            .map_or("busy", |lifecycle| lifecycle.label());
         f.debug_struct("Reactor")
             .field("state", &state)
             .field("backend", &self.backend_name())
