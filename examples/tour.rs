@@ -140,9 +140,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     );
 
     let started = Instant::now();
-    let id = crochet::run_in_reactor(|| async { "a result parked for a later request" })
-        .stash()
-        .map_err(crochet::NotStashed::cancel)?;
+    let id = crochet::run_in_reactor(|| async { "a result parked for a later request" }).stash()?;
     let cookie = id.to_string();
     let retrieved: EventualResult<&str> = crochet::retrieve_result(cookie.parse()?)?;
     let retrieved = retrieved.wait_timeout(SECOND)?;
@@ -159,7 +157,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     let lost = crochet::run_in_reactor_fallible(|| async {
         Err::<(), _>("nobody waited for this failure")
     });
-    while !lost.is_ready() {
+    while !lost.is_finished() {
         std::thread::sleep(Duration::from_millis(1));
     }
     drop(lost); // the log line above this step is crochet reporting it

@@ -10,7 +10,7 @@ use std::panic::{self, AssertUnwindSafe};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
-use crochet::tokio::Tokio;
+use crochet::backends::tokio::Tokio;
 use crochet::{Reactor, WaitError};
 
 /// The hard bound of one test.
@@ -228,7 +228,7 @@ fn blocking_in_a_current_thread_task_deadlocks_where_crochet_refuses() {
 
         let reactor = Reactor::new();
         reactor
-            .attach(Tokio::attach(application.handle().clone()))
+            .attach(Tokio::from_handle(application.handle().clone()))
             .expect("attached");
         let started = Instant::now();
         let refused = application.block_on(async {

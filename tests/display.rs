@@ -6,6 +6,7 @@ use std::convert::Infallible;
 use std::error::Error as _;
 use std::time::Duration;
 
+use crochet::OperationState;
 use crochet::{
     Error, Reactor, RetrieveError, SetupError, ShutdownError, StashId, StashPolicy, TryNextError,
     WaitError,
@@ -27,7 +28,9 @@ fn unsupported() -> WaitError {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let reactor = Reactor::new();
     reactor
-        .attach(crochet::tokio::Tokio::attach(runtime.handle().clone()))
+        .attach(crochet::backends::tokio::Tokio::from_handle(
+            runtime.handle().clone(),
+        ))
         .expect("attach");
     let refused = reactor
         .run_in_reactor_local(|| async {})
@@ -44,7 +47,7 @@ fn unsupported() -> WaitError {
 
 /// A result the full stash hands back.
 fn not_stashed() -> crochet::NotStashed<()> {
-    let reactor = Reactor::start(crochet::tokio::Tokio::builder()).expect("start");
+    let reactor = Reactor::start(crochet::backends::tokio::Tokio::builder()).expect("start");
     reactor.set_stash_policy(StashPolicy::default().with_capacity(2));
     let stashed: Vec<StashId> = (0..2)
         .map(|_| {
@@ -74,14 +77,28 @@ fn every_error_message_says_what_happened_and_what_to_do() {
         (
             Box::new(PlainWait::Timeout {
                 after: Duration::from_millis(250),
-                cancelled: false,
+                state: OperationState::Running,
             }),
-            "timed out after 250ms waiting for the result; the operation is still running: wait again or cancel it",
+            "timed out after 250ms waiting for the result; the operation is still running: wait again, or cancel it",
+        ),
+        (
+            Box::new(PlainWait::Timeout {
+                after: Duration::from_millis(250),
+                state: OperationState::AwaitingAttach,
+            }),
+            "timed out after 250ms waiting for the result; the operation has not started: no_setup() was called and no runtime is attached yet; it starts once one is",
+        ),
+        (
+            Box::new(PlainWait::Timeout {
+                after: Duration::from_millis(1100),
+                state: OperationState::Cancelling,
+            }),
+            "timed out after 1.1s waiting for the result; the operation was told to stop, but its future is blocking its thread: it is dropped when its poll returns",
         ),
         (
             Box::new(PlainWait::Timeout {
                 after: Duration::from_secs(5),
-                cancelled: true,
+                state: OperationState::Cancelled,
             }),
             "timed out after 5s waiting for the result; the operation was cancelled",
         ),
@@ -101,7 +118,7 @@ fn every_error_message_says_what_happened_and_what_to_do() {
             Box::new(PlainWait::WaitInReactor {
                 thread: "crochet-tokio".into(),
             }),
-            "blocking wait called on reactor thread `crochet-tokio`, where it would deadlock; use `.await` on the result there instead",
+            "blocking wait called on thread `crochet-tokio`, which runs async tasks (crochet's reactor, or a runtime's block_on or task), where it would deadlock; use `.await` there, or wait from another thread",
         ),
         (
             Box::new(PlainWait::AlreadyRetrieved),
@@ -128,7 +145,7 @@ fn every_error_message_says_what_happened_and_what_to_do() {
                 parent: 10,
                 child: 11,
             }),
-            "the reactor was started in process 10 and this is process 11, a fork: its threads do not exist here; set up crochet in the child after forking",
+            "the reactor was started in process 10 and this is process 11, a fork: its threads do not exist here; after a fork, exec, or use no crochet in the child",
         ),
         (
             Box::new(SetupError::start_failed(std::io::Error::other(
@@ -178,7 +195,15 @@ fn every_error_message_says_what_happened_and_what_to_do() {
                 expected: "alloc::string::String",
                 found: "u32",
             }),
-            "stashed result 01234567… holds u32, not alloc::string::String; it stays stashed",
+            "stashed result 01234567… holds u32, not String; it stays stashed",
+        ),
+        (
+            Box::new(RetrieveError::WrongType {
+                id: id(),
+                expected: "u32",
+                found: "core::result::Result<u32, std::io::error::Error>",
+            }),
+            "stashed result 01234567… holds Result<u32, Error>, not u32; it stays stashed",
         ),
         (
             Box::new(Error::StashFull { capacity: 2 }),
@@ -232,7 +257,7 @@ impl std::error::Error for Upstream {
 
 #[test]
 fn panics_and_operation_errors_pass_through_unchanged() {
-    let reactor = Reactor::start(crochet::tokio::Tokio::builder()).expect("start");
+    let reactor = Reactor::start(crochet::backends::tokio::Tokio::builder()).expect("start");
     let panicked = reactor
         .wait_for(Duration::from_secs(10), || async {
             panic!("the panic's own words");
@@ -252,16 +277,21 @@ fn panics_and_operation_errors_pass_through_unchanged() {
             .expect_err("the operation's error")
     };
     let failed = fail();
-    // Transparent: the operation's message, and its source (not itself)
-    // as the source, so a chain printer shows each message once.
-    assert_eq!(failed.to_string(), "upstream refused the request");
+    // It says that the operation failed, with the operation's own message.
+    // (Its causes, which a `WaitError<E>` cannot reach for every `E`, come
+    // through the umbrella error, below.)
     assert_eq!(
-        failed.source().map(ToString::to_string).as_deref(),
-        Some("connection reset")
+        failed.to_string(),
+        "the operation failed: upstream refused the request"
     );
-    // The same through the umbrella error that `?` converts to.
+    // Through the umbrella error that `?` converts to: the same message,
+    // and the operation error's source as the source, so a chain printer
+    // shows each message once.
     let umbrella = Error::from(fail());
-    assert_eq!(umbrella.to_string(), "upstream refused the request");
+    assert_eq!(
+        umbrella.to_string(),
+        "the operation failed: upstream refused the request"
+    );
     assert_eq!(
         umbrella.source().map(ToString::to_string).as_deref(),
         Some("connection reset")
@@ -284,7 +314,7 @@ fn panics_and_operation_errors_pass_through_unchanged() {
 /// it was taken, and says so.
 #[test]
 fn a_failure_taken_by_an_earlier_wait_says_so() {
-    let reactor = Reactor::start(crochet::tokio::Tokio::builder()).expect("start");
+    let reactor = Reactor::start(crochet::backends::tokio::Tokio::builder()).expect("start");
     let result = reactor.run_in_reactor_fallible(|| async {
         Err::<(), _>(Upstream(std::io::Error::other("connection reset")))
     });
@@ -355,7 +385,7 @@ fn a_result_the_stash_refused_says_why_and_is_no_error_to_propagate() {
 /// of its own.
 #[test]
 fn a_handle_names_the_closure_it_was_submitted_as() {
-    let reactor = Reactor::start(crochet::tokio::Tokio::builder()).expect("start");
+    let reactor = Reactor::start(crochet::backends::tokio::Tokio::builder()).expect("start");
     let here = module_path!();
     let result = reactor.run_in_reactor(|| async { 7 });
     let debug = format!("{result:?}");

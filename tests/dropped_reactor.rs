@@ -17,7 +17,9 @@ fn a_wait_on_a_dropped_reactor_answers_at_once() {
         .expect("runtime");
     let reactor = Reactor::new();
     reactor
-        .attach(crochet::tokio::Tokio::attach(runtime.handle().clone()))
+        .attach(crochet::backends::tokio::Tokio::from_handle(
+            runtime.handle().clone(),
+        ))
         .expect("attach");
     let result = reactor.run_in_reactor(|| async { 7 });
     drop(reactor);

@@ -12,7 +12,8 @@ use std::num::ParseIntError;
 use std::sync::{Arc, LazyLock, Mutex, PoisonError};
 use std::time::{Duration, Instant};
 
-use crochet::tokio::Tokio;
+use crochet::OperationState;
+use crochet::backends::tokio::Tokio;
 use crochet::{EventualResult, Reactor, WaitError};
 use crochet_conformance::support::{Flag, Gate, Opened, PROMPTLY, SetOnDrop, eventually};
 
@@ -37,7 +38,7 @@ fn w7_run_in_reactor_fn_returns_at_once_and_runs_on_the_reactor_thread() {
     setup();
     let gate = Gate::new();
     let greeting: EventualResult<String> = gated_greeting(gate.opened(), "world".to_owned());
-    assert!(!greeting.is_ready(), "the body waits for the gate");
+    assert!(!greeting.is_finished(), "the body waits for the gate");
     gate.open();
     assert_eq!(
         greeting.wait_timeout(PROMPTLY).expect("the greeting"),
@@ -129,7 +130,7 @@ fn w7_wait_for_fn_times_out_cancels_and_drops_the_future() {
     assert!(
         matches!(
             outcome,
-            Err(WaitError::Timeout { after, cancelled: true }) if after >= Duration::from_millis(50) && after <= started.elapsed()
+            Err(WaitError::Timeout { after, state: OperationState::Cancelled }) if after >= Duration::from_millis(50) && after <= started.elapsed()
         ),
         "{outcome:?}"
     );
@@ -652,7 +653,7 @@ fn w7_typed_form_keeps_crochet_outcomes_apart_and_takes_a_reactor() {
         matches!(
             never_parsed(gate.opened()),
             Err(WaitError::Timeout {
-                cancelled: true,
+                state: OperationState::Cancelled,
                 ..
             })
         ),

@@ -180,7 +180,8 @@ fn tokio_resident_memory_returns_near_baseline_after_churn() {
             "::tokio_resident_memory_returns_near_baseline_after_churn"
         ),
         || {
-            let reactor = Reactor::start(crochet::tokio::Tokio::builder()).expect("tokio");
+            let reactor =
+                Reactor::start(crochet::backends::tokio::Tokio::builder()).expect("tokio");
             measure("tokio", reactor);
         },
     );
@@ -195,7 +196,7 @@ fn smol_resident_memory_returns_near_baseline_after_churn() {
             "::smol_resident_memory_returns_near_baseline_after_churn"
         ),
         || {
-            let reactor = Reactor::start(crochet::smol::Smol::builder()).expect("smol");
+            let reactor = Reactor::start(crochet::backends::smol::Smol::builder()).expect("smol");
             measure("smol", reactor);
         },
     );
@@ -210,8 +211,8 @@ fn async_std_resident_memory_returns_near_baseline_after_churn() {
             "::async_std_resident_memory_returns_near_baseline_after_churn"
         ),
         || {
-            let reactor =
-                Reactor::start(crochet::async_std::AsyncStd::builder()).expect("async-std");
+            let reactor = Reactor::start(crochet::backends::async_std::AsyncStd::builder())
+                .expect("async-std");
             measure("async-std", reactor);
         },
     );

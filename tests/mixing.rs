@@ -5,9 +5,9 @@
 
 use std::time::Duration;
 
-use crochet::async_std::AsyncStd;
-use crochet::smol::Smol;
-use crochet::tokio::Tokio;
+use crochet::backends::async_std::AsyncStd;
+use crochet::backends::smol::Smol;
+use crochet::backends::tokio::Tokio;
 use crochet::{Reactor, WaitError};
 
 const PROMPTLY: Duration = Duration::from_secs(10);

@@ -14,11 +14,14 @@ const PROMPTLY: Duration = Duration::from_secs(10);
 /// A reactor on each non-tokio backend this build has.
 fn reactors() -> Vec<(&'static str, Reactor)> {
     #[cfg(feature = "smol")]
-    let smol = Some(("smol", start(crochet::smol::Smol::builder())));
+    let smol = Some(("smol", start(crochet::backends::smol::Smol::builder())));
     #[cfg(not(feature = "smol"))]
     let smol = None;
     #[cfg(feature = "async-std")]
-    let async_std = Some(("async-std", start(crochet::async_std::AsyncStd::builder())));
+    let async_std = Some((
+        "async-std",
+        start(crochet::backends::async_std::AsyncStd::builder()),
+    ));
     #[cfg(not(feature = "async-std"))]
     let async_std = None;
     smol.into_iter().chain(async_std).collect()

@@ -27,7 +27,7 @@
 //!
 //! `!Send` work runs on a thread that crochet owns, `crochet-async-std`,
 //! started by the managed reactor ([`AsyncStd::builder`]) and stopped at
-//! shutdown. [`AsyncStd::attach`] uses the global executor alone, as an
+//! shutdown. [`AsyncStd::global_executor`] uses the global executor alone, as an
 //! application that runs async-std already does, without that thread.
 //!
 //! # Tokio-based crates
@@ -85,10 +85,20 @@ impl AsyncStd {
     /// async-std's global executor, to attach with
     /// [`Reactor::attach`](crochet_core::Reactor::attach), without a thread
     /// of crochet's own (so without `!Send` work).
-    pub fn attach() -> Arc<AsyncStd> {
+    pub fn global_executor() -> Arc<AsyncStd> {
         start_tokio_context();
         Arc::new(AsyncStd { local: None })
     }
+}
+
+/// Attaches async-std's global executor to the global reactor: the short
+/// form of `crochet_core::attach(AsyncStd::global_executor())`.
+///
+/// # Errors
+///
+/// As [`Reactor::attach`](crochet_core::Reactor::attach).
+pub fn attach() -> Result<(), SetupError> {
+    crochet_core::attach(AsyncStd::global_executor())
 }
 
 impl Spawner for AsyncStd {

@@ -25,7 +25,8 @@
 //!
 //! Threads that drive an executor crochet does not own mark the scope with
 //! [`enter_reactor`]; [`is_reactor_thread`] tells. [`LocalThread`] is a
-//! thread that runs `!Send` tasks, for backends whose runtime has none.
+//! thread that runs `!Send` tasks, for backends whose runtime has none;
+//! [`mailbox`] a channel to a reactor thread that needs no runtime's.
 
 pub mod compat {
     //! Tokio's context for work on other runtimes: with the `tokio-compat`
@@ -43,6 +44,7 @@ pub mod compat {
 
 pub use crate::context::{ReactorGuard, enter_reactor, is_reactor_thread, mark_reactor_thread};
 pub use crate::local::{LocalHandle, LocalThread};
+pub use crate::mailbox::{Mailbox, MailboxSender, mailbox};
 #[cfg(feature = "async-executor")]
 pub use crate::runtime::ExecutorSlots;
 pub use crate::runtime::Runtime;

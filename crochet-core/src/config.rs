@@ -2,7 +2,7 @@
 //! failure hook, the slow-operation threshold, the process it was set up
 //! in (to tell a forked child), and its stash.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crate::fork::ForkCheck;
@@ -19,9 +19,22 @@ pub(crate) struct Config {
     pub(crate) fork: ForkCheck,
     /// This reactor's stash.
     pub(crate) stash: Stash,
+    /// A runtime runs the reactor's work (set up, or attached).
+    runtime: AtomicBool,
 }
 
 impl Config {
+    /// A runtime runs the reactor's work from now on.
+    pub(crate) fn set_runtime(&self) {
+        self.runtime.store(true, Ordering::Release);
+    }
+
+    /// Whether a runtime runs the reactor's work: `false` before setup,
+    /// and between `no_setup` and the attach (work waits in a queue).
+    pub(crate) fn has_runtime(&self) -> bool {
+        self.runtime.load(Ordering::Acquire)
+    }
+
     pub(crate) fn set_slow_threshold(&self, threshold: Option<Duration>) {
         let nanos = threshold.map_or(0, |threshold| {
             u64::try_from(threshold.as_nanos())

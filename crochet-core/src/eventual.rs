@@ -142,7 +142,7 @@ impl<T, E> EventualResult<T, E> {
 
     /// Whether the outcome is decided (value, error, cancelled or stopped).
     /// Never blocks.
-    pub fn is_ready(&self) -> bool {
+    pub fn is_finished(&self) -> bool {
         self.cell.is_done()
     }
 

@@ -15,7 +15,7 @@
 
 use std::sync::PoisonError;
 use std::sync::atomic::{AtomicU32, Ordering};
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 use std::time::Duration;
 use std::time::Instant;
 
@@ -25,7 +25,7 @@ use crate::sync::{Mutex, MutexGuard, TryLockError};
 /// How long a thread's fork check stands: a thread that parks again within
 /// it skips the syscall, and parks at most until it runs out. So a thread
 /// in a round-trip loop asks ten times a second, not once a wait.
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 const FORK_CHECK: Duration = Duration::from_millis(100);
 
 /// The process a reactor was set up in, to tell a forked child.
@@ -121,7 +121,7 @@ pub(crate) fn lock<'a, T>(
     }
 }
 
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 thread_local! {
     /// When this thread last asked whether it runs in a forked child.
     static CHECKED: std::cell::Cell<Option<Instant>> = const { std::cell::Cell::new(None) };
@@ -129,24 +129,24 @@ thread_local! {
 
 /// When the calling thread must ask again, if it asked less than
 /// [`FORK_CHECK`] ago. Under loom, which has no fork: never skipped.
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 fn recent_check(now: Instant) -> Option<Instant> {
     let checked = CHECKED.with(std::cell::Cell::get)?;
     let next = checked.checked_add(FORK_CHECK)?;
     (now < next).then_some(next)
 }
 
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 fn recent_check(_now: Instant) -> Option<Instant> {
     None
 }
 
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 fn note_check(now: Instant) {
     CHECKED.with(|checked| checked.set(Some(now)));
 }
 
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 fn note_check(_now: Instant) {}
 
 #[cfg(all(test, not(loom)))]

@@ -1,5 +1,9 @@
 //! The process-wide reactor and the functions that use it, for code that
 //! wants Python crochet's shape: `setup()` once, then call from anywhere.
+//! Every method of [`Reactor`] that acts on a running reactor has a
+//! function of the same name here, on the global one (but
+//! [`set_failure_hook`](crate::set_failure_hook), which is process-wide:
+//! every reactor without a hook of its own uses it).
 
 use std::error::Error as StdError;
 use std::future::Future;
@@ -13,6 +17,7 @@ use crate::periodic::{Periodic, TickOutcome};
 use crate::reactor::{Reactor, ShutdownGuard};
 use crate::spawner::Spawner;
 use crate::stash_id::StashId;
+use crate::stats::Stats;
 use crate::store::StashPolicy;
 use crate::stream::EventualStream;
 
@@ -175,6 +180,46 @@ where
     S::Item: Send + 'static,
 {
     GLOBAL.stream_in_reactor(f)
+}
+
+/// Runs the stream that `f` builds in the global reactor, with a buffer of
+/// `capacity` items; see [`Reactor::stream_in_reactor_buffered`].
+#[track_caller]
+pub fn stream_in_reactor_buffered<F, S>(capacity: usize, f: F) -> EventualStream<S::Item>
+where
+    F: FnOnce() -> S + Send + 'static,
+    S: futures_core::Stream + Send + 'static,
+    S::Item: Send + 'static,
+{
+    GLOBAL.stream_in_reactor_buffered(capacity, f)
+}
+
+/// A snapshot of the global reactor's counters; see [`Reactor::stats`].
+pub fn stats() -> Stats {
+    GLOBAL.stats()
+}
+
+/// Logs the global reactor's operations slower than `threshold`; see
+/// [`Reactor::set_slow_threshold`].
+pub fn set_slow_threshold(threshold: Option<Duration>) {
+    GLOBAL.set_slow_threshold(threshold);
+}
+
+/// Whether the global reactor runs; see [`Reactor::is_running`].
+pub fn is_running() -> bool {
+    GLOBAL.is_running()
+}
+
+/// How many of the global reactor's operations have not finished yet; see
+/// [`Reactor::pending_operations`].
+pub fn pending_operations() -> usize {
+    GLOBAL.pending_operations()
+}
+
+/// The backend the global reactor runs on, once it runs; see
+/// [`Reactor::backend_name`].
+pub fn backend_name() -> Option<&'static str> {
+    GLOBAL.backend_name()
 }
 
 /// Shuts the global reactor down and empties the stash; see

@@ -88,7 +88,10 @@ static HOOK: RwLock<Option<Hook>> = RwLock::new(None);
 /// Replaces how unobserved failures are reported, process-wide.
 ///
 /// The default logs one `tracing` event at error level, target `crochet`,
-/// with the error, the submitting location and the operation. The hook runs
+/// with the error, the submitting location and the operation; where
+/// nothing listens (no `tracing` subscriber, and no `log` logger), it
+/// writes the same line to stderr instead, so that a lost failure is never
+/// silent. The hook runs
 /// on whichever thread noticed the failure (a reactor thread, or the thread
 /// that dropped the last handle); a panic in it is contained and logged.
 ///
@@ -154,13 +157,7 @@ pub(crate) fn unobserved(
     fork: &ForkCheck,
 ) {
     report(error, origin, reactor, fork, |error| {
-        tracing::error!(
-            target: "crochet",
-            operation = origin.operation(),
-            location = %origin.location,
-            "unobserved failure: {}",
-            with_causes(error)
-        );
+        emit(&format!("unobserved failure: {}", describe(error)), origin);
     });
 }
 
@@ -175,15 +172,53 @@ pub(crate) fn failed_tick(
     report(error, origin, reactor, fork, |error| {
         let failure = match error {
             WaitError::Panicked(panic) => format!("panicked: {}", panic.message()),
-            other => with_causes(other),
+            other => describe(other),
         };
+        emit(
+            &format!("periodic tick failed: {failure}; the next tick runs on schedule"),
+            origin,
+        );
+    });
+}
+
+/// What failed, as one line: the operation's own error with its causes,
+/// or what crochet says of its own failures.
+fn describe(error: &WaitError<Failure>) -> String {
+    match error {
+        WaitError::Failed(failure) => with_causes(failure),
+        other => with_causes(other),
+    }
+}
+
+/// The default report, `line`: one `tracing` event at error level (target
+/// `crochet`, with the operation and where it was submitted) when anything
+/// listens, else one line on stderr, so that no failure is lost silently.
+fn emit(line: &str, origin: &Origin) {
+    if listened() {
         tracing::error!(
             target: "crochet",
             operation = origin.operation(),
             location = %origin.location,
-            "periodic tick failed: {failure}; the next tick runs on schedule"
+            "{line}"
         );
+    } else {
+        eprintln!(
+            "crochet: {line} (operation {}, submitted at {})",
+            origin.operation(),
+            origin.location
+        );
+    }
+}
+
+/// Whether a `tracing` event would reach anything: a subscriber of the
+/// calling thread (its own, or the global default), or, where no subscriber
+/// was ever set, a `log` logger (tracing's events go to `log` then).
+fn listened() -> bool {
+    let subscribed = tracing::dispatcher::get_default(|dispatch| {
+        !dispatch.is::<tracing::subscriber::NoSubscriber>()
     });
+    subscribed
+        || (!tracing::dispatcher::has_been_set() && log::max_level() >= log::LevelFilter::Error)
 }
 
 fn report(

@@ -45,7 +45,8 @@
 //! 4. `completion`: the cell behind every result, whose module doc states
 //!    the one protocol every party goes through;
 //! 5. `compat`, `runtime`, `spawner`, `context`, `threads`, `local`,
-//!    `backend`: the runtimes, the backend trait, reactor threads;
+//!    `mailbox`, `backend`: the runtimes, the backend trait, reactor
+//!    threads;
 //! 6. `task`: the wrapper around every operation's future;
 //! 7. `wait`, `shared`, `eventual`, `wait_set`, `select`, `stream`,
 //!    `periodic`, `stash`: the handles, and every kind of wait;
@@ -75,6 +76,7 @@ mod fork;
 mod global;
 mod hook;
 mod local;
+mod mailbox;
 mod outcome;
 mod panic;
 mod periodic;
@@ -101,14 +103,15 @@ mod waiters;
 mod loom_model;
 
 pub use error::{
-    Error, Failure, ParseStashIdError, RetrieveError, SetupError, ShutdownError, TryNextError,
-    Unsupported, WaitError,
+    Error, Failure, OperationState, ParseStashIdError, RetrieveError, SetupError, ShutdownError,
+    TryNextError, Unsupported, WaitError,
 };
 pub use eventual::EventualResult;
 pub use global::{
-    attach, every, global, no_setup, retrieve_result, run_in_reactor, run_in_reactor_fallible,
-    run_in_reactor_local, set_stash_policy, setup_with, shutdown, shutdown_guard, spawn,
-    spawn_fallible, stash_len, stream_in_reactor, wait_for, wait_for_fallible,
+    attach, backend_name, every, global, is_running, no_setup, pending_operations, retrieve_result,
+    run_in_reactor, run_in_reactor_fallible, run_in_reactor_local, set_slow_threshold,
+    set_stash_policy, setup_with, shutdown, shutdown_guard, spawn, spawn_fallible, stash_len,
+    stats, stream_in_reactor, stream_in_reactor_buffered, wait_for, wait_for_fallible,
 };
 pub use hook::{UnobservedFailure, reset_failure_hook, set_failure_hook};
 pub use panic::Panic;

@@ -84,7 +84,7 @@ impl Periodic {
     pub fn is_running(&self) -> bool {
         self.looping
             .as_ref()
-            .is_some_and(|looping| !looping.is_ready())
+            .is_some_and(|looping| !looping.is_finished())
     }
 
     /// How many ticks have finished, failed ones included.
@@ -98,7 +98,7 @@ impl Periodic {
     /// call gives the same answer.
     pub fn ended(&self) -> Option<WaitError> {
         let looping = self.looping.as_ref()?;
-        if !looping.is_ready() {
+        if !looping.is_finished() {
             return None;
         }
         looping.try_result().and_then(Result::err)

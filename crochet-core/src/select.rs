@@ -15,7 +15,7 @@ use crate::outcome::Status;
 use crate::sync::deadline_after;
 use crate::wait_set::{Next, WaitHandle, WaitSet};
 
-/// Blocks until one of `results` is decided, for at most `timeout`, and
+/// Blocks for at most `timeout` until one of `results` is decided, and
 /// reads its outcome: returns its index in `results` and its outcome, or
 /// `None` when there is nothing left to wait for.
 ///
@@ -58,19 +58,19 @@ use crate::wait_set::{Next, WaitHandle, WaitSet};
 ///     reactor.run_in_reactor(std::future::pending::<&str>),
 ///     reactor.run_in_reactor(|| async { "fast" }),
 /// ];
-/// let first = crochet_core::wait_any(&results, Duration::from_secs(5))?;
+/// let first = crochet_core::wait_any(Duration::from_secs(5), &results)?;
 /// let (index, outcome) = first.expect("two results to wait for");
 /// assert_eq!((index, outcome?), (1, "fast"));
 ///
 /// let nothing: [crochet_core::EventualResult<()>; 0] = [];
-/// assert!(crochet_core::wait_any(&nothing, Duration::from_secs(5))?.is_none());
+/// assert!(crochet_core::wait_any(Duration::from_secs(5), &nothing)?.is_none());
 /// # reactor.shutdown(Duration::from_secs(5))?;
 /// # Ok::<(), crochet_core::Error>(())
 /// ```
 #[allow(clippy::type_complexity)] // spelled out: an alias is one more public name to learn
 pub fn wait_any<'a, I, H>(
-    results: I,
     timeout: Duration,
+    results: I,
 ) -> Result<Option<(usize, Result<H::Output, WaitError<H::Error>>)>, WaitError>
 where
     I: IntoIterator<Item = &'a H>,
@@ -108,7 +108,7 @@ where
     })
 }
 
-/// Blocks until every one of `results` is decided, for at most `timeout`,
+/// Blocks for at most `timeout` until every one of `results` is decided,
 /// then reads every outcome, in order. An empty `results` gives an empty
 /// `Vec` at once.
 ///
@@ -132,7 +132,7 @@ where
 /// use std::time::Duration;
 /// # let reactor = crochet_core::Reactor::start(crochet_tokio::Tokio::builder())?;
 /// let results: Vec<_> = (1..=3).map(|n| reactor.run_in_reactor(move || async move { n * 10 })).collect();
-/// let all = crochet_core::wait_all(&results, Duration::from_secs(5))?;
+/// let all = crochet_core::wait_all(Duration::from_secs(5), &results)?;
 /// let values: Vec<u32> = all.into_iter().collect::<Result<_, _>>()?;
 /// assert_eq!(values, [10, 20, 30]);
 /// # reactor.shutdown(Duration::from_secs(5))?;
@@ -140,8 +140,8 @@ where
 /// ```
 #[allow(clippy::type_complexity)] // as for `wait_any`
 pub fn wait_all<I>(
-    results: I,
     timeout: Duration,
+    results: I,
 ) -> Result<
     Vec<Result<<I::Item as WaitHandle>::Output, WaitError<<I::Item as WaitHandle>::Error>>>,
     WaitError,

@@ -28,7 +28,7 @@ use crate::wait::{blocking_wait, debug_fields};
 /// clones of the one value never race). This is the only user code crochet
 /// runs under its lock, and it has two consequences: a `Clone` that is slow
 /// serialises the waiters, and a `Clone` that waits on, reads
-/// (`try_result`) or cancels this same result deadlocks; `is_ready` and
+/// (`try_result`) or cancels this same result deadlocks; `is_finished` and
 /// `Debug` are fine there. Share an `Arc<T>` when cloning `T` is not
 /// trivial.
 #[must_use = "dropping a SharedResult does not cancel the operation"]
@@ -48,7 +48,7 @@ impl<T, E> SharedResult<T, E> {
     }
 
     /// Whether the outcome is decided. Never blocks.
-    pub fn is_ready(&self) -> bool {
+    pub fn is_finished(&self) -> bool {
         self.cell.is_done()
     }
 

@@ -9,7 +9,7 @@ use std::fmt;
 use std::sync::Arc;
 
 use crate::config::Config;
-use crate::error::{Error, RetrieveError};
+use crate::error::{Error, RetrieveError, WaitError};
 use crate::eventual::EventualResult;
 use crate::stash_id::StashId;
 use crate::store::{self, Refused, Stashed};
@@ -41,7 +41,7 @@ impl<T: Send + 'static, E: Send + 'static> EventualResult<T, E> {
             .map_err(|(result, refused)| {
                 let why = match refused {
                     Refused::Full { capacity } => Why::Full { capacity },
-                    Refused::Forked => Why::Forked,
+                    Refused::Forked(forked) => Why::Forked(forked),
                 };
                 NotStashed::refused(result, why)
             })
@@ -72,29 +72,29 @@ fn kind<T: 'static, E: 'static>() -> store::Kind {
 /// handed back, nothing is lost.
 ///
 /// Take the result back with [`NotStashed::into_result`] to keep it
-/// running. Dropping a `NotStashed` drops the result, which nobody could
-/// then ever wait for: its operation is cancelled, so that no work runs on
-/// with no handle left; [`NotStashed::cancel`] does that explicitly and
-/// gives the [`Error`] to propagate. It is not itself a
-/// [`std::error::Error`], and converts into none, so that `?` never
-/// cancels work unseen.
+/// running. Otherwise it is an error like the others (as
+/// [`std::sync::mpsc::TrySendError`] holds the message it did not send):
+/// `?` converts it into [`Error`], and that, as dropping a `NotStashed`,
+/// drops the result, which nobody could then ever wait for: its operation
+/// is cancelled, so that no work runs on with no handle left.
 ///
-/// A result that belongs to no reactor has no stash to go to: it is
-/// handed back the same way, with a capacity of 0.
+/// (In a child forked after the reactor started, whose stash lock a
+/// parent thread held at the fork, the result is handed back the same way,
+/// with a capacity of 0.)
 pub struct NotStashed<T, E = Infallible> {
     result: Option<EventualResult<T, E>>,
     why: Why,
 }
 
 /// Why a result was handed back.
-#[derive(Clone, Copy, Debug)]
+#[derive(Clone, Debug)]
 enum Why {
     /// The stash holds its capacity.
     Full { capacity: usize },
     /// The result belongs to no reactor.
     NoReactor,
     /// A forked child, whose stash lock a parent thread held at the fork.
-    Forked,
+    Forked(WaitError),
 }
 
 impl<T, E> NotStashed<T, E> {
@@ -116,16 +116,22 @@ impl<T, E> NotStashed<T, E> {
     pub fn capacity(&self) -> usize {
         match self.why {
             Why::Full { capacity } => capacity,
-            Why::NoReactor | Why::Forked => 0,
+            Why::NoReactor | Why::Forked(_) => 0,
         }
     }
+}
 
-    /// Cancels the result's operation, and gives [`Error::StashFull`] to
-    /// propagate: `result.stash().map_err(NotStashed::cancel)?`.
-    pub fn cancel(self) -> Error {
-        // Dropping `self` cancels the operation.
-        Error::StashFull {
-            capacity: self.capacity(),
+impl<T, E> std::error::Error for NotStashed<T, E> {}
+
+/// Drops the result, which cancels its operation: `result.stash()?`.
+impl<T, E> From<NotStashed<T, E>> for Error {
+    fn from(refused: NotStashed<T, E>) -> Self {
+        match &refused.why {
+            Why::Full { capacity } => Error::StashFull {
+                capacity: *capacity,
+            },
+            Why::Forked(forked) => Error::Wait(forked.clone().widen()),
+            Why::NoReactor => Error::Wait(WaitError::NotSetUp.widen()),
         }
     }
 }
@@ -159,7 +165,7 @@ impl<T, E> fmt::Display for NotStashed<T, E> {
             Why::NoReactor => f.write_str(
                 "the result belongs to no reactor, so it has no stash to go to; it was handed back",
             ),
-            Why::Forked => f.write_str(
+            Why::Forked(_) => f.write_str(
                 "this is a forked child, where the stash's lock was held by a thread of the parent; the result was handed back: after a fork, exec, or use no crochet",
             ),
             Why::Full { capacity } => write!(

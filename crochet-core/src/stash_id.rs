@@ -33,21 +33,48 @@ impl StashId {
 
     /// A fresh id from the operating system's randomness.
     pub(crate) fn random() -> StashId {
-        let mut bytes = [0_u8; 16];
-        match getrandom::fill(&mut bytes) {
-            Ok(()) => StashId(u128::from_le_bytes(bytes)),
-            Err(error) => {
-                // The OS refused randomness (a seccomp filter, say). Fall
-                // back to std's per-process random SipHash keys, which are
-                // secret too, rather than failing the caller.
-                tracing::warn!(target: "crochet", %error, "getrandom failed; stash ids use std's hasher keys");
-                StashId(fallback_random())
-            }
+        StashId(os_random().unwrap_or_else(keyed_random))
+    }
+}
+
+/// 128 bits from the kernel's random device, kept open after the first
+/// read: one `read` per id. `None` when it cannot be read (a sandbox
+/// without `/dev`, say), said once.
+#[cfg(unix)]
+fn os_random() -> Option<u128> {
+    use std::io::Read;
+    use std::sync::OnceLock;
+
+    static URANDOM: OnceLock<Option<std::fs::File>> = OnceLock::new();
+    let file = URANDOM.get_or_init(|| match std::fs::File::open("/dev/urandom") {
+        Ok(file) => Some(file),
+        Err(error) => {
+            tracing::warn!(target: "crochet", %error, "/dev/urandom cannot be opened; stash ids use std's hasher keys");
+            None
+        }
+    });
+    let mut bytes = [0_u8; 16];
+    let mut file = file.as_ref()?;
+    match file.read_exact(&mut bytes) {
+        Ok(()) => Some(u128::from_le_bytes(bytes)),
+        Err(error) => {
+            tracing::warn!(target: "crochet", %error, "/dev/urandom cannot be read; this stash id uses std's hasher keys");
+            None
         }
     }
 }
 
-fn fallback_random() -> u128 {
+/// Elsewhere, std's hasher keys, which std draws from the operating
+/// system's randomness ([`keyed_random`]).
+#[cfg(not(unix))]
+fn os_random() -> Option<u128> {
+    None
+}
+
+/// 128 bits from std's random SipHash keys (drawn from the operating
+/// system's randomness, and moved on at every call), hashing the time:
+/// secret as the keys are.
+fn keyed_random() -> u128 {
     use std::hash::{BuildHasher, RandomState};
     let state = RandomState::new();
     let at = Instant::now();
@@ -137,8 +164,17 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fallback_ids_differ() {
-        assert_ne!(fallback_random(), fallback_random());
+    fn keyed_ids_differ() {
+        assert_ne!(keyed_random(), keyed_random());
+    }
+
+    // Under Miri's isolation there is no file to read randomness from (the
+    // keyed ids above are what it can check).
+    #[test]
+    #[cfg(all(unix, not(miri)))]
+    fn ids_from_the_kernel_differ() {
+        assert!(os_random().is_some(), "the kernel's random device is readable");
+        assert_ne!(StashId::random(), StashId::random());
     }
 
     #[test]

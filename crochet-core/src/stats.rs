@@ -118,4 +118,17 @@ impl Reactor {
             .write()
             .unwrap_or_else(PoisonError::into_inner) = Some(Arc::new(hook));
     }
+
+    /// Takes this reactor's own failure hook away: its failures go to the
+    /// process-wide hook again (see
+    /// [`set_failure_hook`](crate::set_failure_hook)), or the default
+    /// report.
+    pub fn reset_failure_hook(&self) {
+        *self
+            .registry()
+            .config
+            .hook
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = None;
+    }
 }

@@ -181,7 +181,7 @@ pub(crate) enum Refused {
     Full { capacity: usize },
     /// A child forked after the reactor started, whose stash lock a
     /// parent thread held at the fork.
-    Forked,
+    Forked(WaitError),
 }
 
 /// One reactor's stash.
@@ -206,7 +206,7 @@ impl Stash {
         let now = Instant::now();
         let mut store = match self.lock(fork) {
             Ok(store) => store,
-            Err(_forked) => return Err((result, Refused::Forked)),
+            Err(forked) => return Err((result, Refused::Forked(forked))),
         };
         let expired = store.expire(now);
         let ttl = store.policy.time_to_live;

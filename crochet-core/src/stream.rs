@@ -30,6 +30,7 @@ use crate::error::{TryNextError, WaitError};
 use crate::eventual::EventualResult;
 use crate::fork::{self, ForkCheck};
 use crate::sync::{self, Mutex, MutexGuard, Thread, deadline_after};
+use crate::wait::timed_out;
 use crate::waiters::{Party, block_listening};
 
 /// How many items a stream buffers by default before it stops polling.
@@ -377,13 +378,7 @@ impl<T> EventualStream<T> {
         match found {
             Some(Found::Item(item)) => Ok(Some(item)),
             Some(Found::End { finished }) => self.end(finished),
-            None => {
-                self.producer.cell().note_timed_out_wait();
-                Err(WaitError::Timeout {
-                    after: timeout,
-                    cancelled: false,
-                })
-            }
+            None => Err(timed_out(self.producer.cell(), timeout)),
         }
     }
 

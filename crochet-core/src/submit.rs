@@ -11,7 +11,7 @@ use futures_core::Stream;
 
 use crate::completion::Completion;
 use crate::context;
-use crate::error::WaitError;
+use crate::error::{OperationState, WaitError};
 use crate::eventual::EventualResult;
 use crate::hook::Origin;
 use crate::outcome::Outcome;
@@ -176,9 +176,12 @@ impl Reactor {
     /// # Errors
     ///
     /// [`WaitError::Timeout`] when the time runs out: its `after` is how
-    /// long the call waited in all, and `cancelled` is `true` once the
-    /// future was dropped, `false` when it was still blocking its thread
-    /// (it is dropped when its poll returns);
+    /// long the call waited in all, and its `state`
+    /// [`OperationState::Cancelled`] once the future was dropped,
+    /// [`OperationState::Cancelling`] when it was still blocking its thread
+    /// (it is dropped when its poll returns), or
+    /// [`OperationState::AwaitingAttach`] when no runtime was attached to
+    /// run it (it is dropped as one is, or at shutdown);
     /// [`WaitError::WaitInReactor`] on a reactor thread, before anything is
     /// submitted; otherwise as [`EventualResult::wait`].
     ///
@@ -390,20 +393,25 @@ fn wait_or_cancel<T, E>(
 ) -> Result<T, WaitError<E>> {
     // The caller refused reactor threads before submitting anything.
     match result.wait_timeout_checked(timeout) {
-        Err(WaitError::Timeout { .. }) => {
+        Err(WaitError::Timeout { state, .. }) => {
             result.cancel();
-            result.cell().wait_ended(deadline_after(CANCEL_GRACE));
-            let cancelled = match result.try_result() {
-                Some(Err(WaitError::Cancelled)) => true,
+            // Work that waits for an attach is dropped then (or at
+            // shutdown): no runtime holds it to drop it sooner.
+            if state == OperationState::Running {
+                result.cell().wait_ended(deadline_after(CANCEL_GRACE));
+            }
+            let state = match result.try_result() {
+                Some(Err(WaitError::Cancelled)) => OperationState::Cancelled,
                 // Still in a poll that blocks its thread: the cancel stays
                 // requested, and the future is dropped when the poll
                 // returns. Nothing claims it was.
-                None => false,
+                None if state == OperationState::Running => OperationState::Cancelling,
+                None => state,
                 Some(outcome) => return outcome,
             };
             Err(WaitError::Timeout {
                 after: started.elapsed(),
-                cancelled,
+                state,
             })
         }
         outcome => outcome,

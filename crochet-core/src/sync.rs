@@ -1,37 +1,37 @@
 //! The primitives the completion cell and the registry synchronise with:
-//! std's, or loom's under `--cfg loom`, so that a model checker can explore
-//! every interleaving of completing, cancelling, waiting, dropping the last
-//! handle and removing the registry entry.
+//! std's, or loom's in the unit tests under `--cfg loom`, so that a model
+//! checker can explore every interleaving of completing, cancelling,
+//! waiting, dropping the last handle and removing the registry entry.
 
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 pub(crate) use std::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize};
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 pub(crate) use std::sync::{Mutex, MutexGuard};
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 pub(crate) use std::thread::{Thread, current, park, park_timeout};
 
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 pub(crate) use loom::sync::atomic::{AtomicU8, AtomicU32, AtomicUsize};
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 pub(crate) use loom::sync::{Mutex, MutexGuard};
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 pub(crate) use loom::thread::{Thread, current, park};
 
 pub(crate) use std::sync::TryLockError;
 
 /// The reactor task's waker slot: registered on every poll that returns
 /// `Pending`, woken by cancellation and shutdown, without a lock.
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 pub(crate) use atomic_waker::AtomicWaker;
 
 /// [`AtomicWaker`]'s contract on loom's primitives (the crate's own
 /// atomics are invisible to loom): `register` then a check of the
 /// condition never misses a `wake` that follows setting it.
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 #[derive(Default)]
 pub(crate) struct AtomicWaker(Mutex<Option<std::task::Waker>>);
 
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 impl AtomicWaker {
     pub(crate) fn new() -> Self {
         Self::default()
@@ -55,12 +55,12 @@ impl AtomicWaker {
 use std::time::Instant;
 
 /// The current time.
-#[cfg(not(loom))]
+#[cfg(not(all(test, loom)))]
 pub(crate) fn now() -> Instant {
     Instant::now()
 }
 
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 loom::thread_local! {
     /// Model time: how far this thread's clock has been moved by timed
     /// parks.
@@ -69,7 +69,7 @@ loom::thread_local! {
 }
 
 /// Model time: a fixed epoch plus what timed parks have let pass.
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 pub(crate) fn now() -> Instant {
     static EPOCH: std::sync::OnceLock<Instant> = std::sync::OnceLock::new();
     *EPOCH.get_or_init(Instant::now) + ELAPSED.with(std::cell::Cell::get)
@@ -78,7 +78,7 @@ pub(crate) fn now() -> Instant {
 /// A timed park, as the model sees it: the whole timeout passes while the
 /// thread yields to the others, so the checker weighs a timeout against
 /// every ordering of the other threads' steps.
-#[cfg(loom)]
+#[cfg(all(test, loom))]
 pub(crate) fn park_timeout(timeout: std::time::Duration) {
     ELAPSED.with(|elapsed| elapsed.set(elapsed.get() + timeout));
     loom::thread::yield_now();

@@ -40,7 +40,7 @@ pub(crate) fn timed_out<T, E, F>(cell: &Completion<T, E>, timeout: Duration) -> 
     cell.note_timed_out_wait();
     WaitError::Timeout {
         after: timeout,
-        cancelled: false,
+        state: cell.pending_state(),
     }
 }
 

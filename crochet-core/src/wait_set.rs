@@ -12,7 +12,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::context;
-use crate::error::WaitError;
+use crate::error::{OperationState, WaitError};
 use crate::eventual::EventualResult;
 use crate::fork::ForkCheck;
 use crate::outcome;
@@ -349,7 +349,7 @@ impl<H: WaitHandle> WaitSet<H> {
             Some(first) => timed_out(first.member().cell, timeout),
             None => WaitError::Timeout {
                 after: timeout,
-                cancelled: false,
+                state: OperationState::Running,
             },
         }
     }

@@ -245,7 +245,7 @@ use crate::args::Kind;
 /// use crochet::Reactor;
 ///
 /// static BACKGROUND: LazyLock<Reactor> = LazyLock::new(|| {
-///     Reactor::start(crochet::tokio::Tokio::builder()).expect("the reactor starts")
+///     Reactor::start(crochet::backends::tokio::Tokio::builder()).expect("the reactor starts")
 /// });
 ///
 /// #[crochet::run_in_reactor(reactor = &BACKGROUND)]
@@ -296,7 +296,7 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// into a closure that is called on a reactor thread (so the body may use
 /// the runtime's context), then blocks until the future is done or the
 /// timeout runs out. On timeout the operation is cancelled: its future is
-/// dropped, and the call returns `WaitError::Timeout { cancelled: true, .. }`.
+/// dropped, and the call returns `WaitError::Timeout { state: OperationState::Cancelled, .. }`.
 ///
 /// As with [`macro@run_in_reactor`], the arguments and the output must be
 /// `Send + 'static`, every argument lives as long as the operation, and a
@@ -430,7 +430,7 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///
 /// crochet::setup()?;
 /// match slow_reply() {
-///     Err(WaitError::Timeout { cancelled, .. }) => assert!(cancelled),
+///     Err(WaitError::Timeout { state, .. }) => assert!(state.is_cancelled()),
 ///     other => panic!("expected a timeout, got {other:?}"),
 /// }
 /// # Ok::<(), crochet::Error>(())
@@ -445,7 +445,7 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// fn reactor() -> &'static Reactor {
 ///     static REACTOR: OnceLock<Reactor> = OnceLock::new();
 ///     REACTOR.get_or_init(|| {
-///         Reactor::start(crochet::tokio::Tokio::builder()).expect("the reactor starts")
+///         Reactor::start(crochet::backends::tokio::Tokio::builder()).expect("the reactor starts")
 ///     })
 /// }
 ///

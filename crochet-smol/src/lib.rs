@@ -33,7 +33,7 @@
 //!
 //! # Attached
 //!
-//! [`Smol::attach`] spawns onto an `Arc<Executor<'static>>` that the
+//! [`Smol::from_executor`] spawns onto an `Arc<Executor<'static>>` that the
 //! application runs itself: the application must keep running it (with
 //! `executor.run(...)` on some thread), or crochet's work never starts:
 //! waits then time out, and shutdown still completes every result. Drive
@@ -130,20 +130,31 @@ impl Smol {
     ///     })
     /// };
     /// let reactor = Reactor::new();
-    /// reactor.attach(Smol::attach(executor))?;
+    /// reactor.attach(Smol::from_executor(executor))?;
     /// assert_eq!(reactor.wait_for(Duration::from_secs(5), || async { 42 })?, 42);
     /// reactor.shutdown(Duration::from_secs(5))?;
     /// drop(stop);
     /// # let _ = runner.join();
     /// # Ok::<(), crochet_core::Error>(())
     /// ```
-    pub fn attach(executor: Arc<Executor<'static>>) -> Arc<Smol> {
+    pub fn from_executor(executor: Arc<Executor<'static>>) -> Arc<Smol> {
         start_tokio_context();
         Arc::new(Smol {
             executor: Arc::new(ExecutorSlots::new(&executor)),
             mailbox: None,
         })
     }
+}
+
+/// Attaches an application's executor to the global reactor: the short
+/// form of `crochet_core::attach(Smol::from_executor(executor))`. The
+/// application must keep running it; see the [crate docs](crate#attached).
+///
+/// # Errors
+///
+/// As [`Reactor::attach`](crochet_core::Reactor::attach).
+pub fn attach(executor: Arc<Executor<'static>>) -> Result<(), SetupError> {
+    crochet_core::attach(Smol::from_executor(executor))
 }
 
 thread_local! {

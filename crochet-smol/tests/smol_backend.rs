@@ -8,6 +8,7 @@ use std::thread;
 use std::time::Duration;
 
 use async_executor::Executor;
+use crochet_core::OperationState;
 use crochet_core::{Reactor, ShutdownError, WaitError};
 use crochet_smol::Smol;
 
@@ -61,13 +62,13 @@ fn work_on_an_executor_nobody_runs_times_out_then_stops() {
     let executor = Arc::new(Executor::new());
     let reactor = Reactor::new();
     reactor
-        .attach(Smol::attach(Arc::clone(&executor)))
+        .attach(Smol::from_executor(Arc::clone(&executor)))
         .expect("attach");
     let result = reactor.run_in_reactor(|| async { 1 });
     assert!(matches!(
         result.wait_timeout(Duration::from_millis(50)),
         Err(WaitError::Timeout {
-            cancelled: false,
+            state: OperationState::Running,
             ..
         })
     ));
@@ -92,7 +93,7 @@ fn run_marks_the_driving_thread_only_while_it_runs() {
     let executor = Arc::new(Executor::new());
     let reactor = Reactor::new();
     reactor
-        .attach(Smol::attach(Arc::clone(&executor)))
+        .attach(Smol::from_executor(Arc::clone(&executor)))
         .expect("attach");
     let pending = reactor.run_in_reactor(std::future::pending::<()>).shared();
     let waited = pending.clone();

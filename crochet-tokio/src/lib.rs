@@ -30,7 +30,7 @@
 //!
 //! # Attached
 //!
-//! [`Tokio::attach`] wraps the [`Handle`] of a runtime the application
+//! [`Tokio::from_handle`] wraps the [`Handle`] of a runtime the application
 //! runs; crochet spawns onto it and leaves its life to the application.
 //! `!Send` work is not offered there.
 //!
@@ -66,11 +66,11 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use crochet_core::backend::{
-    Backend, BlockingHint, BoxFuture, Driver, LocalTask, ReactorThreads, Spawner, Started,
+    Backend, BlockingHint, BoxFuture, Driver, LocalTask, Mailbox, MailboxSender, ReactorThreads,
+    Spawner, Started, mailbox,
 };
 use crochet_core::{SetupError, ShutdownError};
 use tokio::runtime::{self, Handle, Runtime, RuntimeFlavor};
-use tokio::sync::mpsc;
 use tokio::task::LocalSet;
 
 /// The longest a runtime is given to stop its blocking threads.
@@ -80,7 +80,7 @@ const MAX_GRACE: Duration = Duration::from_secs(365 * 24 * 3600);
 pub struct Tokio {
     handle: Handle,
     /// The managed reactor thread's mailbox, for `!Send` work.
-    local: Option<mpsc::UnboundedSender<Message>>,
+    local: Option<MailboxSender<Message>>,
 }
 
 enum Message {
@@ -107,13 +107,13 @@ impl Tokio {
     ///
     /// let runtime = tokio::runtime::Runtime::new()?;
     /// let reactor = Reactor::new();
-    /// reactor.attach(Tokio::attach(runtime.handle().clone()))?;
+    /// reactor.attach(Tokio::from_handle(runtime.handle().clone()))?;
     /// let answer = reactor.wait_for(Duration::from_secs(5), || async { 42 })?;
     /// assert_eq!(answer, 42);
     /// # reactor.shutdown(Duration::from_secs(5))?;
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn attach(handle: Handle) -> Arc<Tokio> {
+    pub fn from_handle(handle: Handle) -> Arc<Tokio> {
         Arc::new(Tokio {
             handle,
             local: None,
@@ -127,13 +127,13 @@ impl Tokio {
 }
 
 /// Attaches an application's tokio runtime to the global reactor: the
-/// short form of `crochet_core::attach(Tokio::attach(handle))`.
+/// short form of `crochet_core::attach(Tokio::from_handle(handle))`.
 ///
 /// # Errors
 ///
 /// As [`Reactor::attach`](crochet_core::Reactor::attach).
 pub fn attach(handle: Handle) -> Result<(), SetupError> {
-    crochet_core::attach(Tokio::attach(handle))
+    crochet_core::attach(Tokio::from_handle(handle))
 }
 
 impl Spawner for Tokio {
@@ -180,11 +180,25 @@ fn blocking_hint() -> BlockingHint {
         return BlockingHint::Allow;
     }
     match Handle::try_current().map(|handle| handle.runtime_flavor()) {
-        Ok(RuntimeFlavor::MultiThread) => BlockingHint::HandOff(block_in_place),
+        Ok(RuntimeFlavor::MultiThread) => hand_off(),
         _ => BlockingHint::Refuse,
     }
 }
 
+/// On a `multi_thread` worker: handed off with `block_in_place`, which
+/// tokio offers with its `rt-multi-thread` feature (this crate's
+/// `multi-thread`); refused without it.
+#[cfg(feature = "multi-thread")]
+fn hand_off() -> BlockingHint {
+    BlockingHint::HandOff(block_in_place)
+}
+
+#[cfg(not(feature = "multi-thread"))]
+fn hand_off() -> BlockingHint {
+    BlockingHint::Refuse
+}
+
+#[cfg(feature = "multi-thread")]
 fn block_in_place(wait: &mut dyn FnMut()) {
     tokio::task::block_in_place(wait);
 }
@@ -203,6 +217,8 @@ impl fmt::Debug for Tokio {
 /// [`setup_with`](crochet_core::setup_with).
 #[derive(Clone, Debug)]
 pub struct Builder {
+    /// `Some` for a `multi_thread` runtime, with this many workers.
+    #[cfg_attr(not(feature = "multi-thread"), allow(dead_code))]
     workers: Option<usize>,
     thread_name: String,
 }
@@ -226,7 +242,11 @@ impl Builder {
 
     /// A `multi_thread` runtime with `workers` worker threads (at least
     /// one), for CPU-heavy async work; the reactor thread still runs
-    /// `!Send` work.
+    /// `!Send` work. With the `multi-thread` feature (the `crochet`
+    /// crate's `tokio-multi-thread`), which turns on tokio's
+    /// `rt-multi-thread`.
+    #[cfg(feature = "multi-thread")]
+    #[cfg_attr(docsrs, doc(cfg(feature = "multi-thread")))]
     pub fn multi_thread(mut self, workers: usize) -> Self {
         self.workers = Some(workers.max(1));
         self
@@ -240,18 +260,7 @@ impl Builder {
     }
 
     fn runtime(&self, id: u64, live: &Arc<AtomicUsize>) -> std::io::Result<Runtime> {
-        let mut builder = match self.workers {
-            None => runtime::Builder::new_current_thread(),
-            Some(workers) => {
-                let mut builder = runtime::Builder::new_multi_thread();
-                // Workers are not marked: like any multi-thread worker, a
-                // blocking wait there hands the worker off (see the hint).
-                builder
-                    .worker_threads(workers)
-                    .thread_name(format!("{}-worker", self.thread_name));
-                builder
-            }
-        };
+        let mut builder = self.runtime_builder();
         // Every thread the runtime starts (workers and blocking pool) knows
         // which runtime it belongs to, so that a shutdown called from one of
         // them does not wait for itself; and the live ones are counted, so
@@ -268,6 +277,29 @@ impl Builder {
             })
             .enable_all()
             .build()
+    }
+}
+
+impl Builder {
+    #[cfg(feature = "multi-thread")]
+    fn runtime_builder(&self) -> runtime::Builder {
+        match self.workers {
+            None => runtime::Builder::new_current_thread(),
+            Some(workers) => {
+                let mut builder = runtime::Builder::new_multi_thread();
+                // Workers are not marked: like any multi-thread worker, a
+                // blocking wait there hands the worker off (see the hint).
+                builder
+                    .worker_threads(workers)
+                    .thread_name(format!("{}-worker", self.thread_name));
+                builder
+            }
+        }
+    }
+
+    #[cfg(not(feature = "multi-thread"))]
+    fn runtime_builder(&self) -> runtime::Builder {
+        runtime::Builder::new_current_thread()
     }
 }
 
@@ -295,7 +327,7 @@ impl Backend for Builder {
                     return;
                 }
             };
-            let (mailbox, inbox) = mpsc::unbounded_channel();
+            let (mailbox, inbox) = mailbox();
             if ready_tx
                 .send(Ok((runtime.handle().clone(), mailbox)))
                 .is_ok()
@@ -330,7 +362,7 @@ impl Backend for Builder {
 /// The reactor thread's life: run the runtime (and a `LocalSet` for `!Send`
 /// work) until told to stop, then drop everything here, outside any async
 /// context.
-fn drive(runtime: Runtime, mut inbox: mpsc::UnboundedReceiver<Message>) {
+fn drive(runtime: Runtime, mut inbox: Mailbox<Message>) {
     // No `LocalSet` until the first `!Send` task: its bookkeeping on every
     // scheduler tick would otherwise cost every operation.
     let deadline = match runtime.block_on(serve(&mut inbox, Err)) {
@@ -364,7 +396,7 @@ fn spawn_local(task: LocalTask) {
 /// Serves the mailbox until told to stop (`Ok` with the deadline), or
 /// until `local` hands a `!Send` task back (`Err`).
 async fn serve(
-    inbox: &mut mpsc::UnboundedReceiver<Message>,
+    inbox: &mut Mailbox<Message>,
     mut local: impl FnMut(LocalTask) -> Result<(), LocalTask>,
 ) -> Result<Option<Instant>, LocalTask> {
     while let Some(message) = inbox.recv().await {
@@ -383,7 +415,7 @@ struct TokioDriver {
     id: u64,
     /// The runtime's own threads (workers, blocking pool) still running.
     live: Arc<AtomicUsize>,
-    mailbox: mpsc::UnboundedSender<Message>,
+    mailbox: MailboxSender<Message>,
     threads: ReactorThreads,
 }
 

@@ -31,7 +31,16 @@ fn current_thread_runs_everything_on_one_named_thread() {
     reactor.shutdown(PROMPTLY).expect("shutdown");
 }
 
+/// A managed reactor of each flavor this build offers.
+fn builders() -> Vec<crochet_tokio::Builder> {
+    #[cfg(feature = "multi-thread")]
+    return vec![Tokio::builder(), Tokio::builder().multi_thread(2)];
+    #[cfg(not(feature = "multi-thread"))]
+    return vec![Tokio::builder()];
+}
+
 #[test]
+#[cfg(feature = "multi-thread")]
 fn multi_thread_workers_are_named_after_the_reactor() {
     let reactor = Reactor::start(Tokio::builder().multi_thread(2)).expect("start");
     let (flavor, worker) = reactor
@@ -49,7 +58,7 @@ fn multi_thread_workers_are_named_after_the_reactor() {
 /// not driving the runtime) and must not be refused.
 #[test]
 fn waits_inside_spawn_blocking_are_allowed() {
-    for builder in [Tokio::builder(), Tokio::builder().multi_thread(2)] {
+    for builder in builders() {
         let reactor = Reactor::start(builder).expect("start");
         let other = reactor.clone();
         let outcome = reactor
@@ -78,7 +87,7 @@ fn waiting_on_the_attached_driver_thread_is_refused() {
     let reactor = Reactor::new();
     let outcome = runtime.block_on(async {
         reactor
-            .attach(Tokio::attach(Handle::current()))
+            .attach(Tokio::from_handle(Handle::current()))
             .expect("attach");
         let result = reactor.run_in_reactor(|| async { 1 });
         let refused = result.wait_timeout(PROMPTLY);
@@ -100,7 +109,7 @@ fn attaching_from_outside_leaves_the_caller_free_to_block() {
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let reactor = Reactor::new();
     reactor
-        .attach(Tokio::attach(runtime.handle().clone()))
+        .attach(Tokio::from_handle(runtime.handle().clone()))
         .expect("attach");
     assert_eq!(reactor.wait_for(PROMPTLY, || async { 2 }).expect("run"), 2);
     let local = reactor.run_in_reactor_local(|| async { 3 });
@@ -149,7 +158,7 @@ fn dropping_the_last_handle_inside_the_reactor_stops_it_cleanly() {
 /// neither waits for itself nor makes the runtime wait for it.
 #[test]
 fn shutdown_from_spawn_blocking_returns_at_once() {
-    for builder in [Tokio::builder(), Tokio::builder().multi_thread(2)] {
+    for builder in builders() {
         let reactor = Reactor::start(builder).expect("start");
         let (done_tx, done_rx) = mpsc::channel();
         let inner = reactor.clone();
@@ -179,7 +188,7 @@ fn block_on_of_an_attached_runtime_refuses_only_when_it_drives_the_work() {
         .expect("runtime");
     let reactor = Reactor::new();
     reactor
-        .attach(Tokio::attach(current.handle().clone()))
+        .attach(Tokio::from_handle(current.handle().clone()))
         .expect("attach");
     let refused = current.block_on(async { reactor.wait_for(PROMPTLY, || async { 1 }) });
     assert!(
@@ -191,7 +200,7 @@ fn block_on_of_an_attached_runtime_refuses_only_when_it_drives_the_work() {
     let multi = tokio::runtime::Runtime::new().expect("runtime");
     let reactor = Reactor::new();
     reactor
-        .attach(Tokio::attach(multi.handle().clone()))
+        .attach(Tokio::from_handle(multi.handle().clone()))
         .expect("attach");
     let waited = multi.block_on(async { reactor.wait_for(PROMPTLY, || async { 2 }) });
     assert_eq!(waited.expect("completes"), 2);
@@ -211,7 +220,7 @@ fn a_thread_holding_an_enter_guard_may_wait() {
     let managed = Reactor::start(Tokio::builder()).expect("start");
     let attached = Reactor::new();
     attached
-        .attach(Tokio::attach(app.handle().clone()))
+        .attach(Tokio::from_handle(app.handle().clone()))
         .expect("attach");
     thread::scope(|scope| {
         scope.spawn(|| {
@@ -239,4 +248,31 @@ fn a_thread_holding_an_enter_guard_may_wait() {
     });
     managed.shutdown(PROMPTLY).expect("shutdown");
     attached.shutdown(PROMPTLY).expect("shutdown");
+}
+
+/// Without the `multi-thread` feature, crochet cannot hand a
+/// `multi_thread` worker off (`block_in_place` is tokio's
+/// `rt-multi-thread`): a blocking wait in a task of such a runtime (the
+/// application's, with tokio's feature on) is refused at once instead.
+#[test]
+#[cfg(not(feature = "multi-thread"))]
+fn without_the_feature_a_wait_on_a_multi_thread_worker_is_refused() {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let reactor = Reactor::new();
+    reactor
+        .attach(Tokio::from_handle(runtime.handle().clone()))
+        .expect("attach");
+    let result = reactor.run_in_reactor(|| async { 1 });
+    let waited = runtime
+        .block_on(async { tokio::spawn(async move { result.wait_timeout(PROMPTLY) }).await })
+        .expect("the task");
+    assert!(
+        matches!(waited, Err(crochet_core::WaitError::WaitInReactor { .. })),
+        "{waited:?}"
+    );
+    reactor.shutdown(PROMPTLY).expect("shutdown");
 }

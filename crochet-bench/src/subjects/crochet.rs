@@ -19,9 +19,9 @@ pub(crate) struct Crochet {
 impl Crochet {
     pub(crate) fn start(backend: Backend) -> Result<Crochet, crochet::SetupError> {
         let reactor = match backend {
-            Backend::Tokio => Reactor::start(crochet::tokio::Tokio::builder()),
-            Backend::Smol => Reactor::start(crochet::smol::Smol::builder()),
-            Backend::AsyncStd => Reactor::start(crochet::async_std::AsyncStd::builder()),
+            Backend::Tokio => Reactor::start(crochet::backends::tokio::Tokio::builder()),
+            Backend::Smol => Reactor::start(crochet::backends::smol::Smol::builder()),
+            Backend::AsyncStd => Reactor::start(crochet::backends::async_std::AsyncStd::builder()),
         }?;
         Ok(Crochet { reactor })
     }

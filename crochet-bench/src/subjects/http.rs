@@ -59,9 +59,9 @@ pub(crate) struct CrochetClient {
 impl CrochetClient {
     pub(crate) fn start(backend: Backend, url: reqwest::Url) -> Result<CrochetClient, String> {
         let reactor = match backend {
-            Backend::Tokio => Reactor::start(crochet::tokio::Tokio::builder()),
-            Backend::Smol => Reactor::start(crochet::smol::Smol::builder()),
-            Backend::AsyncStd => Reactor::start(crochet::async_std::AsyncStd::builder()),
+            Backend::Tokio => Reactor::start(crochet::backends::tokio::Tokio::builder()),
+            Backend::Smol => Reactor::start(crochet::backends::smol::Smol::builder()),
+            Backend::AsyncStd => Reactor::start(crochet::backends::async_std::AsyncStd::builder()),
         }
         .map_err(|error| error.to_string())?;
         let client = blocking::Client::builder(url)

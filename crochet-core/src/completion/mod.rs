@@ -5,7 +5,7 @@
 //! the operation's task's waker, under one short-lived mutex (waking
 //! happens after it is released); a status byte mirrors where it stands
 //! for lock-free checks (the task's "must I stop?" before every poll,
-//! `is_ready`, `Debug`, which must never block).
+//! `is_finished`, `Debug`, which must never block).
 //!
 //! # The rules
 //!
@@ -46,7 +46,7 @@ use std::sync::atomic::Ordering;
 use std::sync::{Arc, PoisonError};
 use std::task::Waker;
 
-use crate::error::{Failure, WaitError};
+use crate::error::{Failure, OperationState, WaitError};
 use crate::fork::{self, ForkCheck};
 use crate::hook::{self, Origin};
 use crate::outcome::{Outcome, Status, TAKEN};
@@ -177,6 +177,15 @@ impl<T, E> Completion<T, E> {
     /// not turn into a second panic.
     fn lock_to_publish(&self) -> MutexGuard<'_, State<T, E>> {
         self.state.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// What a wait that timed out on this pending result says of it:
+    /// running, or waiting for a runtime to be attached.
+    pub(crate) fn pending_state(&self) -> OperationState {
+        match &self.shard {
+            Some(shard) if !shard.config.has_runtime() => OperationState::AwaitingAttach,
+            _ => OperationState::Running,
+        }
     }
 
     /// Counts a timed-out wait on this result.

@@ -20,7 +20,7 @@ pub use crate::stash_id::ParseStashIdError;
 pub use setup::{SetupError, ShutdownError};
 pub use stash::RetrieveError;
 pub use try_next::TryNextError;
-pub use wait::WaitError;
+pub use wait::{OperationState, WaitError};
 
 /// Any of crochet's errors, for application code that propagates them all
 /// with `?`.
@@ -56,8 +56,11 @@ pub enum Error {
     Retrieve(RetrieveError),
     /// A string was not a stash id.
     ParseStashId(ParseStashIdError),
-    /// The stash was full, and the result that did not fit was cancelled
-    /// ([`NotStashed::cancel`](crate::NotStashed::cancel)).
+    /// A stream read without waiting found no item
+    /// ([`EventualStream::try_next`](crate::EventualStream::try_next)).
+    TryNext(TryNextError),
+    /// The stash was full, and the result that did not fit was dropped,
+    /// which cancelled it ([`NotStashed`](crate::NotStashed) converted).
     StashFull {
         /// The stash's capacity.
         capacity: usize,
@@ -72,6 +75,7 @@ impl fmt::Display for Error {
             Error::Shutdown(error) => fmt::Display::fmt(error, f),
             Error::Retrieve(error) => fmt::Display::fmt(error, f),
             Error::ParseStashId(error) => fmt::Display::fmt(error, f),
+            Error::TryNext(error) => fmt::Display::fmt(error, f),
             Error::StashFull { capacity } => write!(
                 f,
                 "the stash is full ({capacity} entries); retrieve results or raise the capacity"
@@ -89,6 +93,7 @@ impl StdError for Error {
             Error::Shutdown(error) => error.source(),
             Error::Retrieve(error) => error.source(),
             Error::ParseStashId(error) => error.source(),
+            Error::TryNext(error) => error.source(),
             Error::StashFull { .. } => None,
         }
     }
@@ -118,6 +123,12 @@ impl From<ShutdownError> for Error {
 impl From<RetrieveError> for Error {
     fn from(error: RetrieveError) -> Self {
         Error::Retrieve(error)
+    }
+}
+
+impl From<TryNextError> for Error {
+    fn from(error: TryNextError) -> Self {
+        Error::TryNext(error)
     }
 }
 

@@ -50,8 +50,10 @@ impl fmt::Display for RetrieveError {
                 found,
             } => write!(
                 f,
-                "stashed result {} holds {found}, not {expected}; it stays stashed",
-                id.prefix()
+                "stashed result {} holds {}, not {}; it stays stashed",
+                id.prefix(),
+                ShortName(found),
+                ShortName(expected)
             ),
             RetrieveError::Forked { parent, child } => write!(
                 f,
@@ -62,3 +64,29 @@ impl fmt::Display for RetrieveError {
 }
 
 impl StdError for RetrieveError {}
+
+/// A type's name without its paths, as a person writes it:
+/// `core::result::Result<u32, std::io::error::Error>` shows as
+/// `Result<u32, Error>`.
+struct ShortName<'a>(&'a str);
+
+impl fmt::Display for ShortName<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // A path segment ends in `::`: drop each one, write the rest.
+        let text = self.0;
+        // Where the part not written yet starts.
+        let mut from = 0;
+        let mut chars = text.char_indices().peekable();
+        while let Some((at, c)) = chars.next() {
+            if c == ':' && chars.peek().is_some_and(|&(_, next)| next == ':') {
+                chars.next();
+                from = at + 2;
+            } else if !(c.is_alphanumeric() || c == '_') {
+                let end = at + c.len_utf8();
+                f.write_str(&text[from..end])?;
+                from = end;
+            }
+        }
+        f.write_str(&text[from..])
+    }
+}

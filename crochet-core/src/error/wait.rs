@@ -1,5 +1,6 @@
 //! [`WaitError`]: what a wait for an operation's result can return.
 
+use std::any::Any;
 use std::convert::Infallible;
 use std::error::Error as StdError;
 use std::fmt;
@@ -24,6 +25,13 @@ use super::Unsupported;
 /// the same result. The operation's own error moves out to the first wait
 /// that reads it, like a value; later waits get
 /// [`WaitError::FailureTaken`].
+///
+/// `?` takes it into `anyhow::Error`, `Box<dyn Error + Send + Sync>` and
+/// [`Error`](crate::Error), whatever `E` is (see the `Error`
+/// implementation below). A plain wait's `WaitError` goes into a
+/// `WaitError<E>` with [`WaitError::widen`]:
+/// `reactor.wait_for(timeout, f).map_err(WaitError::widen)?` (Rust allows
+/// no `From` for it, since `WaitError<Infallible>` is `WaitError` itself).
 ///
 /// # Examples
 ///
@@ -52,10 +60,9 @@ pub enum WaitError<E = Infallible> {
     Timeout {
         /// How long the caller waited.
         after: Duration,
-        /// `true` when the operation was cancelled because of the timeout
-        /// (`wait_for`); `false` when it is still running and can be waited
-        /// again.
-        cancelled: bool,
+        /// What became of the operation: still running (wait again), not
+        /// started yet, or cancelled by `wait_for`.
+        state: OperationState,
     },
     /// The operation was cancelled before it finished; its future is
     /// dropped.
@@ -87,6 +94,48 @@ pub enum WaitError<E = Infallible> {
     /// The backend does not offer what the operation needs (`!Send` work,
     /// a timer).
     Unsupported(Unsupported),
+}
+
+/// What became of the operation when a wait for it timed out
+/// ([`WaitError::Timeout`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OperationState {
+    /// It still runs: the result can be waited for again, and the
+    /// operation cancelled.
+    Running,
+    /// It has not started: [`no_setup`](crate::no_setup) was called, and
+    /// no runtime is attached yet; it starts once one is.
+    AwaitingAttach,
+    /// `wait_for` cancelled it: its future is dropped.
+    Cancelled,
+    /// `wait_for` asked it to end, but its future blocks its thread (it
+    /// cannot be dropped before its poll returns): it is dropped then.
+    Cancelling,
+}
+
+impl OperationState {
+    /// Whether the operation is over: cancelled, its future dropped.
+    pub fn is_cancelled(self) -> bool {
+        self == OperationState::Cancelled
+    }
+}
+
+impl fmt::Display for OperationState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            OperationState::Running => {
+                "the operation is still running: wait again, or cancel it"
+            }
+            OperationState::AwaitingAttach => {
+                "the operation has not started: no_setup() was called and no runtime is attached yet; it starts once one is"
+            }
+            OperationState::Cancelled => "the operation was cancelled",
+            OperationState::Cancelling => {
+                "the operation was told to stop, but its future is blocking its thread: it is dropped when its poll returns"
+            }
+        })
+    }
 }
 
 impl<E> WaitError<E> {
@@ -130,7 +179,7 @@ impl<E> WaitError<E> {
         match self {
             WaitError::Failed(error) => Ok(error),
             WaitError::FailureTaken => Err(WaitError::FailureTaken),
-            WaitError::Timeout { after, cancelled } => Err(WaitError::Timeout { after, cancelled }),
+            WaitError::Timeout { after, state } => Err(WaitError::Timeout { after, state }),
             WaitError::Cancelled => Err(WaitError::Cancelled),
             WaitError::Panicked(panic) => Err(WaitError::Panicked(panic)),
             WaitError::ReactorStopped => Err(WaitError::ReactorStopped),
@@ -158,7 +207,7 @@ impl WaitError {
         match self {
             WaitError::Failed(never) => match never {},
             WaitError::FailureTaken => WaitError::FailureTaken,
-            WaitError::Timeout { after, cancelled } => WaitError::Timeout { after, cancelled },
+            WaitError::Timeout { after, state } => WaitError::Timeout { after, state },
             WaitError::Cancelled => WaitError::Cancelled,
             WaitError::Panicked(panic) => WaitError::Panicked(panic),
             WaitError::ReactorStopped => WaitError::ReactorStopped,
@@ -184,24 +233,13 @@ impl WaitError {
 impl<E: fmt::Display> fmt::Display for WaitError<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            WaitError::Failed(error) => fmt::Display::fmt(error, f),
+            WaitError::Failed(error) => write!(f, "the operation failed: {error}"),
             WaitError::FailureTaken => f.write_str(
                 "the operation failed, and its error was taken by an earlier wait on this result",
             ),
-            WaitError::Timeout {
-                after,
-                cancelled: false,
-            } => write!(
-                f,
-                "timed out after {after:?} waiting for the result; the operation is still running: wait again or cancel it"
-            ),
-            WaitError::Timeout {
-                after,
-                cancelled: true,
-            } => write!(
-                f,
-                "timed out after {after:?} waiting for the result; the operation was cancelled"
-            ),
+            WaitError::Timeout { after, state } => {
+                write!(f, "timed out after {after:?} waiting for the result; {state}")
+            }
             WaitError::Cancelled => f.write_str("the operation was cancelled before it finished"),
             WaitError::Panicked(panic) => write!(f, "the operation panicked: {}", panic.message()),
             WaitError::ReactorStopped => f.write_str(
@@ -212,27 +250,50 @@ impl<E: fmt::Display> fmt::Display for WaitError<E> {
             ),
             WaitError::WaitInReactor { thread } => write!(
                 f,
-                "blocking wait called on reactor thread `{thread}`, where it would deadlock; use `.await` on the result there instead"
+                "blocking wait called on thread `{thread}`, which runs async tasks (crochet's reactor, or a runtime's block_on or task), where it would deadlock; use `.await` there, or wait from another thread"
             ),
             WaitError::NotSetUp => f.write_str(
                 "the reactor is not set up: call setup() (or no_setup() and attach a runtime) before submitting work",
             ),
             WaitError::Forked { parent, child } => write!(
                 f,
-                "the reactor was started in process {parent} and this is process {child}, a fork: its threads do not exist here; set up crochet in the child after forking"
+                "the reactor was started in process {parent} and this is process {child}, a fork: its threads do not exist here; after a fork, exec, or use no crochet in the child"
             ),
             WaitError::Unsupported(unsupported) => fmt::Display::fmt(unsupported, f),
         }
     }
 }
 
-impl<E: StdError + 'static> StdError for WaitError<E> {
+/// Any operation error will do (`E` need not be an `Error` itself:
+/// `anyhow::Error` and `Box<dyn Error + Send + Sync>` are not), so that `?`
+/// takes a wait's error into `anyhow::Error`, `Box<dyn Error + Send +
+/// Sync>` and [`Error`](crate::Error) whatever the operation's error type.
+///
+/// The message of [`WaitError::Failed`] includes the operation error's own;
+/// its causes follow as `source()` where crochet can reach them: for a
+/// `Box<dyn Error + Send + Sync>`, and for the [`Failure`](crate::Failure)
+/// that [`Error`](crate::Error) holds, so `?` into `crochet::Error` keeps
+/// every cause of any operation error. (Rust cannot tell, in one
+/// implementation for every `E`, whether `E` is an `Error`: for another
+/// type, only its message is shown.)
+impl<E: fmt::Debug + fmt::Display + 'static> StdError for WaitError<E> {
     fn source(&self) -> Option<&(dyn StdError + 'static)> {
         match self {
-            // Transparent: the operation error's own source, so that a
-            // chain printer does not show the same message twice.
-            WaitError::Failed(error) => error.source(),
+            WaitError::Failed(error) => causes_of(error),
             _ => None,
         }
     }
+}
+
+/// The causes of an operation error whose own message is already shown:
+/// its `source()`, where its type is one crochet can look into.
+fn causes_of<E: 'static>(error: &E) -> Option<&(dyn StdError + 'static)> {
+    let error: &dyn Any = error;
+    if let Some(failure) = error.downcast_ref::<super::Failure>() {
+        return failure.source();
+    }
+    if let Some(boxed) = error.downcast_ref::<Box<dyn StdError + Send + Sync>>() {
+        return boxed.source();
+    }
+    None
 }

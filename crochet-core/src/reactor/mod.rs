@@ -212,6 +212,7 @@ impl Reactor {
         context::add_hint(&*started.spawner);
         let _ = self.inner.runtime.set(started.spawner.runtime());
         let _ = self.inner.spawner.set(started.spawner);
+        self.config().set_runtime();
         tracing::trace!(target: "crochet", backend = self.backend_name(), "reactor started");
         *lifecycle = Lifecycle::Managed(started.driver);
         Ok(())
@@ -266,6 +267,7 @@ impl Reactor {
         };
         let _ = self.inner.runtime.set(spawner.runtime());
         let _ = self.inner.spawner.set(Arc::clone(&spawner));
+        self.config().set_runtime();
         context::add_hint(&*spawner);
         *lifecycle = Lifecycle::Attached;
         drop(lifecycle);

@@ -29,7 +29,7 @@ impl Reactor {
     /// # use std::convert::Infallible;
     /// # use crochet_core::EventualResult;
     /// # use crochet_core::NotStashed;
-    /// let id = reactor.run_in_reactor(|| async { 7 }).stash().map_err(NotStashed::cancel)?;
+    /// let id = reactor.run_in_reactor(|| async { 7 }).stash()?;
     /// let cookie = id.to_string();
     ///
     /// // ... a later request brings the cookie back:

@@ -120,7 +120,8 @@ fn call_inside_block_on_is_refused_at_once() {
 fn call_inside_reactor_work_is_refused_at_once() {
     with_deadline(|| {
         let server = loopback::Server::start().expect("a server");
-        let reactor = crochet::Reactor::start(crochet::tokio::Tokio::builder()).expect("a reactor");
+        let reactor =
+            crochet::Reactor::start(crochet::backends::tokio::Tokio::builder()).expect("a reactor");
         let client = blocking::Client::builder(server.url())
             .reactor(reactor.clone())
             .timeout(PROMPTLY)

@@ -13,6 +13,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use crate::Fixture;
+use crochet_core::OperationState;
 
 /// The hard bound of one in-process case.
 pub const CASE_DEADLINE: Duration = Duration::from_secs(60);
@@ -276,7 +277,25 @@ pub fn assert_timed_out_running<T: std::fmt::Debug, E: std::fmt::Debug>(
         matches!(
             waited,
             Err(crochet_core::WaitError::Timeout {
-                cancelled: false,
+                state: OperationState::Running,
+                ..
+            })
+        ),
+        "{what}: {waited:?}"
+    );
+}
+
+/// Asserts that `waited` timed out on work queued for a runtime that was
+/// not attached yet (`no_setup`), which says so.
+pub fn assert_timed_out_awaiting_attach<T: std::fmt::Debug, E: std::fmt::Debug>(
+    waited: &Result<T, crochet_core::WaitError<E>>,
+    what: &str,
+) {
+    assert!(
+        matches!(
+            waited,
+            Err(crochet_core::WaitError::Timeout {
+                state: OperationState::AwaitingAttach,
                 ..
             })
         ),

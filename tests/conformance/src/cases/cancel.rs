@@ -5,6 +5,7 @@ use std::sync::Arc;
 use std::thread;
 use std::time::Duration;
 
+use crochet_core::OperationState;
 use crochet_core::WaitError;
 
 use futures_lite::StreamExt;
@@ -34,7 +35,7 @@ pub fn e4_cancel_completes_pending_and_drops_future(fixture: &'static dyn Fixtur
         result.wait_timeout(PROMPTLY),
         Err(WaitError::Cancelled)
     ));
-    assert!(result.is_ready());
+    assert!(result.is_finished());
     assert!(
         dropped.is_set(),
         "Cancelled was heard before the future was dropped"
@@ -47,7 +48,7 @@ pub fn e4_cancel_completes_pending_and_drops_future(fixture: &'static dyn Fixtur
 pub fn e4_cancel_after_completion_keeps_value(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let result = running.run_in_reactor(|| async { 20 });
-    assert!(eventually(PROMPTLY, || result.is_ready()));
+    assert!(eventually(PROMPTLY, || result.is_finished()));
     assert!(!result.cancel());
     assert_eq!(result.wait_timeout(PROMPTLY).expect("value kept"), 20);
     assert!(!result.cancel(), "cancel after the value was taken");
@@ -103,7 +104,7 @@ pub fn w5_wait_for_times_out_and_cancels(fixture: &'static dyn Fixture) {
     match outcome {
         Err(error @ WaitError::Timeout { .. }) => {
             assert!(
-                matches!(error, WaitError::Timeout { after, cancelled: true } if after >= Duration::from_millis(50) && after < PROMPTLY),
+                matches!(error, WaitError::Timeout { after, state: OperationState::Cancelled } if after >= Duration::from_millis(50) && after < PROMPTLY),
                 "{error:?}"
             );
             assert!(
@@ -146,7 +147,10 @@ pub fn w5_wait_for_returns_value_or_operation_error(fixture: &'static dyn Fixtur
     assert_eq!(value.expect("value"), 21);
     let failed = running.wait_for_fallible(PROMPTLY, || async { Err::<u8, _>(Refused) });
     let error: WaitError<Refused> = failed.expect_err("the operation's error");
-    assert_eq!(error.to_string(), "refused by the server");
+    assert_eq!(
+        error.to_string(),
+        "the operation failed: refused by the server"
+    );
     assert_eq!(error.into_failed().ok(), Some(Refused));
     assert_eq!(
         running
@@ -162,7 +166,7 @@ pub fn w5_wait_for_returns_value_or_operation_error(fixture: &'static dyn Fixtur
         matches!(
             late,
             Err(WaitError::Timeout {
-                cancelled: true,
+                state: OperationState::Cancelled,
                 ..
             })
         ),
@@ -237,7 +241,7 @@ pub fn e4_cancelled_means_the_future_is_gone_and_its_port_free(fixture: &'static
             matches!(
                 timed_out,
                 Err(WaitError::Timeout {
-                    cancelled: true,
+                    state: OperationState::Cancelled,
                     ..
                 })
             ),

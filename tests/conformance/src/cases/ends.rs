@@ -13,6 +13,7 @@ use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use crochet_core::OperationState;
 use crochet_core::{
     EventualResult, Reactor, SharedResult, ShutdownError, WaitError, WaitSet, wait_all, wait_any,
 };
@@ -117,14 +118,14 @@ pub fn r7_every_kind_of_wait_hears_shutdown_only_after_the_drop(fixture: &'stati
         ("wait_all", {
             let (shared, dropped) = (shared.clone(), dropped.clone());
             thread::spawn(move || {
-                let all = wait_all([&shared], PROMPTLY).map(|mut all| all.remove(0));
+                let all = wait_all(PROMPTLY, [&shared]).map(|mut all| all.remove(0));
                 heard(all.map_err(WaitError::widen).and_then(|one| one), &dropped)
             })
         }),
         ("wait_any", {
             let dropped = other_dropped.clone();
             thread::spawn(move || {
-                let any = wait_any([&other], PROMPTLY).map(|any| any.expect("one result").1);
+                let any = wait_any(PROMPTLY, [&other]).map(|any| any.expect("one result").1);
                 heard(any.map_err(WaitError::widen).and_then(|one| one), &dropped)
             })
         }),
@@ -264,15 +265,21 @@ pub fn w5_wait_for_never_claims_a_cancel_that_has_not_happened(fixture: &'static
     let waited = started.elapsed();
     let dropped_then = dropped.is_set();
     match outcome {
-        Err(WaitError::Timeout { after, cancelled }) => {
+        Err(WaitError::Timeout { after, state }) => {
             assert!(
-                !cancelled || dropped_then,
+                !state.is_cancelled() || dropped_then,
                 "{}: claimed a cancel while the future was alive",
                 fixture.name()
             );
             assert!(
                 after >= timeout && after <= waited,
                 "{}: after {after:?}, waited {waited:?}",
+                fixture.name()
+            );
+            assert_eq!(
+                state,
+                OperationState::Cancelling,
+                "{}: its future still blocked its thread",
                 fixture.name()
             );
         }
@@ -294,7 +301,7 @@ struct Probe {
 
 impl Drop for Probe {
     fn drop(&mut self) {
-        let published = self.result.get().is_some_and(EventualResult::is_ready);
+        let published = self.result.get().is_some_and(EventualResult::is_finished);
         *self.seen.0.lock().unwrap_or_else(PoisonError::into_inner) = Some(published);
     }
 }

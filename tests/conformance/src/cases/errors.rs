@@ -3,6 +3,7 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::time::Duration;
 
+use crochet_core::OperationState;
 use crochet_core::{Reactor, SetupError, StashId, WaitError};
 
 use crate::support::{Gate, PROMPTLY};
@@ -40,13 +41,13 @@ pub fn x1_errors_are_typed_and_say_what_to_do(fixture: &'static dyn Fixture) {
         .expect_err("timeout");
     assert_eq!(
         timeout.to_string(),
-        "timed out after 250ms waiting for the result; the operation is still running: wait again or cancel it"
+        "timed out after 250ms waiting for the result; the operation is still running: wait again, or cancel it"
     );
     typed(&timeout);
     assert!(timeout.is_timeout());
     let cloned = timeout.clone();
     assert!(
-        matches!(cloned, WaitError::Timeout { after, cancelled: false } if after == Duration::from_millis(250)),
+        matches!(cloned, WaitError::Timeout { after, state: OperationState::Running } if after == Duration::from_millis(250)),
         "{cloned:?}"
     );
     gate.open();
@@ -79,7 +80,8 @@ pub fn x2_misuse_gives_typed_errors_never_panics(fixture: &'static dyn Fixture) 
         match running.wait_for(Duration::ZERO, || async { 2 }) {
             Ok(2)
             | Err(WaitError::Timeout {
-                cancelled: true, ..
+                state: OperationState::Cancelled,
+                ..
             }) => {}
             other => panic!("zero timeout: {other:?}"),
         }

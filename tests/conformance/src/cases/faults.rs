@@ -360,7 +360,7 @@ pub fn x2_panicking_clone_reaches_only_its_waiter_and_later_waits_work(
         shared.try_result(),
         Some(Ok(CloneBomb { value: 7, .. }))
     ));
-    assert!(shared.is_ready());
+    assert!(shared.is_finished());
     assert!(!shared.cancel());
     assert!(format!("{shared:?}").contains("ready"), "{shared:?}");
     let remote = shared.clone();
@@ -392,7 +392,7 @@ pub fn l5_panicking_failure_hook_is_contained_and_work_continues(fixture: &'stat
 
     // Reported on this thread: the last handle is dropped after it failed.
     let lost = running.run_in_reactor(|| async { panic!("lost on the dropping thread") });
-    assert!(eventually(PROMPTLY, || lost.is_ready()));
+    assert!(eventually(PROMPTLY, || lost.is_finished()));
     drop(lost);
     // Reported on a reactor thread: it fails after every handle is gone.
     let gate = Gate::new();
@@ -452,7 +452,7 @@ impl Clone for Reentrant {
         if let Some(owner) = self.owner.get() {
             // What `SharedResult`'s docs allow in a clone: the lock-free
             // inspections.
-            assert!(owner.is_ready());
+            assert!(owner.is_finished());
             assert!(format!("{owner:?}").contains("ready"));
         }
         Reentrant::default()
@@ -461,7 +461,7 @@ impl Clone for Reentrant {
 
 /// X2: a `SharedResult` clones the value under its lock, as its docs say
 /// (clones of a `!Sync` value must not race); what the docs allow a clone
-/// to do with its own result (`is_ready`, `Debug`) does not deadlock.
+/// to do with its own result (`is_finished`, `Debug`) does not deadlock.
 pub fn x2_a_clone_that_looks_at_its_own_result_does_not_deadlock(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let owner = Arc::new(std::sync::OnceLock::new());

@@ -18,7 +18,7 @@ pub fn l1_unobserved_failure_is_logged_once_with_its_origin(fixture: &'static dy
     let logs = Logs::capture();
     let running = Running::start(fixture);
     let lost = running.run_in_reactor(|| async { panic!("nobody saw this panic") });
-    assert!(eventually(PROMPTLY, || lost.is_ready()));
+    assert!(eventually(PROMPTLY, || lost.is_finished()));
     assert!(
         logs.lines_with(&["unobserved failure"]).is_empty(),
         "reported while a handle could still observe it"
@@ -37,7 +37,7 @@ pub fn l1_unobserved_failure_is_logged_once_with_its_origin(fixture: &'static dy
 
     let failed =
         running.run_in_reactor_fallible(|| async { Err::<(), _>("nobody saw this error") });
-    assert!(eventually(PROMPTLY, || failed.is_ready()));
+    assert!(eventually(PROMPTLY, || failed.is_finished()));
     drop(failed);
     assert_eq!(
         logs.lines_with(&["unobserved failure", "nobody saw this error"])
@@ -162,7 +162,7 @@ pub fn l3_log_crate_users_see_crochet_events(fixture: &'static dyn Fixture) {
     log::set_max_level(log::LevelFilter::Trace);
     let running = Running::start(fixture);
     let lost = running.run_in_reactor(|| async { panic!("seen through log") });
-    assert!(eventually(PROMPTLY, || lost.is_ready()));
+    assert!(eventually(PROMPTLY, || lost.is_finished()));
     drop(lost);
     let records = records.lock().unwrap_or_else(PoisonError::into_inner);
     let found = records.iter().any(|(level, target, message)| {
@@ -193,10 +193,10 @@ pub fn l4_debug_shows_state_without_blocking(fixture: &'static dyn Fixture) {
     assert!(format!("{pending:?}").contains("state: taken"));
 
     let ready = running.run_in_reactor(|| async { 2 });
-    assert!(eventually(PROMPTLY, || ready.is_ready()));
+    assert!(eventually(PROMPTLY, || ready.is_finished()));
     assert!(format!("{ready:?}").contains("state: ready"));
     let failed = running.run_in_reactor(|| async { panic!("for debug") });
-    assert!(eventually(PROMPTLY, || failed.is_ready()));
+    assert!(eventually(PROMPTLY, || failed.is_finished()));
     assert!(format!("{failed:?}").contains("state: failed"));
     let _ = failed.wait();
     let cancelled = running.run_in_reactor(std::future::pending::<()>);
@@ -207,7 +207,7 @@ pub fn l4_debug_shows_state_without_blocking(fixture: &'static dyn Fixture) {
         text.contains("state: cancelling") || text.contains("state: cancelled"),
         "{text}"
     );
-    assert!(eventually(PROMPTLY, || cancelled.is_ready()));
+    assert!(eventually(PROMPTLY, || cancelled.is_finished()));
     assert!(format!("{cancelled:?}").contains("state: cancelled"));
     let shared = running.run_in_reactor(|| async { 3 }).shared();
     assert!(format!("{shared:?}").starts_with("SharedResult"));
@@ -227,7 +227,7 @@ pub fn l5_failure_hook_replaces_the_report(fixture: &'static dyn Fixture) {
     });
     let running = Running::start(fixture);
     let lost = running.run_in_reactor(|| async { panic!("to the hook") });
-    assert!(eventually(PROMPTLY, || lost.is_ready()));
+    assert!(eventually(PROMPTLY, || lost.is_finished()));
     drop(lost);
     {
         let seen = seen.lock().unwrap_or_else(PoisonError::into_inner);
@@ -239,13 +239,13 @@ pub fn l5_failure_hook_replaces_the_report(fixture: &'static dyn Fixture) {
 
     crochet_core::set_failure_hook(|_| panic!("a hook that panics"));
     let lost = running.run_in_reactor(|| async { panic!("into a broken hook") });
-    assert!(eventually(PROMPTLY, || lost.is_ready()));
+    assert!(eventually(PROMPTLY, || lost.is_finished()));
     drop(lost);
     assert!(logs.wait_for(PROMPTLY, &["reporting an unobserved failure panicked"]));
 
     crochet_core::reset_failure_hook();
     let lost = running.run_in_reactor(|| async { panic!("back to the log") });
-    assert!(eventually(PROMPTLY, || lost.is_ready()));
+    assert!(eventually(PROMPTLY, || lost.is_finished()));
     drop(lost);
     assert_eq!(
         logs.lines_with(&["unobserved failure", "back to the log"])
@@ -273,7 +273,10 @@ pub fn l5_fire_and_forget_failures_reach_the_hook(fixture: &'static dyn Fixture)
     first.sort();
     assert_eq!(
         first,
-        ["forgotten error", "the operation panicked: fire and forget"]
+        [
+            "the operation failed: forgotten error",
+            "the operation panicked: fire and forget"
+        ]
     );
     assert!(*ran.lock().unwrap_or_else(PoisonError::into_inner));
 
@@ -320,7 +323,7 @@ pub fn l5_unobserved_operation_error_reaches_the_hook_typed(fixture: &'static dy
 
     // Dropped once failed: reported on this thread.
     let lost = running.run_in_reactor_fallible(declined(1));
-    assert!(eventually(PROMPTLY, || lost.is_ready()));
+    assert!(eventually(PROMPTLY, || lost.is_finished()));
     drop(lost);
     // Dropped before it failed: reported on a reactor thread.
     let gate = Gate::new();
@@ -364,7 +367,7 @@ pub fn l5_unobserved_operation_error_reaches_the_hook_typed(fixture: &'static dy
         .map(|code| {
             (
                 Some(Declined { code }),
-                format!("declined with code {code}"),
+                format!("the operation failed: declined with code {code}"),
             )
         })
         .collect();

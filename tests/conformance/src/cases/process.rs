@@ -263,7 +263,7 @@ pub fn r9_a_forked_child_never_blocks_on_a_result_lock_held_at_the_fork(
         }
         let waited = shared.wait_timeout(PROMPTLY);
         let tried = shared.try_result();
-        let any = crochet_core::wait_any([&shared], PROMPTLY);
+        let any = crochet_core::wait_any(PROMPTLY, [&shared]);
         let set = crochet_core::WaitSet::new([shared.clone()]).wait_next_timeout(PROMPTLY);
         let awaited = futures_lite::future::block_on(shared.clone());
         drop(shared.clone());

@@ -3,6 +3,7 @@
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
+use crochet_core::OperationState;
 use crochet_core::WaitError;
 
 use crate::support::{Flag, Gate, PROMPTLY};
@@ -32,7 +33,7 @@ pub fn e3_wait_inside_crochet_task_is_wait_in_reactor(fixture: &'static dyn Fixt
         }
     }
     assert!(
-        !never.is_ready(),
+        !never.is_finished(),
         "a refused wait must not consume or cancel"
     );
     gate.open();
@@ -69,7 +70,7 @@ pub fn e3_wait_on_runtime_thread_outside_crochet_task_is_refused(fixture: &'stat
         RawTaskWait::Completes => matches!(
             refused,
             Err(WaitError::Timeout {
-                cancelled: false,
+                state: OperationState::Running,
                 ..
             })
         ),
@@ -125,11 +126,11 @@ pub fn e3_wait_in_a_runtime_task_completes_or_is_refused_at_once(fixture: &'stat
             let started = Instant::now();
             let waited = reactor.run_in_reactor(|| async { 1 }).wait_timeout(STALL);
             let waited_for = reactor.wait_for(STALL, || async { 2 });
-            let any = crochet_core::wait_any(&[reactor.run_in_reactor(|| async { 3 })], STALL)
+            let any = crochet_core::wait_any(STALL, &[reactor.run_in_reactor(|| async { 3 })])
                 .and_then(|any| {
                     any.map_or(Err(WaitError::AlreadyRetrieved), |(_, outcome)| outcome)
                 });
-            let all = crochet_core::wait_all(&[reactor.run_in_reactor(|| async { 4 })], STALL)
+            let all = crochet_core::wait_all(STALL, &[reactor.run_in_reactor(|| async { 4 })])
                 .and_then(|mut all| all.remove(0));
             // The item comes late: a read that finds it buffered is not
             // refused, and this one must have to wait.

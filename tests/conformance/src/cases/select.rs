@@ -33,7 +33,7 @@ pub fn wait_any_returns_the_first_to_finish(fixture: &'static dyn Fixture) {
             gate.open();
         })
     };
-    let (index, outcome) = crochet_core::wait_any(&results, PROMPTLY)
+    let (index, outcome) = crochet_core::wait_any(PROMPTLY, &results)
         .expect("one finished")
         .expect("one to wait for");
     assert_eq!((index, outcome.expect("value")), (2, 20));
@@ -42,7 +42,7 @@ pub fn wait_any_returns_the_first_to_finish(fixture: &'static dyn Fixture) {
     gates[0].open();
     gates[3].open();
     let next = || {
-        crochet_core::wait_any(&results, PROMPTLY)
+        crochet_core::wait_any(PROMPTLY, &results)
             .expect("another")
             .expect("one to wait for")
     };
@@ -54,7 +54,7 @@ pub fn wait_any_returns_the_first_to_finish(fixture: &'static dyn Fixture) {
 
     // Only result 1 is left, and it is still pending.
     let started = Instant::now();
-    let timed_out = crochet_core::wait_any(&results, Duration::from_millis(30));
+    let timed_out = crochet_core::wait_any(Duration::from_millis(30), &results);
     let outcome = timed_out;
     assert!(
         matches!(outcome, Err(WaitError::Timeout { .. })),
@@ -62,14 +62,14 @@ pub fn wait_any_returns_the_first_to_finish(fixture: &'static dyn Fixture) {
     );
     assert!(started.elapsed() >= Duration::from_millis(30));
     assert!(
-        !results[1].is_ready(),
+        !results[1].is_finished(),
         "a timed-out wait_any cancelled or took something"
     );
     gates[1].open();
     let (last, outcome) = next();
     assert_eq!((last, outcome.expect("value")), (1, 10));
     assert!(
-        crochet_core::wait_any(&results, PROMPTLY)
+        crochet_core::wait_any(PROMPTLY, &results)
             .expect("nothing left is no error")
             .is_none(),
         "all taken: nothing left to wait for"
@@ -88,12 +88,12 @@ pub fn wait_all_takes_all_or_nothing(fixture: &'static dyn Fixture) {
         .collect();
     gates[0].open();
     gates[2].open();
-    let outcome = crochet_core::wait_all(&results, Duration::from_millis(30));
+    let outcome = crochet_core::wait_all(Duration::from_millis(30), &results);
     assert!(
         matches!(outcome, Err(WaitError::Timeout { .. })),
         "{outcome:?}"
     );
-    assert!(results[0].is_ready() && results[2].is_ready());
+    assert!(results[0].is_finished() && results[2].is_finished());
     let opener = {
         let gate = gates[1].clone();
         thread::spawn(move || {
@@ -101,7 +101,7 @@ pub fn wait_all_takes_all_or_nothing(fixture: &'static dyn Fixture) {
             gate.open();
         })
     };
-    let all = crochet_core::wait_all(&results, PROMPTLY).expect("all finished");
+    let all = crochet_core::wait_all(PROMPTLY, &results).expect("all finished");
     let values: Vec<u32> = all.into_iter().map(|r| r.expect("value")).collect();
     assert_eq!(values, [0, 1, 2]);
     opener.join().expect("opener");
@@ -110,7 +110,7 @@ pub fn wait_all_takes_all_or_nothing(fixture: &'static dyn Fixture) {
     let more = vec![running.run_in_reactor(|| async { 1 })];
     let refused = running
         .wait_for(PROMPTLY, move || {
-            let refused = crochet_core::wait_all(&more, PROMPTLY).map(|_| ());
+            let refused = crochet_core::wait_all(PROMPTLY, &more).map(|_| ());
             async move { refused }
         })
         .expect("ran");
@@ -128,10 +128,10 @@ pub fn waits_on_many_take_any_iterator_of_either_handle(fixture: &'static dyn Fi
     let results: Vec<EventualResult<u32>> = (0..3)
         .map(|n| running.run_in_reactor(move || async move { n }))
         .collect();
-    let all = crochet_core::wait_all(results.iter().rev(), PROMPTLY).expect("all finished");
+    let all = crochet_core::wait_all(PROMPTLY, results.iter().rev()).expect("all finished");
     let values: Vec<u32> = all.into_iter().map(|r| r.expect("value")).collect();
     assert_eq!(values, [2, 1, 0], "in the iterator's order");
-    let again = crochet_core::wait_all(&results, PROMPTLY).expect("all finished");
+    let again = crochet_core::wait_all(PROMPTLY, &results).expect("all finished");
     assert!(
         again
             .iter()
@@ -147,7 +147,7 @@ pub fn waits_on_many_take_any_iterator_of_either_handle(fixture: &'static dyn Fi
         })
         .collect();
     for _ in 0..2 {
-        let all = crochet_core::wait_all(&shared, PROMPTLY).expect("all finished");
+        let all = crochet_core::wait_all(PROMPTLY, &shared).expect("all finished");
         let values: Vec<String> = all.into_iter().map(|r| r.expect("value")).collect();
         assert_eq!(values, ["0", "1", "2"], "a SharedResult's value is cloned");
     }
@@ -175,7 +175,7 @@ pub fn waits_on_many_take_any_iterator_of_either_handle(fixture: &'static dyn Fi
         .collect();
     let mut picked = Vec::new();
     while let Some((index, outcome)) =
-        crochet_core::wait_any(fresh.iter(), PROMPTLY).expect("no timeout")
+        crochet_core::wait_any(PROMPTLY, fresh.iter()).expect("no timeout")
     {
         picked.push((index, outcome.expect("value")));
     }
@@ -186,7 +186,7 @@ pub fn waits_on_many_take_any_iterator_of_either_handle(fixture: &'static dyn Fi
     let owned: Vec<EventualResult<u8>> = (0..2)
         .map(|n| running.run_in_reactor(move || async move { n }))
         .collect();
-    let all = crochet_core::wait_all(owned, PROMPTLY).expect("all finished");
+    let all = crochet_core::wait_all(PROMPTLY, owned).expect("all finished");
     assert_eq!(
         all.into_iter()
             .map(|r| r.expect("value"))
@@ -202,18 +202,18 @@ pub fn waiting_on_nothing_answers_at_once(_fixture: &'static dyn Fixture) {
     let started = Instant::now();
     let none: Vec<EventualResult<u32>> = Vec::new();
     assert!(
-        crochet_core::wait_any(&none, Duration::MAX)
+        crochet_core::wait_any(Duration::MAX, &none)
             .expect("no error")
             .is_none()
     );
     assert!(
-        crochet_core::wait_all(&none, Duration::MAX)
+        crochet_core::wait_all(Duration::MAX, &none)
             .expect("no error")
             .is_empty()
     );
     let no_shared: [SharedResult<u32>; 0] = [];
     assert!(
-        crochet_core::wait_any(&no_shared, Duration::MAX)
+        crochet_core::wait_any(Duration::MAX, &no_shared)
             .expect("no error")
             .is_none()
     );
@@ -309,7 +309,7 @@ pub fn timed_out_wait_set_wait_consumes_nothing(fixture: &'static dyn Fixture) {
     assert_eq!(running.stats().timed_out_waits, before + 2, "counted");
     assert_eq!(set.len(), 2);
     assert!(set.try_next().is_none());
-    assert!(results.iter().all(|result| !result.is_ready()));
+    assert!(results.iter().all(|result| !result.is_finished()));
 
     gates[1].open();
     let (index, outcome) = set
@@ -324,7 +324,7 @@ pub fn timed_out_wait_set_wait_consumes_nothing(fixture: &'static dyn Fixture) {
     );
     gates[0].open();
     // `try_next` never blocks: a member is there once its publication
-    // reached the set (just after `is_ready` turns true).
+    // reached the set (just after `is_finished` turns true).
     let mut next = None;
     assert!(eventually(PROMPTLY, || {
         next = set.try_next();
@@ -335,7 +335,7 @@ pub fn timed_out_wait_set_wait_consumes_nothing(fixture: &'static dyn Fixture) {
     assert!(set.wait_next_timeout(PROMPTLY).expect("drained").is_none());
 
     let ready = running.run_in_reactor(|| async { 5_u8 });
-    assert!(eventually(PROMPTLY, || ready.is_ready()));
+    assert!(eventually(PROMPTLY, || ready.is_finished()));
     let on_reactor = running
         .wait_for(PROMPTLY, move || {
             let mut set = WaitSet::new([ready]);

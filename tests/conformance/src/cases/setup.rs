@@ -6,8 +6,8 @@ use std::time::{Duration, Instant};
 use crochet_core::{Reactor, SetupError, WaitError};
 
 use crate::support::{
-    Gate, OtherBackend, PROMPTLY, assert_timed_out_running, crochet_threads, eventually, gated,
-    settled_crochet_threads,
+    Gate, OtherBackend, PROMPTLY, assert_timed_out_awaiting_attach, crochet_threads, eventually,
+    gated, settled_crochet_threads,
 };
 use crate::{Fixture, Running};
 
@@ -115,7 +115,7 @@ pub fn r3_no_setup_turns_setup_into_a_no_op(fixture: &'static dyn Fixture) {
     );
     let queued = crochet_core::run_in_reactor(|| async { "ran" });
     let early = queued.wait_timeout(Duration::from_millis(50));
-    assert_timed_out_running(&early, "work queued before attach ended before it");
+    assert_timed_out_awaiting_attach(&early, "work queued before attach ended before it");
     fixture.attach(global).expect("attach").keep_forever();
     assert_eq!(
         queued.wait_timeout(PROMPTLY).expect("queued work ran"),
@@ -155,7 +155,7 @@ pub fn r4_work_before_attach_is_queued_and_runs_after_attach(fixture: &'static d
         2
     });
     let early = first.wait_timeout(Duration::from_millis(50));
-    assert_timed_out_running(&early, "queued work ran before any runtime was attached");
+    assert_timed_out_awaiting_attach(&early, "queued work ran before any runtime was attached");
     assert_eq!(reactor.pending_operations(), 2);
 
     let owner = fixture.attach(&reactor).expect("attach");
@@ -187,7 +187,7 @@ pub fn r4_attaching_twice_is_already_attached(fixture: &'static dyn Fixture) {
 pub fn r5_submitting_before_setup_is_not_set_up_at_once(_fixture: &'static dyn Fixture) {
     let reactor = Reactor::new();
     let result = reactor.run_in_reactor(|| async { 5 });
-    assert!(result.is_ready(), "the error must be there at once");
+    assert!(result.is_finished(), "the error must be there at once");
     assert!(matches!(
         result.try_result(),
         Some(Err(WaitError::NotSetUp))

@@ -184,10 +184,10 @@ pub fn r7_guard_shuts_down_and_logs_failures_left_in_stash(fixture: &'static dyn
         let _guard = crochet_core::shutdown_guard(PROMPTLY);
         let failed =
             crochet_core::run_in_reactor_fallible(|| async { Err::<u8, _>("left in the stash") });
-        assert!(eventually(PROMPTLY, || failed.is_ready()));
+        assert!(eventually(PROMPTLY, || failed.is_finished()));
         failed.stash().expect("stash");
         let fine = crochet_core::run_in_reactor(|| async { 1 });
-        assert!(eventually(PROMPTLY, || fine.is_ready()));
+        assert!(eventually(PROMPTLY, || fine.is_finished()));
         fine.stash().expect("stash");
         assert_eq!(crochet_core::stash_len(), 2);
         assert!(logs.lines_with(&["left in the stash"]).is_empty());

@@ -4,7 +4,7 @@ use std::collections::HashSet;
 use std::convert::Infallible;
 use std::time::Duration;
 
-use crochet_core::{Error, EventualResult, NotStashed, RetrieveError, StashId, StashPolicy};
+use crochet_core::{Error, EventualResult, RetrieveError, StashId, StashPolicy};
 
 use crate::support::{Flag, Gate, Logs, PROMPTLY, assert_timed_out_running, eventually, gated};
 use crate::{Fixture, Running};
@@ -161,7 +161,7 @@ pub fn s4_bad_ids_and_wrong_types_are_typed_and_lose_nothing(fixture: &'static d
 }
 
 /// S5: a full stash refuses with a typed error that hands the result back;
-/// `NotStashed::cancel` cancels it instead, and gives `StashFull` for `?`.
+/// `?` converts it into `StashFull`, which drops, and so cancels, it.
 pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
     let logs = Logs::capture();
     let running = Running::start(fixture);
@@ -200,11 +200,12 @@ pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
         .run_in_reactor(|| async { 3 })
         .stash()
         .expect("room again");
-    let error = running
-        .run_in_reactor(|| async { 4 })
-        .stash()
-        .expect_err("full again")
-        .cancel();
+    let error = Error::from(
+        running
+            .run_in_reactor(|| async { 4 })
+            .stash()
+            .expect_err("full again"),
+    );
     assert!(
         matches!(error, Error::StashFull { capacity: 2 }),
         "{error:?}"
@@ -219,15 +220,15 @@ pub fn s5_full_stash_hands_result_back(fixture: &'static dyn Fixture) {
             .expect("retrieve"),
     );
 
-    // `?` on a full stash (the second entry and this one), the documented
-    // way: `map_err(NotStashed::cancel)?` cancels the operation (its future
-    // is dropped) rather than leaving it running with nobody to see it.
+    // `?` on a full stash (the second entry and this one): the conversion
+    // cancels the operation (its future is dropped) rather than leaving it
+    // running with nobody to see it.
     let _full = running
         .run_in_reactor(|| async { 5 })
         .stash()
         .expect("stash");
     let stash = |result: EventualResult<crate::support::SetOnDrop>| -> Result<StashId, Error> {
-        let id = result.stash().map_err(NotStashed::cancel)?;
+        let id = result.stash()?;
         Ok(id)
     };
     // Everything before has ended (and is counted) by now.
@@ -264,7 +265,7 @@ pub fn s5_expired_entries_are_dropped_and_logged(fixture: &'static dyn Fixture) 
             .with_time_to_live(Some(Duration::from_millis(50))),
     );
     let failed = running.run_in_reactor_fallible(|| async { Err::<u8, _>("expired failure") });
-    assert!(eventually(PROMPTLY, || failed.is_ready()));
+    assert!(eventually(PROMPTLY, || failed.is_finished()));
     let id = failed.stash().expect("stash");
     std::thread::sleep(Duration::from_millis(80));
     let fresh = running
@@ -342,7 +343,7 @@ pub fn s5_stashed_work_never_outlives_its_entry(fixture: &'static dyn Fixture) {
     drop(result.stash().expect_err("full"));
     assert!(refused.wait(PROMPTLY), "a refused result was left running");
     let (converted, _gate, result) = pending_with_flag();
-    let _: Error = result.stash().expect_err("full").cancel();
+    let _: Error = result.stash().expect_err("full").into();
     assert!(
         converted.wait(PROMPTLY),
         "a refused result was left running"
@@ -387,5 +388,5 @@ pub fn s6_each_reactor_keeps_its_own_stash(fixture: &'static dyn Fixture) {
     let back = library
         .retrieve_result::<u8, Infallible>(id)
         .expect("its own reactor has it");
-    assert!(!back.is_ready());
+    assert!(!back.is_finished());
 }

@@ -7,6 +7,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::Duration;
 
+use crochet_core::OperationState;
 use crochet_core::{EventualStream, TryNextError, WaitError};
 use futures_lite::{StreamExt, stream};
 
@@ -47,7 +48,7 @@ pub fn stream_timeout_loses_no_item(fixture: &'static dyn Fixture) {
     for timeout in [Duration::from_millis(30), Duration::ZERO] {
         let read = items.next_timeout(timeout);
         assert!(
-            matches!(read, Err(WaitError::Timeout { after, cancelled: false }) if after == timeout),
+            matches!(read, Err(WaitError::Timeout { after, state: OperationState::Running }) if after == timeout),
             "{read:?}"
         );
     }

@@ -28,7 +28,7 @@ pub fn w1_closure_runs_in_reactor_with_runtime_context(fixture: &'static dyn Fix
             (ran_on, in_reactor, probe.await)
         }
     });
-    assert!(!result.is_ready(), "run_in_reactor waited for the work");
+    assert!(!result.is_finished(), "run_in_reactor waited for the work");
     gate.open();
     let (ran_on, in_reactor, probe) = result.wait_timeout(PROMPTLY).expect("result");
     assert_ne!(ran_on, caller, "the closure ran on the caller's thread");
@@ -102,8 +102,8 @@ impl fmt::Display for RateLimited {
 impl std::error::Error for RateLimited {}
 
 /// W4: a fallible operation's error reaches the waiter owned, with its
-/// type and its message, passed through unchanged; through the umbrella
-/// `Error` it stays downcastable.
+/// type, and the wait's message says that the operation failed, with the
+/// error's own; through the umbrella `Error` it stays downcastable.
 pub fn w4_operation_error_keeps_its_type(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let failed =
@@ -111,7 +111,10 @@ pub fn w4_operation_error_keeps_its_type(fixture: &'static dyn Fixture) {
     let error: WaitError<RateLimited> = failed
         .wait_timeout(PROMPTLY)
         .expect_err("the operation's error");
-    assert_eq!(error.to_string(), "rate limited; retry after 3s");
+    assert_eq!(
+        error.to_string(),
+        "the operation failed: rate limited; retry after 3s"
+    );
     assert!(
         std::error::Error::source(&error).is_none(),
         "the message is not repeated as a source"
@@ -126,7 +129,10 @@ pub fn w4_operation_error_keeps_its_type(fixture: &'static dyn Fixture) {
     let failed =
         running.run_in_reactor_fallible(|| async { Err::<u8, _>(RateLimited { retry_after: 4 }) });
     let umbrella = crochet_core::Error::from(failed.wait_timeout(PROMPTLY).expect_err("failed"));
-    assert_eq!(umbrella.to_string(), "rate limited; retry after 4s");
+    assert_eq!(
+        umbrella.to_string(),
+        "the operation failed: rate limited; retry after 4s"
+    );
     match &umbrella {
         crochet_core::Error::Wait(WaitError::Failed(failure)) => assert_eq!(
             failure.downcast_ref::<RateLimited>(),
@@ -142,7 +148,7 @@ pub fn w4_operation_error_keeps_its_type(fixture: &'static dyn Fixture) {
     // Errors that are not `std::error::Error` types: strings and boxes.
     let text = running.run_in_reactor_fallible(|| async { Err::<(), _>("plain text") });
     let error = text.wait_timeout(PROMPTLY).unwrap_err();
-    assert_eq!(error.to_string(), "plain text");
+    assert_eq!(error.to_string(), "the operation failed: plain text");
     assert!(
         matches!(error, WaitError::Failed("plain text")),
         "{error:?}"
@@ -283,7 +289,7 @@ pub fn w3_panics_in_error_conversion_and_display_are_contained(fixture: &'static
 
     // Unobserved, it is converted for the report: that panic is contained.
     let unconverted = running.run_in_reactor_fallible(|| async { Err::<(), _>(ConversionPanics) });
-    assert!(crate::support::eventually(PROMPTLY, || unconverted.is_ready()));
+    assert!(crate::support::eventually(PROMPTLY, || unconverted.is_finished()));
     drop(unconverted);
     assert!(
         logs.wait_for(
@@ -295,7 +301,7 @@ pub fn w3_panics_in_error_conversion_and_display_are_contained(fixture: &'static
     );
 
     let unobserved = running.run_in_reactor_fallible(|| async { Err::<(), _>(DisplayPanics) });
-    assert!(crate::support::eventually(PROMPTLY, || unobserved.is_ready()));
+    assert!(crate::support::eventually(PROMPTLY, || unobserved.is_finished()));
     drop(unobserved);
     assert!(logs.wait_for(PROMPTLY, &["reporting an unobserved failure panicked"]));
     assert_eq!(

@@ -7,6 +7,7 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::{Duration, Instant};
 
+use crochet_core::OperationState;
 use crochet_core::{EventualResult, WaitError};
 
 use crate::support::{Gate, PROMPTLY, assert_timed_out_running, gated};
@@ -21,14 +22,14 @@ pub fn e1_timeout_leaves_result_waitable(fixture: &'static dyn Fixture) {
     let timed_out = result.wait_timeout(Duration::from_millis(50));
     assert!(started.elapsed() >= Duration::from_millis(50));
     match timed_out {
-        Err(WaitError::Timeout { after, cancelled }) => {
+        Err(WaitError::Timeout { after, state }) => {
             assert_eq!(after, Duration::from_millis(50));
-            assert!(!cancelled);
+            assert_eq!(state, OperationState::Running);
         }
         other => panic!("expected a timeout, got {other:?}"),
     }
     assert!(
-        !result.is_ready(),
+        !result.is_finished(),
         "a timed-out wait cancelled the operation"
     );
     let deadline = Instant::now() + Duration::from_millis(20);
@@ -102,18 +103,18 @@ pub fn e2_taken_value_is_already_retrieved(fixture: &'static dyn Fixture) {
     ));
 }
 
-/// E5: `is_ready` and `try_result` answer at once.
+/// E5: `is_finished` and `try_result` answer at once.
 pub fn e5_is_ready_and_try_result_never_block(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
     let (gate, result) = gated(&running, 11);
     let started = Instant::now();
-    assert!(!result.is_ready());
+    assert!(!result.is_finished());
     assert!(result.try_result().is_none());
     assert!(started.elapsed() < PROMPTLY);
     gate.open();
-    assert!(crate::support::eventually(PROMPTLY, || result.is_ready()));
+    assert!(crate::support::eventually(PROMPTLY, || result.is_finished()));
     assert_eq!(result.try_result().expect("ready").expect("value"), 11);
-    assert!(result.is_ready(), "a taken result is still decided");
+    assert!(result.is_finished(), "a taken result is still decided");
 }
 
 /// E6: async code can `.await` the same handle, in the reactor or on any
@@ -165,7 +166,7 @@ pub fn e7_zero_checks_once_and_huge_timeouts_wait(fixture: &'static dyn Fixture)
     match result.wait_timeout(Duration::ZERO) {
         Err(WaitError::Timeout {
             after,
-            cancelled: false,
+            state: OperationState::Running,
         }) => assert_eq!(after, Duration::ZERO),
         other => panic!("expected a timeout, got {other:?}"),
     }
@@ -187,7 +188,7 @@ pub fn e7_zero_checks_once_and_huge_timeouts_wait(fixture: &'static dyn Fixture)
     opener.join().expect("opener");
 
     let ready = running.run_in_reactor(|| async { 17 });
-    assert!(crate::support::eventually(PROMPTLY, || ready.is_ready()));
+    assert!(crate::support::eventually(PROMPTLY, || ready.is_finished()));
     assert_eq!(
         ready.wait_timeout(Duration::ZERO).expect("ready at once"),
         17
@@ -341,7 +342,7 @@ pub fn e9_operation_error_goes_to_the_first_wait_only(fixture: &'static dyn Fixt
 
     // Read first by a poll.
     let failed = running.run_in_reactor_fallible(refused(2));
-    assert!(crate::support::eventually(PROMPTLY, || failed.is_ready()));
+    assert!(crate::support::eventually(PROMPTLY, || failed.is_finished()));
     let polled = failed.try_result();
     assert!(
         matches!(polled, Some(Err(WaitError::Failed(Refused { code: 2 })))),

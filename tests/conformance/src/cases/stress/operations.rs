@@ -6,6 +6,7 @@ use std::time::{Duration, Instant};
 
 use std::convert::Infallible;
 
+use crochet_core::OperationState;
 use crochet_core::{EventualResult, RetrieveError, StashId, WaitError};
 
 use super::{
@@ -55,7 +56,7 @@ pub(super) const KINDS: [Kind; 10] = [
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(super) enum Outcome {
     Value,
-    /// `Timeout { cancelled: true }`.
+    /// `Timeout { state: OperationState::Cancelled }`.
     TimedOut,
     Cancelled,
     Panicked,
@@ -238,7 +239,8 @@ fn timeout_then_value(shared: &Shared, rng: &mut Rng) -> Outcome {
     let timeout = Duration::from_micros(rng.below(1_500));
     match result.wait_timeout(timeout) {
         Err(WaitError::Timeout {
-            cancelled: false, ..
+            state: OperationState::Running,
+            ..
         }) => {}
         Err(WaitError::ReactorStopped) => return Outcome::Stopped,
         other => panic!("timeout-then-value: expected a timeout, got {other:?}"),
@@ -246,7 +248,7 @@ fn timeout_then_value(shared: &Shared, rng: &mut Rng) -> Outcome {
     // A timed-out wait neither consumes nor cancels (only a shutdown
     // racing it may have decided the result since).
     assert!(
-        !result.is_ready() || format!("{result:?}").contains("state: stopped"),
+        !result.is_finished() || format!("{result:?}").contains("state: stopped"),
         "timeout-then-value: the timed-out wait decided the result: {result:?}"
     );
     gate.open();
@@ -274,7 +276,7 @@ fn cancel_pending(shared: &Shared) -> Outcome {
 fn cancel_finished(shared: &Shared, rng: &mut Rng) -> Outcome {
     let (result, value) = submit_value(shared, rng);
     assert!(
-        eventually_fast(|| result.is_ready()),
+        eventually_fast(|| result.is_finished()),
         "cancel-finished: the work never finished"
     );
     assert!(
@@ -293,7 +295,7 @@ fn wait_for_timeout(shared: &Shared, rng: &mut Rng) -> Outcome {
     });
     match outcome {
         Err(WaitError::Timeout {
-            cancelled: true,
+            state: OperationState::Cancelled,
             after,
         }) => {
             // How long the call waited in all: the timeout, then the
@@ -482,7 +484,7 @@ fn drop_finished(shared: &Shared, tally: &mut Tally) -> Outcome {
         panic!("{PANIC_DROPPED_FINISHED}")
     });
     assert!(
-        eventually_fast(|| result.is_ready()),
+        eventually_fast(|| result.is_finished()),
         "drop-finished: the work never finished"
     );
     let state = format!("{result:?}");

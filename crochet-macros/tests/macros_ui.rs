@@ -3,7 +3,6 @@
 //! `.stderr` files beside each case in `tests/ui/`; regenerate them with
 //! `TRYBUILD=overwrite cargo test --test macros_ui` after a deliberate
 //! change, and read the diff.
-#![cfg(feature = "macros")]
 
 #[test]
 fn w7_misuse_is_a_compile_error_at_the_offending_tokens() {

@@ -6,7 +6,7 @@
 //! process. (The conformance suite's `s5_*` cases cover the full stash and
 //! expiry one result at a time; these add concurrency and the interplay of
 //! the two bounds.)
-#![cfg(any(feature = "tokio", feature = "smol", feature = "async-std"))]
+#![cfg(feature = "tokio")]
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -16,8 +16,8 @@ use std::time::Duration;
 
 use std::convert::Infallible;
 
-use crochet::{Error, NotStashed, RetrieveError, StashId, StashPolicy};
 use crochet_conformance::support::{Logs, PROMPTLY, in_fresh_process};
+use crochet_core::{Error, RetrieveError, StashId, StashPolicy};
 use proptest::prelude::*;
 
 /// `len` hexadecimal digits, in either case.
@@ -99,7 +99,7 @@ proptest! {
             Ok(id) => {
                 prop_assert!(well_formed, "{:?} parsed as {:?}", text, id);
                 prop_assert_eq!(id.to_string(), text.to_ascii_lowercase());
-                match crochet::retrieve_result::<u8, Infallible>(id) {
+                match crochet_core::retrieve_result::<u8, Infallible>(id) {
                     Err(RetrieveError::NotFound { id: missing }) => prop_assert_eq!(missing, id),
                     other => prop_assert!(false, "{:?}: retrieved {:?}", text, other),
                 }
@@ -140,9 +140,13 @@ proptest! {
 #[test]
 fn s3_ids_from_one_process_are_unpredictable() {
     const IDS: usize = 10_000;
-    crochet::setup().expect("setup");
+    crochet_core::setup_with(crochet_tokio::Tokio::builder()).expect("setup");
     let ids: Vec<StashId> = (0..IDS)
-        .map(|_| crochet::run_in_reactor(|| async {}).stash().expect("stash"))
+        .map(|_| {
+            crochet_core::run_in_reactor(|| async {})
+                .stash()
+                .expect("stash")
+        })
         .collect();
     let values: Vec<u128> = ids
         .iter()
@@ -175,7 +179,7 @@ fn s3_ids_from_one_process_are_unpredictable() {
         }
     }
     for id in ids {
-        drop(crochet::retrieve_result::<(), Infallible>(id).expect("retrieve"));
+        drop(crochet_core::retrieve_result::<(), Infallible>(id).expect("retrieve"));
     }
 }
 
@@ -194,8 +198,8 @@ fn s5_flooded_stash_admits_exactly_its_capacity() {
             const THREADS: usize = 8;
             const EACH: usize = 64;
             let logs = Logs::capture();
-            crochet::setup().expect("setup");
-            crochet::set_stash_policy(
+            crochet_core::setup_with(crochet_tokio::Tokio::builder()).expect("setup");
+            crochet_core::set_stash_policy(
                 StashPolicy::default()
                     .with_capacity(CAPACITY)
                     .with_time_to_live(None),
@@ -206,7 +210,7 @@ fn s5_flooded_stash_admits_exactly_its_capacity() {
                 thread::spawn(move || {
                     let mut most = 0;
                     while !done.load(Ordering::SeqCst) {
-                        most = most.max(crochet::stash_len());
+                        most = most.max(crochet_core::stash_len());
                         thread::yield_now();
                     }
                     most
@@ -222,7 +226,8 @@ fn s5_flooded_stash_admits_exactly_its_capacity() {
                         let mut refused = 0;
                         for index in 0..EACH {
                             let value = thread * EACH + index;
-                            match crochet::run_in_reactor(move || async move { value }).stash() {
+                            match crochet_core::run_in_reactor(move || async move { value }).stash()
+                            {
                                 Ok(id) => admitted.push((id, value)),
                                 Err(full) => {
                                     assert_eq!(full.capacity(), CAPACITY);
@@ -250,7 +255,7 @@ fn s5_flooded_stash_admits_exactly_its_capacity() {
             let most = sampler.join().expect("the sampler");
             assert_eq!(admitted.len(), CAPACITY);
             assert_eq!(refused, THREADS * EACH - CAPACITY);
-            assert_eq!(crochet::stash_len(), CAPACITY);
+            assert_eq!(crochet_core::stash_len(), CAPACITY);
             assert!(most <= CAPACITY, "the stash held {most} entries");
             assert_eq!(
                 logs.lines_with(&["WARN", "the stash is full"]).len(),
@@ -259,10 +264,11 @@ fn s5_flooded_stash_admits_exactly_its_capacity() {
                 logs.text()
             );
             for (id, value) in admitted {
-                let result = crochet::retrieve_result::<usize, Infallible>(id).expect("retrieve");
+                let result =
+                    crochet_core::retrieve_result::<usize, Infallible>(id).expect("retrieve");
                 assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), value);
             }
-            assert_eq!(crochet::stash_len(), 0);
+            assert_eq!(crochet_core::stash_len(), 0);
         },
     );
 }
@@ -278,24 +284,29 @@ fn s5_lowered_capacity_keeps_entries_and_refuses_new_ones() {
             "::s5_lowered_capacity_keeps_entries_and_refuses_new_ones"
         ),
         || {
-            crochet::setup().expect("setup");
-            crochet::set_stash_policy(
+            crochet_core::setup_with(crochet_tokio::Tokio::builder()).expect("setup");
+            crochet_core::set_stash_policy(
                 StashPolicy::default()
                     .with_capacity(10)
                     .with_time_to_live(None),
             );
-            let stash = |value: u32| crochet::run_in_reactor(move || async move { value }).stash();
+            let stash =
+                |value: u32| crochet_core::run_in_reactor(move || async move { value }).stash();
             let mut ids: Vec<(StashId, u32)> = (0..5)
                 .map(|value| (stash(value).expect("room"), value))
                 .collect();
-            crochet::set_stash_policy(
+            crochet_core::set_stash_policy(
                 StashPolicy::default()
                     .with_capacity(2)
                     .with_time_to_live(None),
             );
-            assert_eq!(crochet::stash_len(), 5, "lowering the capacity evicted");
+            assert_eq!(
+                crochet_core::stash_len(),
+                5,
+                "lowering the capacity evicted"
+            );
             let retrieve = |(id, value): (StashId, u32)| {
-                let result = crochet::retrieve_result::<u32, Infallible>(id).expect("kept");
+                let result = crochet_core::retrieve_result::<u32, Infallible>(id).expect("kept");
                 assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), value);
             };
             for _ in 0..3 {
@@ -309,8 +320,8 @@ fn s5_lowered_capacity_keeps_entries_and_refuses_new_ones() {
                 );
                 retrieve(ids.pop().expect("an entry"));
             }
-            assert_eq!(crochet::stash_len(), 2);
-            let refused = stash(99).map_err(NotStashed::cancel).err();
+            assert_eq!(crochet_core::stash_len(), 2);
+            let refused = stash(99).map_err(Error::from).err();
             assert!(
                 matches!(refused, Some(Error::StashFull { capacity: 2 })),
                 "{refused:?}"
@@ -318,7 +329,7 @@ fn s5_lowered_capacity_keeps_entries_and_refuses_new_ones() {
             retrieve(ids.pop().expect("an entry"));
             ids.push((stash(7).expect("room again"), 7));
             ids.into_iter().for_each(retrieve);
-            assert_eq!(crochet::stash_len(), 0);
+            assert_eq!(crochet_core::stash_len(), 0);
         },
     );
 }
@@ -336,13 +347,14 @@ fn s5_expired_entries_make_room_in_a_full_stash() {
         || {
             const TTL: Duration = Duration::from_millis(300);
             let logs = Logs::capture();
-            crochet::setup().expect("setup");
-            crochet::set_stash_policy(
+            crochet_core::setup_with(crochet_tokio::Tokio::builder()).expect("setup");
+            crochet_core::set_stash_policy(
                 StashPolicy::default()
                     .with_capacity(2)
                     .with_time_to_live(Some(TTL)),
             );
-            let stash = |value: u32| crochet::run_in_reactor(move || async move { value }).stash();
+            let stash =
+                |value: u32| crochet_core::run_in_reactor(move || async move { value }).stash();
             let old = [stash(1).expect("room"), stash(2).expect("room")];
             let full = stash(3).expect_err("full, nothing expired yet");
             assert_eq!(
@@ -353,9 +365,9 @@ fn s5_expired_entries_make_room_in_a_full_stash() {
             );
             thread::sleep(TTL + Duration::from_millis(100));
             let fresh = stash(4).expect("the expired entries made room");
-            assert_eq!(crochet::stash_len(), 1);
+            assert_eq!(crochet_core::stash_len(), 1);
             for id in old {
-                let gone = crochet::retrieve_result::<u32, Infallible>(id).err();
+                let gone = crochet_core::retrieve_result::<u32, Infallible>(id).err();
                 assert!(
                     matches!(gone, Some(RetrieveError::NotFound { id: missing }) if missing == id),
                     "{gone:?}"
@@ -368,7 +380,7 @@ fn s5_expired_entries_make_room_in_a_full_stash() {
                 logs.text()
             );
             let result =
-                crochet::retrieve_result::<u32, Infallible>(fresh).expect("the fresh entry");
+                crochet_core::retrieve_result::<u32, Infallible>(fresh).expect("the fresh entry");
             assert_eq!(result.wait_timeout(PROMPTLY).expect("value"), 4);
         },
     );

@@ -15,6 +15,8 @@ use std::error::Error;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use crochet::WaitError;
+
 const USAGE: &str = "usage: download [--timeout SECONDS] [URL]";
 
 /// What the loopback server answers when no URL is given.
@@ -94,6 +96,9 @@ fn run(options: Options) -> Result<(), Box<dyn Error>> {
                 format!("no answer from {url} within {timeout:?}; download cancelled").into(),
             );
         }
+        // The download's own error, with its causes (a refused
+        // connection, say); or crochet's, which says what happened.
+        Err(WaitError::Failed(error)) => return Err(error.into()),
         Err(error) => return Err(error.into()),
     };
     print!("{body}");

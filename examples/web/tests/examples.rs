@@ -1,14 +1,14 @@
 //! The examples, run as a user runs them: each is its own process on
 //! loopback, driven with a real blocking HTTP client (ureq, with a cookie
-//! jar) and checked by what it prints and serves.
+//! jar) and checked by what it prints and serves: this package's (Python
+//! crochet's three), and the `crochet` crate's own (`tour`,
+//! `stream_lines`).
 //!
 //! `cargo test` builds the examples next to the test binaries. When one is
 //! missing or older than its source (`cargo test --test examples` builds
 //! no examples), the tests build it with `cargo build --example NAME`.
 //! Every step has a deadline, and every process is killed when its test
 //! ends.
-
-#![cfg(all(feature = "tokio", feature = "macros"))]
 
 use std::collections::HashSet;
 use std::io::{BufRead, BufReader, Read};
@@ -343,6 +343,16 @@ fn example_path(name: &str) -> (PathBuf, String) {
     (path, profile)
 }
 
+/// The directory of the package whose example `name` is: the `crochet`
+/// crate's own, or this one's.
+fn package_of(name: &str) -> PathBuf {
+    let here = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    match name {
+        "tour" | "stream_lines" => here.join("../.."),
+        _ => here,
+    }
+}
+
 /// The example's executable, built first if `cargo test` did not build it
 /// (or built it before the example's source last changed).
 fn example(name: &str) -> PathBuf {
@@ -350,8 +360,8 @@ fn example(name: &str) -> PathBuf {
     static BUILDING: Mutex<()> = Mutex::new(());
     let _building = BUILDING.lock().unwrap_or_else(PoisonError::into_inner);
     let (path, profile) = example_path(name);
-    let source =
-        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/examples")).join(format!("{name}.rs"));
+    let package = package_of(name);
+    let source = package.join("examples").join(format!("{name}.rs"));
     let modified = |path: &PathBuf| path.metadata().and_then(|meta| meta.modified()).ok();
     // Older than its source: built before an edit, by a run that did not
     // build examples.
@@ -362,7 +372,7 @@ fn example(name: &str) -> PathBuf {
     let mut build = Command::new(cargo);
     build
         .args(["build", "--example", name, "--manifest-path"])
-        .arg(concat!(env!("CARGO_MANIFEST_DIR"), "/Cargo.toml"));
+        .arg(package.join("Cargo.toml"));
     if profile != "debug" {
         build.args(["--profile", &profile]);
     }
