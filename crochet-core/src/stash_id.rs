@@ -173,7 +173,10 @@ mod tests {
     #[test]
     #[cfg(all(unix, not(miri)))]
     fn ids_from_the_kernel_differ() {
-        assert!(os_random().is_some(), "the kernel's random device is readable");
+        assert!(
+            os_random().is_some(),
+            "the kernel's random device is readable"
+        );
         assert_ne!(StashId::random(), StashId::random());
     }
 
