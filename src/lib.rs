@@ -36,13 +36,22 @@
 //! - [`run_in_reactor`](fn@run_in_reactor) returns an [`EventualResult`]:
 //!   [`wait`], with a timeout that leaves it waitable, [`cancel`],
 //!   [`stash`] it for a web session and [`retrieve_result`] it later, or
-//!   `.await` it from async code. [`wait_for`](fn@wait_for) runs and waits
-//!   in one call. The `_fallible` forms ([`run_in_reactor_fallible`],
-//!   [`wait_for_fallible`]) hand back the `E` of a future's
+//!   `.await` it from async code; its work runs in the background on the
+//!   reactor's threads, started before anyone waits.
+//!   [`wait_for`](fn@wait_for) runs and waits in one call, with a timeout
+//!   that cancels: since the caller blocks anyway, the future runs on the
+//!   caller's thread inside the reactor's runtime context, as
+//!   `Handle::block_on` runs one (no hop to the reactor and back; a future
+//!   that blocks its thread blocks this caller, not the reactor), and
+//!   [`wait_for_ref`] lets it borrow from the caller
+//!   (`wait_for_ref(timeout, || client.get(&url))`). The `_fallible` forms
+//!   ([`run_in_reactor_fallible`], [`wait_for_fallible`],
+//!   [`wait_for_fallible_ref`]) hand back the `E` of a future's
 //!   `Result<T, E>`, owned and typed.
 //! - `#[crochet::run_in_reactor]` and `#[crochet::wait_for(timeout = "5s")]`
-//!   (feature `macros`) turn an `async fn` into a blocking fn that runs its
-//!   body in the reactor, as Python crochet's decorators do.
+//!   (feature `macros`) turn an `async fn` into a blocking fn, as Python
+//!   crochet's decorators do; `#[wait_for]` takes `&self` and `&str`
+//!   arguments.
 //! - [`WaitError`] says what happened to a wait: a timeout (and what became
 //!   of the operation: [`OperationState`]), a cancellation, a panic (with
 //!   its message), the operation's own error, a stopped reactor, or a wait
@@ -193,7 +202,7 @@ pub use crochet_core::{
     retrieve_result, run_in_reactor, run_in_reactor_fallible, run_in_reactor_local,
     set_failure_hook, set_slow_threshold, set_stash_policy, setup_with, shutdown, shutdown_guard,
     spawn, spawn_fallible, stash_len, stats, stream_in_reactor, stream_in_reactor_buffered,
-    wait_all, wait_any, wait_for, wait_for_fallible,
+    wait_all, wait_any, wait_for, wait_for_fallible, wait_for_fallible_ref, wait_for_ref,
 };
 
 // Macros live in a namespace of their own, so these sit beside the functions

@@ -220,6 +220,60 @@ fn w7_methods_on_self_by_value_own_it() {
     assert!(done.is_set());
 }
 
+/// A store whose blocking methods borrow: `&self`, `&mut self`, `&str`,
+/// `&[u8]`; `#[wait_for]` runs them on the caller's thread.
+struct Store {
+    entries: Vec<(String, Vec<u8>)>,
+}
+
+impl Store {
+    #[crochet::wait_for(timeout = "10s")]
+    async fn put(&mut self, key: &str, value: &[u8]) -> usize {
+        tokio::time::sleep(Duration::from_millis(1)).await;
+        self.entries.push((key.to_owned(), value.to_vec()));
+        self.entries.len()
+    }
+
+    #[crochet::wait_for(timeout = "10s")]
+    async fn get(&self, key: &str) -> Result<Vec<u8>, io::Error> {
+        let found = self.entries.iter().find(|(k, _)| k == key);
+        found
+            .map(|(_, value)| value.clone())
+            .ok_or_else(|| io::Error::new(io::ErrorKind::NotFound, key.to_owned()))
+    }
+
+    #[crochet::wait_for(timeout = "20ms")]
+    async fn hang<'a>(&self, key: std::borrow::Cow<'a, str>, dropped: SetOnDrop) -> usize {
+        let _dropped = dropped;
+        tokio::time::sleep(Duration::from_secs(60)).await;
+        key.len()
+    }
+}
+
+#[test]
+fn w7_wait_for_takes_borrowed_arguments() {
+    setup();
+    let mut store = Store {
+        entries: Vec::new(),
+    };
+    let key = String::from("answer");
+    assert_eq!(store.put(&key, &[4, 2]).expect("put"), 1);
+    assert_eq!(store.get("answer").expect("get"), vec![4, 2]);
+    match store.get("missing") {
+        Err(WaitError::Failed(error)) => assert_eq!(error.kind(), io::ErrorKind::NotFound),
+        other => panic!("expected the typed failure, got {other:?}"),
+    }
+    let dropped = Flag::new();
+    match store.hang(key.as_str().into(), dropped.on_drop()) {
+        Err(WaitError::Timeout { state, .. }) => assert_eq!(state, OperationState::Cancelled),
+        other => panic!("expected a timeout, got {other:?}"),
+    }
+    assert!(
+        dropped.is_set(),
+        "the future was dropped before the call returned"
+    );
+}
+
 static NAMED: LazyLock<Reactor> = LazyLock::new(|| {
     Reactor::start(Tokio::builder().thread_name("crochet-named")).expect("the reactor starts")
 });
@@ -259,7 +313,11 @@ fn w7_reactor_argument_targets_an_explicit_reactor() {
         name_on_named().wait_timeout(PROMPTLY).expect("the name"),
         named
     );
-    assert_eq!(name_on_named_waited().expect("the name"), named);
+    // `wait_for` runs its future on the caller's thread: that it went to
+    // the named reactor, its counters say.
+    let before = NAMED.stats().submitted;
+    assert_eq!(name_on_named_waited().expect("the name"), thread_name());
+    assert_eq!(NAMED.stats().submitted, before + 1, "not the named reactor");
     let idle = on_idle().wait_timeout(PROMPTLY);
     assert!(matches!(idle, Err(WaitError::NotSetUp)), "{idle:?}");
     let idle = on_idle_waited();
@@ -476,10 +534,9 @@ fn w7_crate_argument_reaches_crochet_through_a_reexport() {
     setup();
     let incremented: reexport::crochet::EventualResult<u8> = incremented_through_a_reexport(41);
     assert_eq!(incremented.wait_timeout(PROMPTLY).expect("incremented"), 42);
-    assert_eq!(
-        name_through_a_reexport().expect("the name"),
-        Some("crochet-named".to_owned())
-    );
+    let before = NAMED.stats().submitted;
+    assert_eq!(name_through_a_reexport().expect("the name"), thread_name());
+    assert_eq!(NAMED.stats().submitted, before + 1, "not the named reactor");
     assert_eq!(
         Counter { count: 21 }
             .doubled_through_a_reexport()
@@ -664,10 +721,14 @@ fn w7_typed_form_keeps_crochet_outcomes_apart_and_takes_a_reactor() {
         parse_on_idle().wait_timeout(PROMPTLY),
         Err(WaitError::NotSetUp)
     ));
+    let before = NAMED.stats().submitted;
     match named_failure() {
-        Err(WaitError::Failed(thread)) => assert_eq!(thread, "crochet-named"),
+        // Run on the caller's thread (`wait_for` runs inline), for the
+        // named reactor.
+        Err(WaitError::Failed(thread)) => assert_eq!(Some(thread), thread_name()),
         other => panic!("expected the fn's own error, got {other:?}"),
     }
+    assert_eq!(NAMED.stats().submitted, before + 1, "not the named reactor");
 }
 
 impl Counter {

@@ -61,8 +61,8 @@
 
 use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
 use crochet_core::backend::{
-    Backend, BlockingHint, BoxFuture, Driver, LocalHandle, LocalTask, LocalThread, Runtime,
-    Spawner, Started,
+    Backend, BlockingHint, BoxFuture, ContextGuard, Driver, LocalHandle, LocalTask, LocalThread,
+    Runtime, Spawner, Started,
 };
 use crochet_core::{SetupError, ShutdownError};
 use std::fmt;
@@ -133,6 +133,12 @@ impl Spawner for AsyncStd {
 
     fn runtime(&self) -> Option<Runtime> {
         Some(Runtime::AsyncStd)
+    }
+
+    fn enter(&self) -> Option<ContextGuard<'_>> {
+        // async-std's IO and timers are async-io's, process-wide: a future
+        // polled on the caller's thread needs no context of its own.
+        Some(ContextGuard::none())
     }
 
     fn name(&self) -> &'static str {

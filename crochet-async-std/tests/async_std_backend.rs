@@ -18,7 +18,8 @@ fn send_work_runs_on_async_std_and_local_work_on_crochets_thread() {
     let reactor =
         Reactor::start(AsyncStd::builder().thread_name("crochet-as-local")).expect("start");
     let send = reactor
-        .wait_for(PROMPTLY, || async { thread_name() })
+        .run_in_reactor(|| async { thread_name() })
+        .wait_timeout(PROMPTLY)
         .expect("ran");
     assert!(send.starts_with("async-std"), "{send}");
     let local = reactor

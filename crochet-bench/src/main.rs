@@ -68,7 +68,7 @@ use subjects::{
     Crochet, Floor, Gate, Pending, RawAsyncStd, RawSmol, RawTokio, RoundTrip, StreamBridge,
 };
 use workloads::{
-    allocs, cancel, http, latency, memory, million, stash, stream, throughput, with_tracing,
+    allocs, cancel, http, inline, latency, memory, million, stash, stream, throughput, with_tracing,
 };
 
 fn main() -> ExitCode {
@@ -224,11 +224,11 @@ fn modes(settings: &Settings) -> &'static [Mode] {
     }
 }
 
-fn progress(message: &str) {
+pub(crate) fn progress(message: &str) {
     eprintln!("[crochet-bench] {message}");
 }
 
-fn apply(affinity: &Affinity, mode: Mode) -> Result<(), String> {
+pub(crate) fn apply(affinity: &Affinity, mode: Mode) -> Result<(), String> {
     affinity
         .apply(mode)
         .map_err(|error| format!("cannot set the CPU affinity ({mode}): {error}"))
@@ -322,6 +322,9 @@ fn bench_backend(
         Backend::AsyncStd => {
             bench_pair(backend, &crochet, &RawAsyncStd, settings, affinity, record)?;
         }
+    }
+    if !settings.accounting_only {
+        inline::bench(backend, crochet.reactor(), settings, affinity, record)?;
     }
     crochet
         .shutdown()

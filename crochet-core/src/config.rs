@@ -21,12 +21,24 @@ pub(crate) struct Config {
     pub(crate) stash: Stash,
     /// A runtime runs the reactor's work (set up, or attached).
     runtime: AtomicBool,
+    /// `wait_for` runs on the reactor's thread, not inline (see
+    /// `Reactor::set_wait_for_inline`).
+    wait_for_on_reactor: AtomicBool,
 }
 
 impl Config {
     /// A runtime runs the reactor's work from now on.
     pub(crate) fn set_runtime(&self) {
         self.runtime.store(true, Ordering::Release);
+    }
+
+    /// Whether `wait_for` polls its future on the caller's thread.
+    pub(crate) fn wait_for_inline(&self) -> bool {
+        !self.wait_for_on_reactor.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_wait_for_inline(&self, inline: bool) {
+        self.wait_for_on_reactor.store(!inline, Ordering::Relaxed);
     }
 
     /// Whether a runtime runs the reactor's work: `false` before setup,

@@ -158,6 +158,47 @@ where
     GLOBAL.wait_for_fallible(timeout, f)
 }
 
+/// [`wait_for`] for a future that borrows from the caller, or is not
+/// `Send`; see [`Reactor::wait_for_ref`].
+///
+/// # Errors
+///
+/// As [`Reactor::wait_for_ref`].
+///
+/// # Blocking
+///
+/// Blocks the calling thread for up to `timeout`.
+#[track_caller]
+pub fn wait_for_ref<'a, F, Fut>(timeout: Duration, f: F) -> Result<Fut::Output, WaitError>
+where
+    F: FnOnce() -> Fut + 'a,
+    Fut: Future + 'a,
+    Fut::Output: Send + 'static,
+{
+    GLOBAL.wait_for_ref(timeout, f)
+}
+
+/// [`wait_for_ref`] for a fallible operation; see
+/// [`Reactor::wait_for_fallible_ref`].
+///
+/// # Errors
+///
+/// As [`Reactor::wait_for_fallible_ref`].
+///
+/// # Blocking
+///
+/// Blocks the calling thread for up to `timeout`.
+#[track_caller]
+pub fn wait_for_fallible_ref<'a, F, Fut, T, E>(timeout: Duration, f: F) -> Result<T, WaitError<E>>
+where
+    F: FnOnce() -> Fut + 'a,
+    Fut: Future<Output = Result<T, E>> + 'a,
+    T: Send + 'static,
+    E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
+{
+    GLOBAL.wait_for_fallible_ref(timeout, f)
+}
+
 /// Runs `tick` in the global reactor now and then every `period`; see
 /// [`Reactor::every`].
 #[track_caller]

@@ -50,8 +50,9 @@
 //! 6. `task`: the wrapper around every operation's future;
 //! 7. `wait`, `shared`, `eventual`, `wait_set`, `select`, `stream`,
 //!    `periodic`, `stash`: the handles, and every kind of wait;
-//! 8. `reactor`, `submit`, `stats`, `global`: the reactor, and the
-//!    process-wide one.
+//! 8. `reactor`, `inline`, `submit`, `wait_for`, `stats`, `global`: the
+//!    reactor, how it runs work (on its threads, or inline on the
+//!    caller's), and the process-wide one.
 //!
 //! # Logging
 //!
@@ -75,6 +76,7 @@ mod eventual;
 mod fork;
 mod global;
 mod hook;
+mod inline;
 mod local;
 mod mailbox;
 mod outcome;
@@ -96,6 +98,7 @@ mod sync;
 mod task;
 mod threads;
 mod wait;
+mod wait_for;
 mod wait_set;
 mod waiters;
 
@@ -112,6 +115,7 @@ pub use global::{
     run_in_reactor, run_in_reactor_fallible, run_in_reactor_local, set_slow_threshold,
     set_stash_policy, setup_with, shutdown, shutdown_guard, spawn, spawn_fallible, stash_len,
     stats, stream_in_reactor, stream_in_reactor_buffered, wait_for, wait_for_fallible,
+    wait_for_fallible_ref, wait_for_ref,
 };
 pub use hook::{UnobservedFailure, reset_failure_hook, set_failure_hook};
 pub use panic::Panic;

@@ -89,6 +89,16 @@ mod slots {
             }
         }
 
+        /// The executor, through the calling thread's reference (`None`
+        /// once they were taken out at shutdown).
+        pub fn executor(&self) -> Option<Arc<Executor<'static>>> {
+            self.0[shard_index()]
+                .0
+                .read()
+                .unwrap_or_else(PoisonError::into_inner)
+                .clone()
+        }
+
         /// Takes every reference out; returns the last one (`None` if
         /// taken before). The others are let go here: whoever runs the
         /// executor holds it on its own, so none of them is the last.

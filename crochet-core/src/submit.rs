@@ -1,28 +1,24 @@
-//! Submitting work to a [`Reactor`]: the `run_in_reactor` family,
-//! fire-and-forget, `wait_for`, streams and periodic tasks.
+//! Submitting work to a [`Reactor`]'s threads: the `run_in_reactor`
+//! family, fire-and-forget, streams and periodic tasks.
 
 use std::error::Error as StdError;
 use std::future::Future;
 use std::panic::Location;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use futures_core::Stream;
 
-use crate::completion::Completion;
-use crate::context;
-use crate::error::{OperationState, WaitError};
+#[cfg(doc)]
+use crate::error::WaitError;
 use crate::eventual::EventualResult;
 use crate::hook::Origin;
-use crate::outcome::Outcome;
-use crate::panic;
 use crate::periodic::{self, Periodic, TickOutcome};
 use crate::reactor::{Job, Reactor};
 use crate::spawner::LocalTask;
 use crate::stream::{self, DEFAULT_STREAM_BUFFER, EventualStream};
-use crate::sync::deadline_after;
 use crate::task::{
-    Completer, Decided, Fallible, Finish, LocalStart, Operation, Plain, caller_span,
+    Completer, Decided, Fallible, Finish, LocalStart, Operation, Plain, caller_span, refuse,
 };
 
 impl Reactor {
@@ -163,74 +159,6 @@ impl Reactor {
         drop(self.submit::<Fallible, _, _, _, _>(f, Location::caller()));
     }
 
-    /// Runs `f` in the reactor and blocks until its result is there, for at
-    /// most `timeout`; on timeout the operation is cancelled.
-    ///
-    /// On timeout it cancels the operation and waits for the reactor to
-    /// drop its future, so that what the future held is released by then
-    /// (as after [`EventualResult::cancel`]): promptly, unless the future
-    /// is blocking its thread (it cannot be dropped before its poll
-    /// returns), for which it waits at most one second more, then returns
-    /// with the cancel still requested.
-    ///
-    /// # Errors
-    ///
-    /// [`WaitError::Timeout`] when the time runs out: its `after` is how
-    /// long the call waited in all, and its `state`
-    /// [`OperationState::Cancelled`] once the future was dropped,
-    /// [`OperationState::Cancelling`] when it was still blocking its thread
-    /// (it is dropped when its poll returns), or
-    /// [`OperationState::AwaitingAttach`] when no runtime was attached to
-    /// run it (it is dropped as one is, or at shutdown);
-    /// [`WaitError::WaitInReactor`] on a reactor thread, before anything is
-    /// submitted; otherwise as [`EventualResult::wait`].
-    ///
-    /// # Blocking
-    ///
-    /// Blocks the calling thread for up to `timeout`, and up to one second
-    /// more when the future blocks its thread; never call it from async
-    /// code.
-    #[track_caller]
-    pub fn wait_for<F, Fut>(&self, timeout: Duration, f: F) -> Result<Fut::Output, WaitError>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future + Send + 'static,
-        Fut::Output: Send + 'static,
-    {
-        let started = Instant::now();
-        let blocking = context::blocking()?;
-        let result = self.submit::<Plain, _, _, _, _>(f, Location::caller());
-        blocking.run(|| wait_or_cancel(&result, started, timeout))
-    }
-
-    /// [`Reactor::wait_for`] for a fallible operation: its `Err(e)` comes
-    /// back as [`WaitError::Failed`]`(e)`, owned and typed.
-    ///
-    /// # Errors
-    ///
-    /// As [`Reactor::wait_for`], plus [`WaitError::Failed`].
-    ///
-    /// # Blocking
-    ///
-    /// Blocks the calling thread for up to `timeout`.
-    #[track_caller]
-    pub fn wait_for_fallible<F, Fut, T, E>(
-        &self,
-        timeout: Duration,
-        f: F,
-    ) -> Result<T, WaitError<E>>
-    where
-        F: FnOnce() -> Fut + Send + 'static,
-        Fut: Future<Output = Result<T, E>> + Send + 'static,
-        T: Send + 'static,
-        E: Into<Box<dyn StdError + Send + Sync + 'static>> + Send + 'static,
-    {
-        let started = Instant::now();
-        let blocking = context::blocking().map_err(WaitError::widen)?;
-        let result = self.submit::<Fallible, _, _, _, _>(f, Location::caller());
-        blocking.run(|| wait_or_cancel(&result, started, timeout))
-    }
-
     /// Runs the stream that `f` builds in the reactor, buffering up to
     /// [`DEFAULT_STREAM_BUFFER`] items, and returns a blocking handle to
     /// it at once. See [`EventualStream`].
@@ -366,54 +294,5 @@ impl Reactor {
             Err(error) => refuse(f, &cell, error),
         }
         result
-    }
-}
-
-/// Work that was not admitted: its closure is dropped, then its result
-/// published as `error` (as a task drops its future, then publishes).
-fn refuse<F, T, E>(work: F, cell: &Completion<T, E>, error: WaitError) {
-    panic::drop_quietly(work);
-    cell.complete(Outcome::fault(error));
-}
-
-/// How long `wait_for`, having timed out, waits for the reactor to drop the
-/// cancelled operation's future: promptly done unless the future is
-/// blocking its thread, which this bounds.
-const CANCEL_GRACE: Duration = Duration::from_secs(1);
-
-/// `wait_for`'s wait, begun at `started`: on timeout, cancel, and wait for
-/// the operation's future to be dropped, for [`CANCEL_GRACE`] at most. A
-/// value that won the race against the cancel is still returned; the
-/// timeout says how long the call waited in all, and whether the future
-/// was dropped by then.
-fn wait_or_cancel<T, E>(
-    result: &EventualResult<T, E>,
-    started: Instant,
-    timeout: Duration,
-) -> Result<T, WaitError<E>> {
-    // The caller refused reactor threads before submitting anything.
-    match result.wait_timeout_checked(timeout) {
-        Err(WaitError::Timeout { state, .. }) => {
-            result.cancel();
-            // Work that waits for an attach is dropped then (or at
-            // shutdown): no runtime holds it to drop it sooner.
-            if state == OperationState::Running {
-                result.cell().wait_ended(deadline_after(CANCEL_GRACE));
-            }
-            let state = match result.try_result() {
-                Some(Err(WaitError::Cancelled)) => OperationState::Cancelled,
-                // Still in a poll that blocks its thread: the cancel stays
-                // requested, and the future is dropped when the poll
-                // returns. Nothing claims it was.
-                None if state == OperationState::Running => OperationState::Cancelling,
-                None => state,
-                Some(outcome) => return outcome,
-            };
-            Err(WaitError::Timeout {
-                after: started.elapsed(),
-                state,
-            })
-        }
-        outcome => outcome,
     }
 }

@@ -294,3 +294,10 @@ where
         completer.end(error);
     }
 }
+
+/// Work that was not admitted: its closure is dropped, then its result
+/// published as `error` (as a task drops its future, then publishes).
+pub(crate) fn refuse<F, T, E>(work: F, cell: &Completion<T, E>, error: WaitError) {
+    panic::drop_quietly(work);
+    cell.complete(Outcome::fault(error));
+}

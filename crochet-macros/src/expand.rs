@@ -2,7 +2,7 @@
 //! fn that moves its arguments into a closure, and hands the closure to the
 //! reactor.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
@@ -140,11 +140,34 @@ fn check_output(kind: Kind, args: &Args, output: &ReturnType, errors: &mut Error
     }
 }
 
-/// The generated fn's parameters, and the statements that move each
-/// argument into the future.
+/// The generated fn's parameters, the statements that move each argument
+/// into the future, and whether any of them borrows (`&self`, `&str`, a
+/// type with a lifetime): `#[wait_for]` then runs the future on the
+/// caller's thread (`wait_for_ref`), which it never outlives.
 struct Arguments {
     params: Punctuated<FnArg, Comma>,
     moves: Vec<TokenStream>,
+    borrows: bool,
+}
+
+/// Whether `tokens` (a parameter's type) hold a reference or a lifetime
+/// other than `'static`.
+fn borrows(tokens: TokenStream) -> bool {
+    let mut tokens = tokens.into_iter().peekable();
+    while let Some(token) = tokens.next() {
+        match token {
+            TokenTree::Punct(punct) if punct.as_char() == '&' => return true,
+            TokenTree::Punct(punct)
+                if punct.as_char() == '\''
+                    && !matches!(tokens.peek(), Some(TokenTree::Ident(ident)) if ident == "static") =>
+            {
+                return true;
+            }
+            TokenTree::Group(group) if borrows(group.stream()) => return true,
+            _ => {}
+        }
+    }
+    false
 }
 
 /// Rewrites the parameters: a plain `name: T` (or `mut name: T`) keeps its
@@ -154,11 +177,17 @@ struct Arguments {
 fn move_arguments(kind: Kind, inputs: &Punctuated<FnArg, Comma>, errors: &mut Errors) -> Arguments {
     let mut params = Punctuated::new();
     let mut moves = Vec::new();
+    let mut borrowed = false;
     for (index, input) in inputs.iter().enumerate() {
         match input {
             FnArg::Receiver(receiver) => {
                 if let Some(message) = borrowed_receiver(kind, receiver) {
-                    errors.push(syn::Error::new_spanned(receiver, message));
+                    match kind {
+                        Kind::WaitFor => borrowed = true,
+                        Kind::RunInReactor => {
+                            errors.push(syn::Error::new_spanned(receiver, message))
+                        }
+                    }
                 }
                 let self_token = &receiver.self_token;
                 // `self` cannot be rebound with `let`; borrowing it makes
@@ -171,6 +200,7 @@ fn move_arguments(kind: Kind, inputs: &Punctuated<FnArg, Comma>, errors: &mut Er
                     .attrs
                     .iter()
                     .filter(|attr| attr.path().is_ident("cfg"));
+                borrowed |= borrows(typed.ty.to_token_stream());
                 let mut param = typed.clone();
                 match &*typed.pat {
                     Pat::Ident(PatIdent {
@@ -208,11 +238,16 @@ fn move_arguments(kind: Kind, inputs: &Punctuated<FnArg, Comma>, errors: &mut Er
             }
         }
     }
-    Arguments { params, moves }
+    Arguments {
+        params,
+        moves,
+        borrows: borrowed && kind == Kind::WaitFor,
+    }
 }
 
-/// The message for a receiver the `'static` closure cannot hold: `&self`,
-/// `&mut self`, `self: &Self` (unless the borrow is `'static`).
+/// The message for a receiver the `'static` closure of `#[run_in_reactor]`
+/// cannot hold: `&self`, `&mut self`, `self: &Self` (unless the borrow is
+/// `'static`). `#[wait_for]` takes them, running on the caller's thread.
 fn borrowed_receiver(kind: Kind, receiver: &Receiver) -> Option<String> {
     let (lifetime, mutable) = match &receiver.kind {
         ReceiverKind::Reference(_, lifetime, mutability) => (lifetime, mutability.is_some()),
@@ -231,7 +266,8 @@ fn borrowed_receiver(kind: Kind, receiver: &Receiver) -> Option<String> {
     let written = if mutable { "&mut self" } else { "&self" };
     Some(format!(
         "{kind} cannot take `{written}`: the body runs on the reactor thread in a `'static` closure, \
-         which cannot borrow from the caller; take `self: Arc<Self>` (or `self` by value) instead"
+         which cannot borrow from the caller; take `self: Arc<Self>` (or `self` by value), or use \
+         `#[wait_for]`, whose body runs on the caller's thread and may borrow"
     ))
 }
 
@@ -256,7 +292,11 @@ fn generate(kind: Kind, args: &Args, function: ItemFn, arguments: Arguments) -> 
         ..
     } = sig;
     let where_clause = &generics.where_clause;
-    let Arguments { params, moves } = arguments;
+    let Arguments {
+        params,
+        moves,
+        borrows,
+    } = arguments;
     // `::crochet` unless `crate = "…"` names another path to it.
     let krate = args
         .krate
@@ -293,18 +333,23 @@ fn generate(kind: Kind, args: &Args, function: ItemFn, arguments: Arguments) -> 
         Kind::WaitFor => {
             let nanos = proc_macro2::Literal::u64_suffixed(args.timeout_nanos.unwrap_or_default());
             let arguments = quote!(::core::time::Duration::from_nanos(#nanos), #closure);
-            match &fallible {
+            // A future that borrows runs on the caller's thread, which it
+            // never outlives.
+            let (returns, entry) = match &fallible {
                 None => (
                     quote!(::std::result::Result<#output, #krate::WaitError>),
-                    "wait_for",
-                    arguments,
+                    if borrows { "wait_for_ref" } else { "wait_for" },
                 ),
                 Some((ok, err)) => (
                     quote!(::std::result::Result<#ok, #krate::WaitError<#err>>),
-                    "wait_for_fallible",
-                    arguments,
+                    if borrows {
+                        "wait_for_fallible_ref"
+                    } else {
+                        "wait_for_fallible"
+                    },
                 ),
-            }
+            };
+            (returns, entry, arguments)
         }
     };
     // The free function of the global reactor, or the method of the same

@@ -293,14 +293,17 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// `T` (`()` when it names no return type), or
 /// `Result<T, crochet::WaitError<E>>` where it returned `Result<T, E>`
 /// ([the typed form](#fallible-functions)). A call moves every argument
-/// into a closure that is called on a reactor thread (so the body may use
-/// the runtime's context), then blocks until the future is done or the
-/// timeout runs out. On timeout the operation is cancelled: its future is
-/// dropped, and the call returns `WaitError::Timeout { state: OperationState::Cancelled, .. }`.
+/// into a closure and hands it to `crochet::wait_for`, which runs the body
+/// on the calling thread inside the reactor's runtime context (so the body
+/// may use the runtime's timers, IO and `spawn`), and blocks until the
+/// future is done or the timeout runs out. On timeout the operation is
+/// cancelled: its future is dropped, and the call returns
+/// `WaitError::Timeout { state: OperationState::Cancelled, .. }`.
 ///
-/// As with [`macro@run_in_reactor`], the arguments and the output must be
-/// `Send + 'static`, every argument lives as long as the operation, and a
-/// panic in the body becomes `WaitError::Panicked`.
+/// Owned arguments and the output must be `Send + 'static`, every
+/// argument lives as long as the operation, and a panic in the body
+/// becomes `WaitError::Panicked`. Arguments that borrow are taken too:
+/// see [Borrowed arguments](#borrowed-arguments).
 ///
 /// # Expansion
 ///
@@ -381,11 +384,39 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// - `plain`: on an `async fn` that returns a `Result`, keeps the `Result`
 ///   as the value instead of [the typed form](#fallible-functions).
 ///
+/// # Borrowed arguments
+///
+/// Where a parameter borrows (`&self`, `&mut self`, `&str`, `&[u8]`, a
+/// type with a lifetime other than `'static`), the call goes through
+/// `crochet::wait_for_ref` (`wait_for_fallible_ref` in the typed form)
+/// instead: the future always runs on the calling thread, which it never
+/// outlives, and need not be `Send`. Then the call returns
+/// `WaitError::NotSetUp` before a runtime is attached, rather than wait for
+/// one, and `Reactor::set_wait_for_inline(false)` does not move it to the
+/// reactor's thread. The output must still be `Send + 'static`.
+///
+/// ```
+/// struct Greeter {
+///     greeting: String,
+/// }
+///
+/// impl Greeter {
+///     #[crochet::wait_for(timeout = "5s")]
+///     async fn greet(&self, name: &str) -> String {
+///         format!("{}, {name}!", self.greeting)
+///     }
+/// }
+///
+/// crochet::setup()?;
+/// let greeter = Greeter { greeting: "Hello".to_owned() };
+/// assert_eq!(greeter.greet("world")?, "Hello, world!");
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
 /// # Methods
 ///
-/// A method takes `self: Arc<Self>` (or `self` by value); `&self` and
-/// `&mut self` are refused, since a cancelled operation may outlive the
-/// call.
+/// A method takes `&self`, `&mut self` (as [borrowed
+/// arguments](#borrowed-arguments)), `self: Arc<Self>` or `self` by value.
 ///
 /// # Errors
 ///
@@ -395,7 +426,6 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   or an unknown one, is malformed, zero, negative, finer than a
 ///   nanosecond or too long;
 /// - a fn that is not `async`, or that is `unsafe`, `const` or `extern`;
-/// - `&self` or `&mut self`;
 /// - an argument other than `timeout`, `reactor`, `crate` and `plain`, or
 ///   one given twice;
 /// - a `crate` that is not a string literal holding a path;

@@ -76,8 +76,8 @@ use std::time::{Duration, Instant};
 use async_executor::{Executor, LocalExecutor};
 use crochet_core::backend::compat::{hold_tokio_context, in_tokio_context, start_tokio_context};
 use crochet_core::backend::{
-    self as context, Backend, BoxFuture, Driver, ExecutorSlots, LocalTask, ReactorThreads, Runtime,
-    Spawner, Started,
+    self as context, Backend, BoxFuture, ContextGuard, Driver, ExecutorSlots, LocalTask,
+    ReactorThreads, Runtime, Spawner, Started,
 };
 use crochet_core::{SetupError, ShutdownError};
 
@@ -182,6 +182,26 @@ pub fn current_executor() -> Option<Arc<Executor<'static>>> {
     CURRENT.with(|current| current.borrow().clone())
 }
 
+/// Makes an executor the calling thread's [`current_executor`] until it
+/// is dropped, which restores the previous one.
+struct CurrentExecutor {
+    previous: Option<Arc<Executor<'static>>>,
+}
+
+impl CurrentExecutor {
+    fn enter(executor: Option<Arc<Executor<'static>>>) -> Self {
+        CurrentExecutor {
+            previous: CURRENT.with(|current| current.replace(executor)),
+        }
+    }
+}
+
+impl Drop for CurrentExecutor {
+    fn drop(&mut self) {
+        CURRENT.with(|current| current.replace(self.previous.take()));
+    }
+}
+
 /// Makes `*executor` the calling thread's [`current_executor`] until the
 /// guard is dropped, which puts it back into `*executor` and restores the
 /// previous one. Swapping, not cloning, keeps the reference count still.
@@ -241,6 +261,15 @@ impl Spawner for Smol {
 
     fn runtime(&self) -> Option<Runtime> {
         Some(Runtime::Executor(Arc::clone(&self.executor)))
+    }
+
+    fn enter(&self) -> Option<ContextGuard<'_>> {
+        // async-io's IO and timers are process-wide, driven by the
+        // executor's threads: the one context to give a future polled on
+        // the caller's thread is the executor, as `current_executor`.
+        Some(ContextGuard::new(CurrentExecutor::enter(
+            self.executor.executor(),
+        )))
     }
 
     fn name(&self) -> &'static str {

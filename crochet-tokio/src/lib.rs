@@ -66,8 +66,8 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use crochet_core::backend::{
-    Backend, BlockingHint, BoxFuture, Driver, LocalTask, Mailbox, MailboxSender, ReactorThreads,
-    Spawner, Started, mailbox,
+    Backend, BlockingHint, BoxFuture, ContextGuard, Driver, LocalTask, Mailbox, MailboxSender,
+    ReactorThreads, Spawner, Started, mailbox,
 };
 use crochet_core::{SetupError, ShutdownError};
 use tokio::runtime::{self, Handle, Runtime, RuntimeFlavor};
@@ -157,6 +157,13 @@ impl Spawner for Tokio {
 
     fn blocking_hint(&self) -> Option<fn() -> BlockingHint> {
         Some(blocking_hint)
+    }
+
+    fn enter(&self) -> Option<ContextGuard<'_>> {
+        // As `Handle::block_on` does: the runtime's threads drive the IO
+        // and timers (the managed current_thread runtime parks on them on
+        // its own thread).
+        Some(ContextGuard::new(self.handle.enter()))
     }
 
     fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {

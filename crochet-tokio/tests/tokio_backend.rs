@@ -20,10 +20,11 @@ fn thread_name() -> String {
 fn current_thread_runs_everything_on_one_named_thread() {
     let reactor = Reactor::start(Tokio::builder().thread_name("crochet-custom")).expect("start");
     let names = reactor
-        .wait_for(PROMPTLY, || async {
+        .run_in_reactor(|| async {
             let spawned = tokio::spawn(async { thread_name() }).await.expect("task");
             (thread_name(), spawned, Handle::current().runtime_flavor())
         })
+        .wait_timeout(PROMPTLY)
         .expect("run");
     assert_eq!(names.0, "crochet-custom");
     assert_eq!(names.1, "crochet-custom");

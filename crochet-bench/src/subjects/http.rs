@@ -5,6 +5,7 @@
 //! Every approach makes the same request with the same async client
 //! (reqwest, keep-alive, HTTP/1.1) and checks the body.
 
+use std::sync::Arc;
 use std::time::Duration;
 
 use blocking_client::{blocking, loopback};
@@ -26,13 +27,21 @@ pub(crate) trait HttpGet: Sync {
 }
 
 /// The peers, by id, in the order they run.
-pub(crate) const PEERS: [&str; 3] = [REQWEST_BLOCKING, HANDLE_BLOCK_ON, RUNTIME_PER_THREAD];
+pub(crate) const PEERS: [&str; 4] = [
+    REQWEST_BLOCKING,
+    HANDLE_BLOCK_ON,
+    RUNTIME_PER_THREAD,
+    REACTOR_THREAD,
+];
 /// `reqwest::blocking::Client`.
 pub(crate) const REQWEST_BLOCKING: &str = "reqwest-blocking";
 /// `Handle::block_on` on a shared multi-thread runtime, from each caller.
 pub(crate) const HANDLE_BLOCK_ON: &str = "handle-block-on";
 /// A current-thread runtime of its own per caller thread, `block_on` there.
 pub(crate) const RUNTIME_PER_THREAD: &str = "runtime-per-thread";
+/// crochet-tokio's `wait_for` with the future on the reactor's thread
+/// (`set_wait_for_inline(false)`): the mode before the inline one.
+pub(crate) const REACTOR_THREAD: &str = "crochet-tokio-reactor-thread";
 
 fn check(body: Result<String, impl std::fmt::Display>) -> Result<(), String> {
     match body {
@@ -83,6 +92,48 @@ impl CrochetClient {
 impl HttpGet for CrochetClient {
     fn caller(&self) -> Result<Caller<'_>, String> {
         Ok(Box::new(|| check(self.client.get("/"))))
+    }
+}
+
+/// The same async client's request through crochet-tokio's `wait_for`,
+/// run on the reactor's thread: the caller's closure moves an `Arc` of the
+/// client there, and the caller blocks for the answer.
+pub(crate) struct CrochetOnReactorThread {
+    reactor: Reactor,
+    client: Arc<blocking_client::Client>,
+}
+
+impl CrochetOnReactorThread {
+    pub(crate) fn start(url: reqwest::Url) -> Result<CrochetOnReactorThread, String> {
+        let reactor = Reactor::start(crochet::backends::tokio::Tokio::builder())
+            .map_err(|error| error.to_string())?;
+        reactor.set_wait_for_inline(false);
+        let client = blocking_client::Client::new(url).map_err(|error| error.to_string())?;
+        Ok(CrochetOnReactorThread {
+            reactor,
+            client: Arc::new(client),
+        })
+    }
+
+    pub(crate) fn shutdown(self) -> Result<(), String> {
+        self.reactor
+            .shutdown(REQUEST_TIMEOUT)
+            .map_err(|error| error.to_string())
+    }
+}
+
+impl HttpGet for CrochetOnReactorThread {
+    fn caller(&self) -> Result<Caller<'_>, String> {
+        Ok(Box::new(|| {
+            let client = Arc::clone(&self.client);
+            check(
+                self.reactor
+                    .wait_for_fallible(
+                        REQUEST_TIMEOUT,
+                        move || async move { client.get("/").await },
+                    ),
+            )
+        }))
     }
 }
 

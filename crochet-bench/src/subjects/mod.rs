@@ -12,6 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::thread;
 use std::time::{Duration, Instant};
 
+mod block_on;
 mod crochet;
 mod floor;
 pub(crate) mod http;
@@ -19,6 +20,7 @@ mod raw_async_std;
 mod raw_smol;
 mod raw_tokio;
 
+pub(crate) use self::block_on::{BlockOn, WaitForInline};
 pub(crate) use self::crochet::Crochet;
 pub(crate) use self::floor::Floor;
 pub(crate) use self::raw_async_std::RawAsyncStd;
@@ -29,6 +31,13 @@ pub(crate) use self::raw_tokio::RawTokio;
 /// reactor and blocks the calling thread until it has run.
 pub(crate) trait RoundTrip: Sync {
     fn round_trip(&self);
+}
+
+/// A subject chosen at run time.
+impl RoundTrip for &dyn RoundTrip {
+    fn round_trip(&self) {
+        (**self).round_trip();
+    }
 }
 
 /// How many items a stream bridge holds before its producer waits:

@@ -22,8 +22,8 @@ use crate::child;
 use crate::config::Backend;
 use crate::stats::LatencyRun;
 use crate::subjects::http::{
-    CrochetClient, HANDLE_BLOCK_ON, HandleBlockOn, HttpGet, REQWEST_BLOCKING, RUNTIME_PER_THREAD,
-    ReqwestBlocking, RuntimePerThread,
+    CrochetClient, CrochetOnReactorThread, HANDLE_BLOCK_ON, HandleBlockOn, HttpGet, REACTOR_THREAD,
+    REQWEST_BLOCKING, RUNTIME_PER_THREAD, ReqwestBlocking, RuntimePerThread,
 };
 use crate::workloads::memory::rss_kib;
 
@@ -97,6 +97,12 @@ pub(crate) fn child(args: &ChildArgs) -> Result<(), String> {
         REQWEST_BLOCKING => in_this_process(&ReqwestBlocking::start(url)?, args),
         HANDLE_BLOCK_ON => in_this_process(&HandleBlockOn::start(url)?, args),
         RUNTIME_PER_THREAD => in_this_process(&RuntimePerThread::new(url), args),
+        REACTOR_THREAD => {
+            let client = CrochetOnReactorThread::start(url)?;
+            let measured = in_this_process(&client, args);
+            client.shutdown()?;
+            measured
+        }
         crochet_id => {
             let backend = Backend::ALL
                 .into_iter()

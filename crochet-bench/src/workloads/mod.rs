@@ -4,6 +4,7 @@
 pub(crate) mod allocs;
 pub(crate) mod cancel;
 pub(crate) mod http;
+pub(crate) mod inline;
 pub(crate) mod latency;
 pub(crate) mod memory;
 pub(crate) mod million;

@@ -199,6 +199,8 @@ struct UnsupportedInner {
 impl Unsupported {
     pub(crate) const LOCAL: &'static str = "!Send work (run_in_reactor_local)";
     pub(crate) const TIMER: &'static str = "a timer (periodic tasks)";
+    pub(crate) const INLINE: &'static str =
+        "running a future on the caller's thread (wait_for_ref)";
 
     pub(crate) fn new(capability: &'static str, backend: &'static str) -> Self {
         Unsupported(Box::new(UnsupportedInner {

@@ -381,6 +381,11 @@ impl Reactor {
         Arc::clone(&self.inner.spawner)
     }
 
+    /// The reactor's spawner, once it runs.
+    pub(crate) fn spawner(&self) -> Option<&Arc<dyn Spawner>> {
+        self.inner.spawner.get()
+    }
+
     /// The name of the backend this reactor runs on, once it runs.
     pub fn backend_name(&self) -> Option<&'static str> {
         self.inner.spawner.get().map(|spawner| spawner.name())

@@ -10,6 +10,7 @@ impl Rates {
         self.rate
     }
 
+    // Fine: `#[wait_for]` runs its body on the caller's thread.
     #[crochet::wait_for(timeout = "5s")]
     async fn exclusive(&mut self) -> f64 {
         self.rate

@@ -68,7 +68,8 @@ impl Client {
     }
 
     /// The body of `path`, as text: the async [`Client::get`](crate::Client::get),
-    /// run in the reactor, waited for here.
+    /// run on the calling thread in the reactor's runtime context, as
+    /// `Handle::block_on` would, with crochet's timeout and refusal.
     ///
     /// # Errors
     ///
@@ -87,19 +88,17 @@ impl Client {
     /// current-thread runtime's `block_on`, or in work on a crochet
     /// reactor), crochet refuses with [`Error::InRuntime`] instead.
     pub fn get(&self, path: &str) -> Result<String, Error> {
-        // The URL is made here, on the caller's thread: a bad path needs no
-        // hop, and the reactor's thread, shared by every caller, does only
-        // the request.
-        let url = self.inner.client.url(path)?;
-        let inner = Arc::clone(&self.inner);
-        let timeout = self.inner.timeout;
-        self.inner
-            .reactor
-            .wait_for_fallible(
-                timeout,
-                move || async move { inner.client.fetch(url).await },
-            )
-            .map_err(|error| Error::from_wait(error, timeout))
+        // The future borrows `self` and `path`: it runs on this thread
+        // (only the connection's IO readiness crosses to the reactor), and
+        // never outlives the call.
+        let Inner {
+            client,
+            reactor,
+            timeout,
+        } = &*self.inner;
+        reactor
+            .wait_for_fallible_ref(*timeout, || client.get(path))
+            .map_err(|error| Error::from_wait(error, *timeout))
     }
 
     /// How long a call waits for its answer.

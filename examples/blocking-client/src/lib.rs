@@ -26,10 +26,12 @@
 //!   reactor (one `crochet-tokio` thread, started at the first client, on
 //!   [`crochet::default_backend`]: the application's runtime choice), or
 //!   runs on one the application hands it ([`blocking::Builder::reactor`]).
-//! - **One hop per call.** The request and its body are one future; the
-//!   caller blocks once, for the whole answer.
-//! - **Timeouts that cancel.** [`crochet::Reactor::wait_for`] drops the
-//!   request (and its connection) on timeout, before the caller hears
+//! - **No hop per call.** The request runs on the caller's thread, in the
+//!   reactor's runtime context ([`crochet::Reactor::wait_for_fallible_ref`]),
+//!   borrowing the client and the path; only the connection's IO readiness
+//!   crosses to the reactor's thread, and 32 callers drive 32 requests.
+//! - **Timeouts that cancel.** At the deadline the caller drops the
+//!   request (and its connection) itself, before it returns
 //!   [`Error::Timeout`].
 //! - **Refusal, not deadlock.** Called where blocking would stall a
 //!   runtime (inside a current-thread runtime's `block_on`, or inside work
@@ -84,14 +86,14 @@ impl Client {
     }
 
     /// `path` on this client's server.
-    pub(crate) fn url(&self, path: &str) -> Result<reqwest::Url, Error> {
+    fn url(&self, path: &str) -> Result<reqwest::Url, Error> {
         self.base
             .join(path)
             .map_err(|_| Error::BadPath(path.to_owned()))
     }
 
     /// The body at `url`, as text.
-    pub(crate) async fn fetch(&self, url: reqwest::Url) -> Result<String, Error> {
+    async fn fetch(&self, url: reqwest::Url) -> Result<String, Error> {
         let response = self.http.get(url).send().await.map_err(Error::Http)?;
         let status = response.status();
         if !status.is_success() {

@@ -246,46 +246,52 @@ pub fn r7_shutdown_reaches_a_blocked_stream_reader(fixture: &'static dyn Fixture
 }
 
 /// W5/A6: `wait_for` on a future that blocks its thread past the timeout
-/// cannot drop it in time: it does not claim it did (`cancelled` is true
-/// only once the future is dropped), its `after` is how long the call
-/// waited, and the cancel, still requested, drops the future once its poll
-/// returns.
+/// cannot drop it in time, and does not claim it did: `state` is
+/// `Cancelled` only once the future is dropped, and `after` is how long
+/// the call waited. Inline (the default), the caller's own thread is the
+/// one blocked, so the call returns once the poll returns and the future
+/// is dropped; on the reactor's thread, it returns after its grace with the
+/// cancel still requested (`Cancelling`), and the future is dropped when
+/// its poll returns.
 pub fn w5_wait_for_never_claims_a_cancel_that_has_not_happened(fixture: &'static dyn Fixture) {
     let running = Running::start(fixture);
-    let dropped = Flag::new();
-    let guard = dropped.on_drop();
-    let timeout = Duration::from_millis(100);
-    let started = Instant::now();
-    let outcome = running.wait_for(timeout, move || async move {
-        let _guard = guard;
-        // Blocks its thread: it cannot be dropped before this returns.
-        thread::sleep(Duration::from_millis(1_500));
-        std::future::pending::<()>().await
-    });
-    let waited = started.elapsed();
-    let dropped_then = dropped.is_set();
-    match outcome {
-        Err(WaitError::Timeout { after, state }) => {
-            assert!(
-                !state.is_cancelled() || dropped_then,
-                "{}: claimed a cancel while the future was alive",
-                fixture.name()
-            );
-            assert!(
-                after >= timeout && after <= waited,
-                "{}: after {after:?}, waited {waited:?}",
-                fixture.name()
-            );
-            assert_eq!(
-                state,
-                OperationState::Cancelling,
-                "{}: its future still blocked its thread",
-                fixture.name()
-            );
+    for inline in [true, false] {
+        running.set_wait_for_inline(inline);
+        let dropped = Flag::new();
+        let guard = dropped.on_drop();
+        let timeout = Duration::from_millis(100);
+        let started = Instant::now();
+        let outcome = running.wait_for(timeout, move || async move {
+            let _guard = guard;
+            // Blocks its thread: it cannot be dropped before this returns.
+            thread::sleep(Duration::from_millis(1_500));
+            std::future::pending::<()>().await
+        });
+        let waited = started.elapsed();
+        let dropped_then = dropped.is_set();
+        match outcome {
+            Err(WaitError::Timeout { after, state }) => {
+                assert!(
+                    !state.is_cancelled() || dropped_then,
+                    "{} (inline: {inline}): claimed a cancel while the future was alive",
+                    fixture.name()
+                );
+                assert!(
+                    after >= timeout && after <= waited,
+                    "{} (inline: {inline}): after {after:?}, waited {waited:?}",
+                    fixture.name()
+                );
+                let expected = if inline {
+                    OperationState::Cancelled
+                } else {
+                    OperationState::Cancelling
+                };
+                assert_eq!(state, expected, "{} (inline: {inline})", fixture.name());
+            }
+            other => panic!("{}: expected a timeout, got {other:?}", fixture.name()),
         }
-        other => panic!("{}: expected a timeout, got {other:?}", fixture.name()),
+        assert!(dropped.wait(PROMPTLY), "{}: never dropped", fixture.name());
     }
-    assert!(dropped.wait(PROMPTLY), "{}: never dropped", fixture.name());
 }
 
 /// What a `!Send` operation's closure saw of its result when it was

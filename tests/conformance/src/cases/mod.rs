@@ -6,6 +6,7 @@ pub mod cancel;
 pub mod ends;
 pub mod errors;
 pub mod faults;
+pub mod inline;
 pub mod logs;
 pub mod periodic;
 pub mod process;
@@ -185,6 +186,42 @@ macro_rules! for_each_case {
             $fixture
         );
         $crate::__suite_case!(inline, submit, w4_operation_error_keeps_its_type, $fixture);
+        $crate::__suite_case!(
+            inline,
+            inline,
+            w5_inline_timeout_drops_the_future_before_it_returns,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            inline,
+            r7_shutdown_ends_an_inline_wait_for_after_its_drop,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            inline,
+            e1_an_inline_panic_reaches_the_caller_typed,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            inline,
+            e3_inline_wait_for_on_a_reactor_thread_is_refused,
+            $fixture
+        );
+        $crate::__suite_case!(
+            inline,
+            inline,
+            w5_wait_for_ref_runs_a_borrowed_future_in_the_runtime_context,
+            $fixture
+        );
+        $crate::__suite_case!(
+            isolated,
+            inline,
+            l2_caller_span_follows_an_inline_wait_for,
+            $fixture
+        );
         $crate::__suite_case!(inline, cancel, w5_wait_for_times_out_and_cancels, $fixture);
         $crate::__suite_case!(
             inline,

@@ -47,6 +47,9 @@ pub fn r9_forked_child_gets_a_forked_error(fixture: &'static dyn Fixture) {
         let waited = matches!(
             crochet_core::wait_for(PROMPTLY, || async { 3 }),
             Err(WaitError::Forked { .. })
+        ) && matches!(
+            crochet_core::wait_for_ref(PROMPTLY, || async { 3 }),
+            Err(WaitError::Forked { .. })
         );
         std::mem::forget(result);
         // The parent's threads are not here: shutdown must not wait for

@@ -36,10 +36,16 @@ pub fn r1_setup_starts_named_threads_and_returns_quickly(fixture: &'static dyn F
         eventually(PROMPTLY, || !crochet_threads().is_empty()),
         "setup started no crochet-… thread"
     );
-    let ran_on = crochet_core::wait_for(PROMPTLY, || async { thread_name() }).expect("run");
+    let ran_on = crochet_core::run_in_reactor(|| async { thread_name() })
+        .wait_timeout(PROMPTLY)
+        .expect("run");
     if fixture.runs_work_on_own_threads() {
         assert!(ran_on.starts_with("crochet-"), "work ran on {ran_on}");
     }
+    // `wait_for` runs its future on the caller's thread, which blocks
+    // anyway.
+    let inline_on = crochet_core::wait_for(PROMPTLY, || async { thread_name() }).expect("run");
+    assert_eq!(inline_on, thread_name(), "wait_for ran elsewhere");
 }
 
 /// R1: a backend that cannot start reports a typed error, not a panic; the
