@@ -61,8 +61,8 @@
 
 use crochet_core::backend::compat::{in_tokio_context, start_tokio_context};
 use crochet_core::backend::{
-    Backend, BlockingHint, BoxFuture, ContextGuard, Driver, LocalHandle, LocalTask, LocalThread,
-    Runtime, Spawner, Started,
+    Backend, BlockingHint, BoxFuture, Driver, LocalHandle, LocalTask, LocalThread, Runtime,
+    Spawner, Started,
 };
 use crochet_core::{SetupError, ShutdownError};
 use std::fmt;
@@ -135,10 +135,11 @@ impl Spawner for AsyncStd {
         Some(Runtime::AsyncStd)
     }
 
-    fn enter(&self) -> Option<ContextGuard<'_>> {
+    fn enter(&self, body: &mut dyn FnMut()) -> bool {
         // async-std's IO and timers are async-io's, process-wide: a future
         // polled on the caller's thread needs no context of its own.
-        Some(ContextGuard::none())
+        body();
+        true
     }
 
     fn name(&self) -> &'static str {

@@ -48,9 +48,7 @@ pub use crate::mailbox::{Mailbox, MailboxSender, mailbox};
 #[cfg(feature = "async-executor")]
 pub use crate::runtime::ExecutorSlots;
 pub use crate::runtime::Runtime;
-pub use crate::spawner::{
-    BlockingHint, BoxFuture, ContextGuard, LocalBoxFuture, LocalTask, Spawner,
-};
+pub use crate::spawner::{BlockingHint, BoxFuture, LocalBoxFuture, LocalTask, Spawner};
 pub use crate::threads::ReactorThreads;
 
 use std::fmt;

@@ -64,29 +64,53 @@ impl Reactor {
         F: FnOnce() -> Fut,
         Fut: Future,
     {
-        if !inline {
-            return Err(f);
-        }
-        let Some(spawner) = self.spawner().cloned() else {
+        let Some(spawner) = self.spawner().filter(|_| inline) else {
             return Err(f);
         };
         // A child forked after the reactor started: the runtime the future
-        // would run in is the parent's, its threads not here. Asked every
-        // time (a `getpid`): a ready future would not park to ask later.
+        // would run in is the parent's, its threads not here. Asked at
+        // every call (a `getpid`), and only then: a wait in progress does
+        // not outlive a fork (its thread is not copied into the child).
         if let Some(forked) = self.config().fork.forked() {
             return Ok(Err(forked.widen()));
         }
-        let Some(context) = spawner.enter() else {
-            return Err(f);
-        };
+        let mut f = Some(f);
+        let mut outcome = None;
+        spawner.enter(&mut || {
+            if let Some(f) = f.take() {
+                outcome = Some(self.run_here::<M, T, E, F, Fut>(timeout, started, f, location));
+            }
+        });
+        match (outcome, f) {
+            (Some(outcome), _) => Ok(outcome),
+            (None, Some(f)) => Err(f),
+            (None, None) => unreachable!("the body took `f` and set the outcome"),
+        }
+    }
+
+    /// [`Reactor::wait_inline`] inside the runtime's context: admits the
+    /// operation, then plays its task on this thread until it ends.
+    fn run_here<M, T, E, F, Fut>(
+        &self,
+        timeout: Duration,
+        started: Instant,
+        f: F,
+        location: &'static Location<'static>,
+    ) -> Result<T, WaitError<E>>
+    where
+        M: Finish<Fut::Output, T, E>,
+        T: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future,
+    {
         let cell = self.new_cell::<F, T, E>(location);
         let result = EventualResult::new(Arc::clone(&cell));
         if let Err(error) = self.admit(&cell) {
-            drop(context);
             refuse(f, &cell, error);
-            return Ok(result
+            return result
                 .try_result()
-                .unwrap_or(Err(WaitError::ReactorStopped)));
+                .unwrap_or(Err(WaitError::ReactorStopped));
         }
         let operation = Operation::<T, E, M, F, Fut>::new(Completer::new(cell), f, caller_span());
         // With `tokio-compat`, polled in a tokio context as on the reactor
@@ -101,44 +125,30 @@ impl Reactor {
             // Pending: its task waker (this thread's) is registered, and a
             // request to end (a cancel, shutdown) or the IO it waits for
             // unparks this thread.
-            let now = sync::now();
-            if !timed_out && deadline.is_some_and(|deadline| deadline <= now) {
-                // The caller is the task: its next poll drops the future,
-                // then publishes `Cancelled`.
-                result.cell().request(&WaitError::Cancelled);
-                timed_out = true;
-                continue;
-            }
-            match result.cell().fork().before_park(now) {
-                Ok(next_fork_check) => {
-                    let wake_by = [deadline.filter(|_| !timed_out), next_fork_check]
-                        .into_iter()
-                        .flatten()
-                        .min();
-                    match wake_by {
-                        None => sync::park(),
-                        Some(wake_by) => sync::park_timeout(wake_by.saturating_duration_since(now)),
+            match deadline.filter(|_| !timed_out) {
+                None => sync::park(),
+                Some(deadline) => {
+                    let now = sync::now();
+                    if deadline <= now {
+                        // The caller is the task: its next poll drops the
+                        // future, then publishes `Cancelled`.
+                        result.cell().request(&WaitError::Cancelled);
+                        timed_out = true;
+                    } else {
+                        sync::park_timeout(deadline - now);
                     }
-                }
-                Err(forked) => {
-                    // A forked child: the runtime's threads, which would
-                    // wake this one, are not here. The operation, dropped
-                    // on return (before the context), drops the future,
-                    // then ends it.
-                    return Ok(Err(forked.widen()));
                 }
             }
         }
-        drop(context);
         let outcome = result
             .try_result()
             .unwrap_or(Err(WaitError::ReactorStopped));
-        Ok(match outcome {
+        match outcome {
             Err(WaitError::Cancelled) if timed_out => Err(WaitError::Timeout {
                 after: started.elapsed(),
                 state: OperationState::Cancelled,
             }),
             outcome => outcome,
-        })
+        }
     }
 }

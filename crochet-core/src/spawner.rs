@@ -86,50 +86,23 @@ pub trait Spawner: Send + Sync + fmt::Debug + 'static {
         None
     }
 
-    /// Enters the runtime's context on the calling thread, for as long as
-    /// the guard lives, so that a future polled there finds the runtime's
-    /// IO driver and timers, as inside the runtime's own `block_on`:
-    /// crochet's `wait_for` polls its future on the caller's thread inside
-    /// it ("inline"), while the runtime's own threads drive the IO. `None`,
-    /// the default, says the caller's thread cannot run this runtime's
-    /// futures: `wait_for` then runs them on the reactor. A runtime whose
-    /// IO and timers need no context (async-io's are process-wide) returns
-    /// [`ContextGuard::none`].
-    fn enter(&self) -> Option<ContextGuard<'_>> {
-        None
+    /// Runs `body` on the calling thread inside the runtime's context, so
+    /// that a future polled there finds the runtime's IO driver and timers,
+    /// as inside the runtime's own `block_on`, and returns `true`; or
+    /// returns `false` without calling it, which the default does: this
+    /// runtime's futures cannot be polled on other threads. crochet's
+    /// `wait_for` polls its future inside it, on the caller's thread
+    /// ("inline"), while the runtime's own threads drive the IO; where this
+    /// returns `false`, the future runs on the reactor. A runtime whose IO
+    /// and timers need no context (async-io's are process-wide) just calls
+    /// `body`.
+    fn enter(&self, body: &mut dyn FnMut()) -> bool {
+        let _ = body;
+        false
     }
 
     /// A short name for the backend, for messages (`"tokio"`).
     fn name(&self) -> &'static str;
-}
-
-/// What [`Spawner::enter`] holds while a future is polled on the caller's
-/// thread: the runtime's context guard, if it has one.
-pub struct ContextGuard<'a>(Option<Box<dyn Held + 'a>>);
-
-/// Anything a guard holds, dropped with it.
-trait Held {}
-
-impl<T> Held for T {}
-
-impl<'a> ContextGuard<'a> {
-    /// Holds `guard` (a runtime's enter guard) until this is dropped.
-    pub fn new<G: 'a>(guard: G) -> Self {
-        ContextGuard(Some(Box::new(guard)))
-    }
-
-    /// Nothing to hold: the runtime's IO and timers need no context.
-    pub fn none() -> Self {
-        ContextGuard(None)
-    }
-}
-
-impl fmt::Debug for ContextGuard<'_> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ContextGuard")
-            .field("holds", &self.0.is_some())
-            .finish()
-    }
 }
 
 /// What a backend says of a blocking wait on the calling thread; see

@@ -76,8 +76,8 @@ use std::time::{Duration, Instant};
 use async_executor::{Executor, LocalExecutor};
 use crochet_core::backend::compat::{hold_tokio_context, in_tokio_context, start_tokio_context};
 use crochet_core::backend::{
-    self as context, Backend, BoxFuture, ContextGuard, Driver, ExecutorSlots, LocalTask,
-    ReactorThreads, Runtime, Spawner, Started,
+    self as context, Backend, BoxFuture, Driver, ExecutorSlots, LocalTask, ReactorThreads, Runtime,
+    Spawner, Started,
 };
 use crochet_core::{SetupError, ShutdownError};
 
@@ -263,13 +263,13 @@ impl Spawner for Smol {
         Some(Runtime::Executor(Arc::clone(&self.executor)))
     }
 
-    fn enter(&self) -> Option<ContextGuard<'_>> {
-        // async-io's IO and timers are process-wide, driven by the
-        // executor's threads: the one context to give a future polled on
-        // the caller's thread is the executor, as `current_executor`.
-        Some(ContextGuard::new(CurrentExecutor::enter(
-            self.executor.executor(),
-        )))
+    fn enter(&self, body: &mut dyn FnMut()) -> bool {
+        // async-io's IO and timers are process-wide, driven by its own
+        // thread: the one context to give a future polled on the caller's
+        // thread is the executor, as `current_executor`.
+        let _current = CurrentExecutor::enter(self.executor.executor());
+        body();
+        true
     }
 
     fn name(&self) -> &'static str {

@@ -66,8 +66,8 @@ use std::sync::mpsc as std_mpsc;
 use std::time::{Duration, Instant};
 
 use crochet_core::backend::{
-    Backend, BlockingHint, BoxFuture, ContextGuard, Driver, LocalTask, Mailbox, MailboxSender,
-    ReactorThreads, Spawner, Started, mailbox,
+    Backend, BlockingHint, BoxFuture, Driver, LocalTask, Mailbox, MailboxSender, ReactorThreads,
+    Spawner, Started, mailbox,
 };
 use crochet_core::{SetupError, ShutdownError};
 use tokio::runtime::{self, Handle, Runtime, RuntimeFlavor};
@@ -159,11 +159,13 @@ impl Spawner for Tokio {
         Some(blocking_hint)
     }
 
-    fn enter(&self) -> Option<ContextGuard<'_>> {
+    fn enter(&self, body: &mut dyn FnMut()) -> bool {
         // As `Handle::block_on` does: the runtime's threads drive the IO
         // and timers (the managed current_thread runtime parks on them on
         // its own thread).
-        Some(ContextGuard::new(self.handle.enter()))
+        let _entered = self.handle.enter();
+        body();
+        true
     }
 
     fn sleep_until(&self, deadline: Instant) -> Option<BoxFuture> {
