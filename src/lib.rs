@@ -51,7 +51,9 @@
 //! - `#[crochet::run_in_reactor]` and `#[crochet::wait_for(timeout = "5s")]`
 //!   (feature `macros`) turn an `async fn` into a blocking fn, as Python
 //!   crochet's decorators do; `#[wait_for]` takes `&self` and `&str`
-//!   arguments.
+//!   arguments. `#[crochet::blocking]` on an `impl` of async methods makes
+//!   a blocking twin of the type: a library writes its API once, async,
+//!   and ships the blocking one beside it.
 //! - [`WaitError`] says what happened to a wait: a timeout (and what became
 //!   of the operation: [`OperationState`]), a cancellation, a panic (with
 //!   its message), the operation's own error, a stopped reactor, or a wait
@@ -100,7 +102,7 @@
 //! | `smol` | an `async_executor::Executor` on `crochet-smol` thread(s) (`Smol::builder().threads(n)`), dropped at shutdown | [`backends::smol::attach`]`(executor)`, driven with [`backends::smol::run`] |
 //! | `async-std` | async-std's global executor, plus a `crochet-async-std` thread for `!Send` work | [`backends::async_std::attach`]`()` |
 //!
-//! `macros` adds the two attributes (it builds `syn`: off by default, as
+//! `macros` adds the three attributes (it builds `syn`: off by default, as
 //! tokio's are). `tokio-compat` runs every operation on the smol and
 //! async-std backends inside a tokio context, as async-compat's `Compat`
 //! does (see below). async-std is deprecated upstream in favour of smol;
@@ -210,7 +212,7 @@ pub use crochet_core::{
 // `crochet::wait_for(…)` calls the fn, `#[crochet::wait_for(…)]` expands the
 // attribute.
 #[cfg(feature = "macros")]
-pub use crochet_macros::{run_in_reactor, wait_for};
+pub use crochet_macros::{blocking, run_in_reactor, wait_for};
 
 /// What the attribute macros' expansions name; not part of the API.
 #[cfg(feature = "macros")]
@@ -234,6 +236,18 @@ pub mod __private {
     impl<T, E> Fallible for Result<T, E> {
         type Ok = T;
         type Err = E;
+    }
+
+    /// The closure of a `#[crochet::blocking]` method that the reactor's
+    /// thread may run: it and its future must be `Send`. Where they are
+    /// not, mark the method `#[blocking(inline)]`, which runs it on the
+    /// calling thread only.
+    pub fn to_reactor_thread<F, Fut>(closure: F) -> F
+    where
+        F: FnOnce() -> Fut + Send + 'static,
+        Fut: core::future::Future + Send + 'static, // not Send? mark the method #[blocking(inline)]
+    {
+        closure
     }
 }
 

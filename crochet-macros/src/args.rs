@@ -143,7 +143,7 @@ pub(crate) fn parse(kind: Kind, tokens: TokenStream) -> syn::Result<Args> {
 
 /// Refuses a bare `timeout` or `reactor`, at its name rather than at the
 /// end of the attribute.
-fn require_value(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<()> {
+pub(crate) fn require_value(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<()> {
     if meta.input.peek(Token![=]) {
         return Ok(());
     }
@@ -159,7 +159,7 @@ fn require_value(meta: &ParseNestedMeta<'_>, example: &str) -> syn::Result<()> {
 /// `my_reexport::crochet` or `::crochet`, without generic arguments. The
 /// path's tokens take the literal's span, so that a path that does not
 /// resolve is reported at the literal.
-fn parse_crate_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
+pub(crate) fn parse_crate_value(meta: &ParseNestedMeta<'_>) -> syn::Result<Path> {
     let value: Expr = meta.value()?.parse()?;
     let Expr::Lit(ExprLit {
         lit: Lit::Str(text),
@@ -202,7 +202,7 @@ fn suggested_timeout(literal: &proc_macro2::Literal) -> String {
 }
 
 /// The value of `timeout = "…"`, in nanoseconds.
-fn parse_timeout_value(meta: &ParseNestedMeta<'_>) -> syn::Result<u64> {
+pub(crate) fn parse_timeout_value(meta: &ParseNestedMeta<'_>) -> syn::Result<u64> {
     let value: Expr = meta.value()?.parse()?;
     match &value {
         Expr::Lit(ExprLit {

@@ -152,7 +152,7 @@ struct Arguments {
 
 /// Whether `tokens` (a parameter's type) hold a reference or a lifetime
 /// other than `'static`.
-fn borrows(tokens: TokenStream) -> bool {
+pub(crate) fn borrows(tokens: TokenStream) -> bool {
     let mut tokens = tokens.into_iter().peekable();
     while let Some(token) = tokens.next() {
         match token {

@@ -41,6 +41,7 @@
 #![warn(missing_docs, missing_debug_implementations, unreachable_pub)]
 
 mod args;
+mod blocking;
 mod duration;
 mod expand;
 mod output;
@@ -497,4 +498,111 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 #[proc_macro_attribute]
 pub fn wait_for(args: TokenStream, item: TokenStream) -> TokenStream {
     expand::expand(Kind::WaitFor, args.into(), item.into()).into()
+}
+
+/// Makes a blocking twin of a type from the async methods of one of its
+/// `impl` blocks: a library writes its async API once and ships the
+/// blocking one beside it, as `reqwest::blocking` does by hand.
+///
+/// ```
+/// use std::time::Duration;
+///
+/// /// The async API.
+/// pub struct Greeter {
+///     greeting: String,
+/// }
+///
+/// #[crochet::blocking(name = "BlockingGreeter", timeout = "5s")]
+/// impl Greeter {
+///     /// Greets `name`, after a moment.
+///     pub async fn greet(&self, name: &str) -> String {
+///         tokio::time::sleep(Duration::from_millis(1)).await;
+///         format!("{}, {name}!", self.greeting)
+///     }
+///
+///     /// Parses a count.
+///     pub async fn count(&self, text: String) -> Result<u32, std::num::ParseIntError> {
+///         text.parse()
+///     }
+/// }
+///
+/// let reactor = crochet::Reactor::start(crochet::default_backend())?;
+/// let greeter = Greeter { greeting: "Hello".to_owned() };
+/// let blocking = BlockingGreeter::with_reactor(greeter, reactor);
+/// assert_eq!(blocking.greet("world")?, "Hello, world!");
+/// assert!(matches!(blocking.count("x".to_owned()), Err(crochet::WaitError::Failed(_))));
+/// # Ok::<(), crochet::Error>(())
+/// ```
+///
+/// The `impl` stays as written. Beside it comes the twin, a type that
+/// shares the value (an `Arc`), a [`Reactor`] and a timeout:
+///
+/// - `from_async(value, reactor, timeout)`, `from_arc(arc, reactor, timeout)`,
+///   and with `timeout = "…"`, `with_reactor(value, reactor)` and the
+///   constant `DEFAULT_TIMEOUT`; `get_ref()` (the async value), `reactor()`,
+///   `timeout()` and `set_timeout(…)`. `new` is left to the author (a
+///   library's `Client::new(url)`, in an `impl` of the twin of its own).
+/// - One method per `async fn m(&self, …)`, of the same name, arguments,
+///   visibility and docs, that blocks until the async method ends or the
+///   timeout runs out; on timeout the operation is cancelled: its future is
+///   dropped before the call returns. It returns `Result<T, WaitError>`
+///   where the async method returned `T`, and `Result<T, WaitError<E>>`
+///   where it returned `Result<T, E>` (or `Result<T, X>` with
+///   `error = "X"`, for an error type with a `From<WaitError<E>>`).
+/// - One method per fn returning `impl Stream<Item = T> + Send + 'static`
+///   (not `async`): the stream is made on the calling thread, runs on the
+///   reactor, and is read through an [`EventualStream<T>`], a blocking
+///   iterator.
+/// - Other fns that are not `async` are left out, unless marked
+///   `#[blocking(forward)]`: then the twin forwards them as they are.
+///
+/// The twin is `Clone`, and `Send + Sync` when the value is; it is the
+/// twin of one value, which async code reaches with `get_ref()`.
+///
+/// # Where each call runs
+///
+/// A method whose arguments borrow (`&str`, `&[u8]`, a type with a
+/// lifetime), take `impl Trait`, or that is generic, or marked
+/// `#[blocking(inline)]`, runs through `Reactor::wait_for_ref`: its future
+/// runs on the calling thread, in the reactor's runtime context, and need
+/// not be `Send`. Every other method runs through `Reactor::wait_for`:
+/// on the calling thread too, unless the reactor runs it on its own
+/// thread (`Reactor::set_wait_for_inline(false)`, or a backend that cannot
+/// poll its futures elsewhere), so its future must be `Send + 'static`:
+/// mark a method whose future is not `#[blocking(inline)]`.
+///
+/// # Arguments
+///
+/// - `name = "…"`: the twin's name; `Blocking` and the type's name unless
+///   told.
+/// - `vis = "…"`: the twin's visibility, `pub` unless told.
+/// - `timeout = "…"`: a default timeout, as for [`macro@wait_for`]:
+///   `with_reactor` and `DEFAULT_TIMEOUT`.
+/// - `error = "…"`: the error type of fallible methods, instead of
+///   `WaitError<E>`; it needs a `From<WaitError<E>>`.
+/// - `crate = "…"`: the path to the `crochet` crate, as for the other
+///   attributes.
+///
+/// On a method: `#[blocking(skip)]` leaves it out, `#[blocking(forward)]`
+/// forwards a fn that is not `async`, `#[blocking(inline)]` runs an async
+/// one on the calling thread only.
+///
+/// # Errors
+///
+/// Compile errors, pointing at the offending tokens, for an `impl` of a
+/// trait or with generics, and for an async method (or one marked
+/// `forward`, or returning a stream) that takes `&mut self` (the twin is
+/// shared), `self` by value or no `self`, that is `unsafe`, or whose name
+/// is one of the twin's own (`from_async`, `from_arc`, `with_reactor`,
+/// `get_ref`, `reactor`, `timeout`, `set_timeout`); and, from the compiler,
+/// for a method whose future is not `Send` where the reactor's thread may
+/// run it (the message names `to_reactor_thread`; mark the method
+/// `#[blocking(inline)]`). At run time, the twin's methods return the
+/// errors of `Reactor::wait_for` and `Reactor::wait_for_ref`.
+///
+/// [`Reactor`]: https://docs.rs/crochet/latest/crochet/struct.Reactor.html
+/// [`EventualStream<T>`]: https://docs.rs/crochet/latest/crochet/struct.EventualStream.html
+#[proc_macro_attribute]
+pub fn blocking(args: TokenStream, item: TokenStream) -> TokenStream {
+    blocking::expand(args.into(), item.into()).into()
 }

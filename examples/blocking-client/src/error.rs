@@ -15,7 +15,8 @@ pub enum Error {
     Status(u16),
     /// The path does not make a URL with the client's base.
     BadPath(String),
-    /// The blocking call got no answer in time; the request was cancelled.
+    /// The blocking call got no answer in time (it waited this long); the
+    /// request was cancelled.
     Timeout(Duration),
     /// The blocking call was made where blocking would stall an async
     /// runtime: crochet refused it ([`WaitError::WaitInReactor`]).
@@ -37,14 +38,16 @@ impl Error {
     pub fn is_in_runtime(&self) -> bool {
         matches!(self, Error::InRuntime(_))
     }
+}
 
-    /// What a blocking call's wait error means for this library: the
-    /// request's own error comes back as it is, typed, and crochet's are
-    /// sorted.
-    pub(crate) fn from_wait(error: WaitError<Error>, timeout: Duration) -> Error {
+/// What a blocking call's wait error means for this library: the request's
+/// own error comes back as it is, typed, and crochet's are sorted. The
+/// blocking client's methods return it (`error = "Error"`).
+impl From<WaitError<Error>> for Error {
+    fn from(error: WaitError<Error>) -> Error {
         match error.into_failed() {
             Ok(own) => own,
-            Err(WaitError::Timeout { .. }) => Error::Timeout(timeout),
+            Err(WaitError::Timeout { after, .. }) => Error::Timeout(after),
             Err(refused @ WaitError::WaitInReactor { .. }) => Error::InRuntime(refused),
             Err(other) => Error::Reactor(other),
         }
@@ -58,7 +61,7 @@ impl fmt::Display for Error {
             Error::Status(status) => write!(f, "the server answered {status}"),
             Error::BadPath(path) => write!(f, "{path:?} is not a path on this server"),
             Error::Timeout(after) => {
-                write!(f, "no answer within {after:?}; the request was cancelled")
+                write!(f, "no answer within {after:.0?}; the request was cancelled")
             }
             Error::InRuntime(error) => write!(
                 f,

@@ -2,11 +2,14 @@
 //! `reqwest::blocking` does, built on crochet: the shape a library author
 //! copies.
 //!
-//! [`Client`] is the async API (here a thin layer over `reqwest`);
-//! [`blocking::Client`] is the same API for threads that cannot `.await`:
-//! each call runs the async one on a [`crochet::Reactor`] that belongs to
-//! the library, and blocks for the answer within a timeout that cancels
-//! the request.
+//! [`Client`] is the async API (here a thin layer over `reqwest`: `get`,
+//! `post_json`, and `download`, a stream of chunks). One attribute,
+//! `#[crochet::blocking]` on its `impl`, makes [`BlockingClient`] of it
+//! (re-exported as [`blocking::Client`]): the same methods for threads
+//! that cannot `.await`, each running the async one on a
+//! [`crochet::Reactor`] that belongs to the library, and blocking for the
+//! answer within a timeout that cancels the request. [`blocking`] adds
+//! what is the library's own choice: a builder, and its reactor.
 //!
 //! ```
 //! use std::time::Duration;
@@ -17,6 +20,9 @@
 //!     .timeout(Duration::from_secs(5))
 //!     .build()?;
 //! assert_eq!(client.get("/")?, loopback::BODY);
+//! assert_eq!(client.post_json("/echo", r#"{"n": 1}"#)?, r#"{"n": 1}"#);
+//! let bytes: usize = client.download("/download/5000").map(|chunk| chunk.unwrap().unwrap().len()).sum();
+//! assert_eq!(bytes, 5000);
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
@@ -26,10 +32,11 @@
 //!   reactor (one `crochet-tokio` thread, started at the first client, on
 //!   [`crochet::default_backend`]: the application's runtime choice), or
 //!   runs on one the application hands it ([`blocking::Builder::reactor`]).
-//! - **No hop per call.** The request runs on the caller's thread, in the
-//!   reactor's runtime context ([`crochet::Reactor::wait_for_fallible_ref`]),
-//!   borrowing the client and the path; only the connection's IO readiness
-//!   crosses to the reactor's thread, and 32 callers drive 32 requests.
+//! - **No hop per call.** A request runs on the caller's thread, in the
+//!   reactor's runtime context, borrowing the client and the path; only
+//!   the connection's IO crosses to the reactor's thread, and 32 callers
+//!   drive 32 requests. A download's stream runs on the reactor, and the
+//!   caller reads its chunks as they come.
 //! - **Timeouts that cancel.** At the deadline the caller drops the
 //!   request (and its connection) itself, before it returns
 //!   [`Error::Timeout`].
@@ -49,6 +56,8 @@ mod error;
 pub mod loopback;
 
 use std::fmt;
+
+use futures_lite::Stream;
 
 pub use error::Error;
 
@@ -74,6 +83,18 @@ impl Client {
         Ok(Client { http, base })
     }
 
+    /// `path` on this client's server.
+    fn url(&self, path: &str) -> Result<reqwest::Url, Error> {
+        self.base
+            .join(path)
+            .map_err(|_| Error::BadPath(path.to_owned()))
+    }
+}
+
+/// The API, once: async here, and blocking in [`BlockingClient`], which
+/// the attribute makes of it.
+#[crochet::blocking(name = "BlockingClient", error = "Error", timeout = "30s")]
+impl Client {
     /// The body of `path`, as text.
     ///
     /// # Errors
@@ -82,24 +103,81 @@ impl Client {
     /// [`Error::Http`] when the request fails, [`Error::Status`] for an
     /// answer that is not a success.
     pub async fn get(&self, path: &str) -> Result<String, Error> {
-        self.fetch(self.url(path)?).await
+        let request = self.http.get(self.url(path)?);
+        text(request.send().await).await
     }
 
-    /// `path` on this client's server.
-    fn url(&self, path: &str) -> Result<reqwest::Url, Error> {
-        self.base
-            .join(path)
-            .map_err(|_| Error::BadPath(path.to_owned()))
+    /// Posts `json`, a JSON document, to `path`; the answer's body, as
+    /// text.
+    ///
+    /// # Errors
+    ///
+    /// As [`Client::get`].
+    pub async fn post_json(&self, path: &str, json: &str) -> Result<String, Error> {
+        let request = self
+            .http
+            .post(self.url(path)?)
+            .header(reqwest::header::CONTENT_TYPE, "application/json")
+            .body(json.to_owned());
+        text(request.send().await).await
     }
 
-    /// The body at `url`, as text.
-    async fn fetch(&self, url: reqwest::Url) -> Result<String, Error> {
-        let response = self.http.get(url).send().await.map_err(Error::Http)?;
-        let status = response.status();
-        if !status.is_success() {
-            return Err(Error::Status(status.as_u16()));
+    /// The body of `path`, as the chunks it arrives in.
+    ///
+    /// The stream's errors are those of [`Client::get`], each ending it.
+    pub fn download(
+        &self,
+        path: &str,
+    ) -> impl Stream<Item = Result<Vec<u8>, Error>> + Send + 'static {
+        let request = self.url(path).map(|url| self.http.get(url));
+        futures_lite::stream::unfold(Download::Start(request), Download::next)
+    }
+}
+
+/// The answer's body as text, for a success.
+async fn text(sent: Result<reqwest::Response, reqwest::Error>) -> Result<String, Error> {
+    let response = success(sent)?;
+    response.text().await.map_err(Error::Http)
+}
+
+fn success(sent: Result<reqwest::Response, reqwest::Error>) -> Result<reqwest::Response, Error> {
+    let response = sent.map_err(Error::Http)?;
+    let status = response.status();
+    if !status.is_success() {
+        return Err(Error::Status(status.as_u16()));
+    }
+    Ok(response)
+}
+
+/// Where a download is.
+enum Download {
+    Start(Result<reqwest::RequestBuilder, Error>),
+    Body(reqwest::Response),
+    Done,
+}
+
+impl Download {
+    /// The next chunk, and what comes after it.
+    async fn next(self) -> Option<(Result<Vec<u8>, Error>, Download)> {
+        let mut response = match self {
+            Download::Start(request) => {
+                let sent = match request {
+                    Ok(request) => request.send().await,
+                    Err(error) => return Some((Err(error), Download::Done)),
+                };
+                match success(sent) {
+                    Ok(response) => response,
+                    Err(error) => return Some((Err(error), Download::Done)),
+                }
+            }
+            Download::Body(response) => response,
+            Download::Done => return None,
+        };
+        match response.chunk().await {
+            Ok(Some(chunk)) => Some((Ok(chunk.to_vec()), Download::Body(response))),
+            Ok(None) => None,
+            Err(error) => Some((Err(Error::Http(error)), Download::Done)),
         }
-        response.text().await.map_err(Error::Http)
     }
 }
 

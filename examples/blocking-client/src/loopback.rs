@@ -1,8 +1,10 @@
 //! A small HTTP/1.1 server on loopback, for the example's demo, its tests
 //! and crochet-bench: keep-alive, a short body, a thread per connection,
-//! and `/slow/MS` to answer after MS milliseconds. It stops when dropped.
+//! `/slow/MS` to answer after MS milliseconds, `POST /echo` to answer with
+//! the request's body, and `/download/N` to send N bytes in chunks. It
+//! stops when dropped.
 
-use std::io::{self, BufRead, BufReader, Write};
+use std::io::{self, BufRead, BufReader, Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -11,6 +13,10 @@ use std::time::Duration;
 
 /// What `/` answers.
 pub const BODY: &str = "hello from the loopback server\n";
+
+/// The size of each chunk of a `/download/N` answer (the last may be
+/// shorter).
+pub const CHUNK: usize = 1024;
 
 /// How often an idle connection thread looks at the stop flag.
 const IDLE_CHECK: Duration = Duration::from_millis(200);
@@ -91,51 +97,105 @@ fn serve(connection: TcpStream, stop: &AtomicBool) -> io::Result<()> {
     connection.set_read_timeout(Some(IDLE_CHECK))?;
     let mut writer = connection.try_clone()?;
     let mut reader = BufReader::new(connection);
-    let mut line = String::new();
     loop {
-        // The request line, then headers up to the blank line; a GET has
-        // no body.
-        let mut path = None;
-        loop {
-            // On a timeout `line` keeps what was read of it, and the next
-            // read goes on from there.
-            match reader.read_line(&mut line) {
-                Ok(0) => return Ok(()),
-                Ok(_) => {}
-                Err(error)
-                    if matches!(
-                        error.kind(),
-                        io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
-                    ) =>
-                {
-                    if stop.load(Ordering::SeqCst) {
-                        return Ok(());
-                    }
-                    continue;
-                }
-                Err(error) => return Err(error),
-            }
-            let header_end = line == "\r\n" || line == "\n";
-            if path.is_none() {
-                path = Some(line.split(' ').nth(1).unwrap_or("/").to_owned());
-            }
-            line.clear();
-            if header_end {
-                break;
-            }
-        }
-        let path = path.unwrap_or_default();
-        if let Some(millis) = path.strip_prefix("/slow/") {
+        let Some(request) = read_request(&mut reader, stop)? else {
+            return Ok(());
+        };
+        if let Some(millis) = request.path.strip_prefix("/slow/") {
             thread::sleep(Duration::from_millis(millis.parse().unwrap_or(0)));
         }
-        let response = if path == "/" || path.starts_with("/slow/") {
-            format!(
-                "HTTP/1.1 200 OK\r\ncontent-type: text/plain\r\ncontent-length: {}\r\n\r\n{BODY}",
-                BODY.len()
-            )
+        let path = request.path.as_str();
+        if path == "/" || path.starts_with("/slow/") {
+            respond(&mut writer, "200 OK", "text/plain", BODY.as_bytes())?;
+        } else if request.method == "POST" && path == "/echo" {
+            respond(&mut writer, "200 OK", "application/json", &request.body)?;
+        } else if let Some(size) = path.strip_prefix("/download/") {
+            download(&mut writer, size.parse().unwrap_or(0))?;
         } else {
-            "HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n".to_owned()
-        };
-        writer.write_all(response.as_bytes())?;
+            respond(&mut writer, "404 Not Found", "text/plain", b"")?;
+        }
     }
+}
+
+/// What the server reads of a request.
+struct Request {
+    method: String,
+    path: String,
+    body: Vec<u8>,
+}
+
+/// The next request: its line, its headers up to the blank line, and its
+/// body by `content-length`; `None` when the connection closes or the
+/// server stops.
+fn read_request(
+    reader: &mut BufReader<TcpStream>,
+    stop: &AtomicBool,
+) -> io::Result<Option<Request>> {
+    let mut request_line = None;
+    let mut length = 0;
+    let mut line = String::new();
+    loop {
+        // On a timeout `line` keeps what was read of it, and the next read
+        // goes on from there.
+        match reader.read_line(&mut line) {
+            Ok(0) => return Ok(None),
+            Ok(_) => {}
+            Err(error)
+                if matches!(
+                    error.kind(),
+                    io::ErrorKind::WouldBlock | io::ErrorKind::TimedOut
+                ) =>
+            {
+                if stop.load(Ordering::SeqCst) {
+                    return Ok(None);
+                }
+                continue;
+            }
+            Err(error) => return Err(error),
+        }
+        let header_end = line == "\r\n" || line == "\n";
+        if request_line.is_none() {
+            request_line = Some(line.clone());
+        } else if let Some((name, value)) = line.split_once(':')
+            && name.eq_ignore_ascii_case("content-length")
+        {
+            length = value.trim().parse().unwrap_or(0);
+        }
+        line.clear();
+        if header_end {
+            break;
+        }
+    }
+    let request_line = request_line.unwrap_or_default();
+    let mut words = request_line.split(' ');
+    let method = words.next().unwrap_or("GET").to_owned();
+    let path = words.next().unwrap_or("/").to_owned();
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok(Some(Request { method, path, body }))
+}
+
+fn respond(writer: &mut TcpStream, status: &str, kind: &str, body: &[u8]) -> io::Result<()> {
+    let head = format!(
+        "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
+        body.len()
+    );
+    writer.write_all(head.as_bytes())?;
+    writer.write_all(body)
+}
+
+/// `size` bytes of `x`, in chunks of [`CHUNK`] (chunked encoding), each
+/// written on its own.
+fn download(writer: &mut TcpStream, size: usize) -> io::Result<()> {
+    writer.write_all(b"HTTP/1.1 200 OK\r\ntransfer-encoding: chunked\r\n\r\n")?;
+    let chunk = [b'x'; CHUNK];
+    let mut left = size;
+    while left > 0 {
+        let length = left.min(CHUNK);
+        writer.write_all(format!("{length:x}\r\n").as_bytes())?;
+        writer.write_all(&chunk[..length])?;
+        writer.write_all(b"\r\n")?;
+        left -= length;
+    }
+    writer.write_all(b"0\r\n\r\n")
 }

@@ -1,5 +1,6 @@
 //! The blocking client at work: a loopback server, one client shared by
-//! many threads, and a timeout that cancels.
+//! many threads, a JSON post, a streamed download, and a timeout that
+//! cancels.
 //!
 //! ```text
 //! cargo run -p blocking-client-example
@@ -62,6 +63,15 @@ fn run(threads: usize, requests: usize) -> Result<(), Box<dyn std::error::Error>
         elapsed.as_secs_f64() * 1e3,
         answered as f64 / elapsed.as_secs_f64()
     );
+
+    let echoed = client.post_json("/echo", r#"{"hello": "crochet"}"#)?;
+    println!("posted and echoed: {echoed}");
+    let (mut chunks, mut bytes) = (0, 0);
+    for chunk in client.download("/download/100000") {
+        bytes += chunk??.len();
+        chunks += 1;
+    }
+    println!("downloaded {bytes} bytes in {chunks} chunks, read as they arrived");
 
     // The server takes 2 s to answer this one: the call gives up after the
     // client's 500 ms, and the request is cancelled, not left running.

@@ -174,9 +174,15 @@ fn timeout_cancels_the_request_and_the_client_goes_on() {
         let started = Instant::now();
         let error = client.get("/slow/5000").expect_err("timed out");
         let elapsed = started.elapsed();
-        assert!(error.is_timeout(), "{error:?}");
+        let Error::Timeout(after) = error else {
+            panic!("expected a timeout, got {error:?}");
+        };
+        assert!(
+            after >= Duration::from_millis(200) && after <= elapsed,
+            "{after:?}"
+        );
         assert_eq!(
-            error.to_string(),
+            Error::Timeout(Duration::from_millis(200)).to_string(),
             "no answer within 200ms; the request was cancelled"
         );
         assert!(
@@ -206,5 +212,43 @@ fn errors_are_typed() {
             .get("/")
             .expect_err("nobody listens");
         assert!(matches!(refused, Error::Http(_)), "{refused:?}");
+    });
+}
+
+#[test]
+fn post_json_sends_the_document_and_returns_the_answer() {
+    with_deadline(|| {
+        let server = loopback::Server::start().expect("a server");
+        let client = client(&server);
+        let document = r#"{"name": "crochet", "threads": 32}"#;
+        assert_eq!(
+            client.post_json("/echo", document).expect("an answer"),
+            document
+        );
+        let missing = client.post_json("/missing", "{}").expect_err("404");
+        assert!(matches!(missing, Error::Status(404)), "{missing:?}");
+    });
+}
+
+#[test]
+fn a_download_streams_its_chunks_to_the_caller() {
+    with_deadline(|| {
+        let server = loopback::Server::start().expect("a server");
+        let client = client(&server);
+        let size = 10 * loopback::CHUNK + 7;
+        let mut total = 0;
+        let mut chunks = 0;
+        for chunk in client.download(&format!("/download/{size}")) {
+            let chunk = chunk.expect("no crochet error").expect("no HTTP error");
+            assert!(chunk.iter().all(|&byte| byte == b'x'));
+            total += chunk.len();
+            chunks += 1;
+        }
+        assert_eq!(total, size);
+        assert!(chunks > 1, "it came in chunks, read as they came");
+        let mut missing = client.download("/missing");
+        let first = missing.next().expect("one item").expect("no crochet error");
+        assert!(matches!(first, Err(Error::Status(404))), "{first:?}");
+        assert!(missing.next().is_none(), "the error ends the stream");
     });
 }
