@@ -91,6 +91,16 @@ impl Store {
         *local * 2
     }
 
+    /// Generic, with an `impl Trait` argument: forwarded, on the caller's
+    /// thread.
+    pub async fn describe<T: std::fmt::Display>(
+        &self,
+        value: T,
+        suffix: impl AsRef<str>,
+    ) -> String {
+        format!("{value}{}", suffix.as_ref())
+    }
+
     /// Every key, as a stream run on the reactor.
     pub fn keys(&self) -> impl futures_lite::Stream<Item = String> + Send + 'static {
         let keys: Vec<String> = self
@@ -139,6 +149,7 @@ fn the_twin_blocks_on_borrowed_arguments_and_types_its_failures() {
         other => panic!("expected the library's own error, got {other:?}"),
     }
     assert_eq!(store.local(21).expect("a future that is not Send"), 42);
+    assert_eq!(store.describe(4.5, "kg").expect("generic"), "4.5kg");
     assert_eq!(store.timeout(), BlockingStore::DEFAULT_TIMEOUT);
     assert_eq!(BlockingStore::DEFAULT_TIMEOUT, Duration::from_secs(10));
 }

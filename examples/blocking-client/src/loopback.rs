@@ -170,18 +170,23 @@ fn read_request(
     let mut words = request_line.split(' ');
     let method = words.next().unwrap_or("GET").to_owned();
     let path = words.next().unwrap_or("/").to_owned();
-    let mut body = vec![0; length];
-    reader.read_exact(&mut body)?;
+    let mut body = Vec::new();
+    if length > 0 {
+        body.resize(length, 0);
+        reader.read_exact(&mut body)?;
+    }
     Ok(Some(Request { method, path, body }))
 }
 
+/// One write for the whole answer: the client sees it arrive at once.
 fn respond(writer: &mut TcpStream, status: &str, kind: &str, body: &[u8]) -> io::Result<()> {
-    let head = format!(
+    let mut answer = format!(
         "HTTP/1.1 {status}\r\ncontent-type: {kind}\r\ncontent-length: {}\r\n\r\n",
         body.len()
-    );
-    writer.write_all(head.as_bytes())?;
-    writer.write_all(body)
+    )
+    .into_bytes();
+    answer.extend_from_slice(body);
+    writer.write_all(&answer)
 }
 
 /// `size` bytes of `x`, in chunks of [`CHUNK`] (chunked encoding), each
