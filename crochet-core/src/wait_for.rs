@@ -174,6 +174,8 @@ impl Reactor {
         self.config().set_wait_for_inline(inline);
     }
 
+    /// `wait_for` and `wait_for_fallible`: inline where it may, else on
+    /// the reactor's thread.
     fn wait_for_as<M, T, E, F, Fut>(
         &self,
         timeout: Duration,
@@ -187,20 +189,14 @@ impl Reactor {
         F: FnOnce() -> Fut + Send + 'static,
         Fut: Future + Send + 'static,
     {
-        let started = Instant::now();
-        let blocking = context::blocking().map_err(WaitError::widen)?;
-        blocking.run(|| {
-            let inline = self.config().wait_for_inline();
-            match self.wait_inline::<M, _, _, _, _>(timeout, started, f, location, inline) {
-                Ok(outcome) => outcome,
-                Err(f) => {
-                    let result = self.submit_as::<F, M, _, _, _, _>(f, location);
-                    wait_or_cancel(&result, started, timeout)
-                }
-            }
+        let inline = self.config().wait_for_inline();
+        self.wait_here_or::<M, _, _, _, _>(timeout, f, location, inline, |f, started| {
+            let result = self.submit_as::<F, M, _, _, _, _>(f, location);
+            wait_or_cancel(&result, started, timeout)
         })
     }
 
+    /// The `_ref` forms: inline, or an error that says why not.
     fn wait_for_ref_as<M, T, E, F, Fut>(
         &self,
         timeout: Duration,
@@ -214,17 +210,40 @@ impl Reactor {
         F: FnOnce() -> Fut,
         Fut: Future,
     {
+        self.wait_here_or::<M, _, _, _, _>(timeout, f, location, true, |_, _| {
+            Err(match self.backend_name() {
+                None => WaitError::NotSetUp,
+                Some(backend) => {
+                    WaitError::Unsupported(Unsupported::new(Unsupported::INLINE, backend))
+                }
+            })
+        })
+    }
+
+    /// Refuses a reactor thread, then runs `f` inline (when `inline`, and
+    /// where it can), or hands it to `elsewhere` with the time the call
+    /// began.
+    fn wait_here_or<M, T, E, F, Fut>(
+        &self,
+        timeout: Duration,
+        f: F,
+        location: &'static Location<'static>,
+        inline: bool,
+        elsewhere: impl FnOnce(F, Instant) -> Result<T, WaitError<E>>,
+    ) -> Result<T, WaitError<E>>
+    where
+        M: Finish<Fut::Output, T, E>,
+        T: Send + 'static,
+        E: Send + 'static,
+        F: FnOnce() -> Fut,
+        Fut: Future,
+    {
         let started = Instant::now();
         let blocking = context::blocking().map_err(WaitError::widen)?;
         blocking.run(|| {
-            match self.wait_inline::<M, _, _, _, _>(timeout, started, f, location, true) {
+            match self.wait_inline::<M, _, _, _, _>(timeout, started, f, location, inline) {
                 Ok(outcome) => outcome,
-                Err(_) => Err(match self.backend_name() {
-                    None => WaitError::NotSetUp,
-                    Some(backend) => {
-                        WaitError::Unsupported(Unsupported::new(Unsupported::INLINE, backend))
-                    }
-                }),
+                Err(f) => elsewhere(f, started),
             }
         })
     }
