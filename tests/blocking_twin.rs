@@ -101,6 +101,22 @@ impl Store {
         format!("{value}{}", suffix.as_ref())
     }
 
+    /// `Self` in the signature is the async type in the twin's too (the
+    /// receiver written as a type); a parameter may be named like the
+    /// expansion's own locals.
+    #[allow(clippy::needless_arbitrary_self_type)]
+    pub async fn common_keys(self: &Self, other: &Self, inner: usize) -> usize {
+        let mine = self.entries.lock().expect("entries").len();
+        let theirs = other.entries.lock().expect("entries").len();
+        mine.min(theirs) + inner
+    }
+
+    /// Owned arguments (the reactor-thread form) named like the
+    /// expansion's locals.
+    pub async fn add(&self, inner: u32, closure: u32) -> u32 {
+        inner + closure
+    }
+
     /// Every key, as a stream run on the reactor.
     pub fn keys(&self) -> impl futures_lite::Stream<Item = String> + Send + 'static {
         let keys: Vec<String> = self
@@ -150,6 +166,12 @@ fn the_twin_blocks_on_borrowed_arguments_and_types_its_failures() {
     }
     assert_eq!(store.local(21).expect("a future that is not Send"), 42);
     assert_eq!(store.describe(4.5, "kg").expect("generic"), "4.5kg");
+    let other = Store::empty();
+    assert_eq!(
+        store.common_keys(&other, 3).expect("Self in the signature"),
+        3
+    );
+    assert_eq!(store.add(40, 2).expect("owned arguments"), 42);
     assert_eq!(store.timeout(), BlockingStore::DEFAULT_TIMEOUT);
     assert_eq!(BlockingStore::DEFAULT_TIMEOUT, Duration::from_secs(10));
 }

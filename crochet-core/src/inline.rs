@@ -16,6 +16,7 @@ use std::future::Future;
 use std::panic::Location;
 use std::pin::pin;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::task::{Context, Wake, Waker};
 use std::time::{Duration, Instant};
 
@@ -26,22 +27,53 @@ use crate::reactor::Reactor;
 use crate::sync;
 use crate::task::{Completer, Finish, Operation, caller_span, refuse};
 
-/// Unparks the thread it was made on: the waker of an inline operation.
-struct Unpark(std::thread::Thread);
+/// The waker of an inline operation: it notes the wake, then unparks the
+/// thread it was made on. The note, not the thread's park token, is what
+/// the caller waits for: code inside a poll that parks the same thread (a
+/// std channel's `recv`, a nested `block_on`) may use up the token, never
+/// the note.
+struct Unpark {
+    thread: std::thread::Thread,
+    woken: AtomicBool,
+}
+
+impl Unpark {
+    fn new() -> Arc<Unpark> {
+        Arc::new(Unpark {
+            thread: std::thread::current(),
+            woken: AtomicBool::new(false),
+        })
+    }
+
+    /// Whether a wake came since the last call: taken, so that the next
+    /// call answers for the wakes after it.
+    fn take_wake(&self) -> bool {
+        self.woken.swap(false, Ordering::AcqRel)
+    }
+}
 
 impl Wake for Unpark {
     fn wake(self: Arc<Self>) {
-        self.0.unpark();
+        self.wake_by_ref();
     }
 
     fn wake_by_ref(self: &Arc<Self>) {
-        self.0.unpark();
+        self.woken.store(true, Ordering::Release);
+        self.thread.unpark();
     }
 }
 
 thread_local! {
     /// This thread's waker, made once.
-    static WAKER: Waker = Waker::from(Arc::new(Unpark(std::thread::current())));
+    static UNPARK: Arc<Unpark> = Unpark::new();
+}
+
+/// This thread's waker, or a new one while its thread-locals are being
+/// destroyed (a `wait_for` in another thread-local's destructor).
+fn this_thread() -> Arc<Unpark> {
+    UNPARK
+        .try_with(Arc::clone)
+        .unwrap_or_else(|_| Unpark::new())
 }
 
 impl Reactor {
@@ -118,23 +150,27 @@ impl Reactor {
         let mut operation = pin!(compat::in_tokio_context(operation));
         let deadline = started.checked_add(timeout);
         let mut timed_out = false;
-        let waker = WAKER.with(Waker::clone);
+        let unpark = this_thread();
+        let waker = Waker::from(Arc::clone(&unpark));
         let mut cx = Context::from_waker(&waker);
         // Ready once the operation's end is published, its future dropped.
         while operation.as_mut().poll(&mut cx).is_pending() {
             // Pending: its task waker (this thread's) is registered, and a
             // request to end (a cancel, shutdown) or the IO it waits for
-            // unparks this thread.
-            match deadline.filter(|_| !timed_out) {
-                None => sync::park(),
-                Some(deadline) => {
-                    let now = sync::now();
-                    if deadline <= now {
-                        // The caller is the task: its next poll drops the
-                        // future, then publishes `Cancelled`.
-                        result.cell().request(&WaitError::Cancelled);
-                        timed_out = true;
-                    } else {
+            // wakes it. Parks until a wake, or the deadline; a wake that
+            // came during the poll polls again at once.
+            while !unpark.take_wake() {
+                match deadline.filter(|_| !timed_out) {
+                    None => sync::park(),
+                    Some(deadline) => {
+                        let now = sync::now();
+                        if deadline <= now {
+                            // The caller is the task: its next poll drops
+                            // the future, then publishes `Cancelled`.
+                            result.cell().request(&WaitError::Cancelled);
+                            timed_out = true;
+                            break;
+                        }
                         sync::park_timeout(deadline - now);
                     }
                 }
@@ -144,10 +180,13 @@ impl Reactor {
             .try_result()
             .unwrap_or(Err(WaitError::ReactorStopped));
         match outcome {
-            Err(WaitError::Cancelled) if timed_out => Err(WaitError::Timeout {
-                after: started.elapsed(),
-                state: OperationState::Cancelled,
-            }),
+            Err(WaitError::Cancelled) if timed_out => {
+                result.cell().note_timed_out_wait();
+                Err(WaitError::Timeout {
+                    after: started.elapsed(),
+                    state: OperationState::Cancelled,
+                })
+            }
             outcome => outcome,
         }
     }

@@ -44,7 +44,12 @@ impl Reactor {
     /// thread drives the IO and timers; on async-std, its global runtime
     /// needs nothing entered. What changes from the reactor's thread: the
     /// closure and the future see the caller's thread (its name, its
-    /// thread-locals), and a future that blocks holds up this caller alone.
+    /// thread-locals); the future is not a runtime task, so what only a
+    /// task has is not there (`tokio::task::id()`, async-std's
+    /// `task::current()` and task-locals: they panic, and the call answers
+    /// `Panicked`); and a future that blocks holds up this caller alone.
+    /// Code that needs a task runs on the reactor's thread with
+    /// [`Reactor::set_wait_for_inline`]`(false)`, or spawns one.
     ///
     /// The future runs on the reactor's thread instead, and the caller
     /// waits for its result, where it cannot run here: before a runtime is
@@ -121,8 +126,9 @@ impl Reactor {
     ///
     /// As [`Reactor::wait_for`]; and, since such a future cannot go to the
     /// reactor's thread, [`WaitError::NotSetUp`] before a runtime is
-    /// attached, and [`WaitError::Unsupported`] on a backend whose futures
-    /// cannot be polled elsewhere.
+    /// attached (it does not wait for one), [`WaitError::ReactorStopped`]
+    /// after shutdown, and [`WaitError::Unsupported`] on a backend whose
+    /// futures cannot be polled elsewhere.
     ///
     /// # Blocking
     ///
@@ -212,6 +218,7 @@ impl Reactor {
     {
         self.wait_here_or::<M, _, _, _, _>(timeout, f, location, true, |_, _| {
             Err(match self.backend_name() {
+                None if self.is_stopped() => WaitError::ReactorStopped,
                 None => WaitError::NotSetUp,
                 Some(backend) => {
                     WaitError::Unsupported(Unsupported::new(Unsupported::INLINE, backend))

@@ -151,23 +151,20 @@ struct Arguments {
 }
 
 /// Whether `tokens` (a parameter's type) hold a reference or a lifetime
-/// other than `'static`.
+/// other than `'static` (`&'static str` does not borrow). A lifetime that
+/// the type hides (`Cow<str>`) is not seen: written `Cow<'_, str>`, it is.
 pub(crate) fn borrows(tokens: TokenStream) -> bool {
-    let mut tokens = tokens.into_iter().peekable();
-    while let Some(token) = tokens.next() {
-        match token {
-            TokenTree::Punct(punct) if punct.as_char() == '&' => return true,
-            TokenTree::Punct(punct)
-                if punct.as_char() == '\''
-                    && !matches!(tokens.peek(), Some(TokenTree::Ident(ident)) if ident == "static") =>
-            {
-                return true;
-            }
-            TokenTree::Group(group) if borrows(group.stream()) => return true,
-            _ => {}
-        }
-    }
-    false
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let is_static = |at: usize| {
+        matches!(tokens.get(at), Some(TokenTree::Punct(tick)) if tick.as_char() == '\'')
+            && matches!(tokens.get(at + 1), Some(TokenTree::Ident(ident)) if ident == "static")
+    };
+    tokens.iter().enumerate().any(|(at, token)| match token {
+        TokenTree::Punct(punct) if punct.as_char() == '&' => !is_static(at + 1),
+        TokenTree::Punct(punct) if punct.as_char() == '\'' => !is_static(at),
+        TokenTree::Group(group) => borrows(group.stream()),
+        _ => false,
+    })
 }
 
 /// Rewrites the parameters: a plain `name: T` (or `mut name: T`) keeps its
@@ -401,6 +398,37 @@ fn mentions_impl(tokens: TokenStream) -> bool {
 
 #[cfg(test)]
 mod tests {
+    fn borrowed(ty: &str) -> bool {
+        borrows(
+            syn::parse_str::<syn::Type>(ty)
+                .expect("a type")
+                .to_token_stream(),
+        )
+    }
+
+    #[test]
+    fn references_and_lifetimes_borrow_unless_static() {
+        for ty in [
+            "&str",
+            "&mut Vec<u8>",
+            "&'a [u8]",
+            "Cow<'_, str>",
+            "Option<&T>",
+            "&&'static str",
+        ] {
+            assert!(borrowed(ty), "{ty}");
+        }
+        for ty in [
+            "String",
+            "&'static str",
+            "Cow<'static, str>",
+            "Vec<u8>",
+            "Box<dyn Fn() + 'static>",
+        ] {
+            assert!(!borrowed(ty), "{ty}");
+        }
+    }
+
     use super::*;
 
     /// The expansion as text, without whitespace, so that a test reads the

@@ -388,7 +388,8 @@ pub fn run_in_reactor(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # Borrowed arguments
 ///
 /// Where a parameter borrows (`&self`, `&mut self`, `&str`, `&[u8]`, a
-/// type with a lifetime other than `'static`), the call goes through
+/// type with a lifetime other than `'static`; write a hidden one out, as
+/// `Cow<'_, str>`), the call goes through
 /// `crochet::wait_for_ref` (`wait_for_fallible_ref` in the typed form)
 /// instead: the future always runs on the calling thread, which it never
 /// outlives, and need not be `Send`. Then the call returns
@@ -550,9 +551,11 @@ pub fn wait_for(args: TokenStream, item: TokenStream) -> TokenStream {
 ///   where it returned `Result<T, E>` (or `Result<T, X>` with
 ///   `error = "X"`, for an error type with a `From<WaitError<E>>`).
 /// - One method per fn returning `impl Stream<Item = T> + Send + 'static`
-///   (not `async`): the stream is made on the calling thread, runs on the
-///   reactor, and is read through an [`EventualStream<T>`], a blocking
-///   iterator.
+///   (not `async`): the stream is made on the calling thread, outside the
+///   runtime's context (make it lazily, as `futures_lite::stream::unfold`
+///   does: a timer or socket made there at once would find no runtime),
+///   runs on the reactor, and is read through an [`EventualStream<T>`], a
+///   blocking iterator.
 /// - Other fns that are not `async` are left out, unless marked
 ///   `#[blocking(forward)]`: then the twin forwards them as they are.
 ///
@@ -562,7 +565,8 @@ pub fn wait_for(args: TokenStream, item: TokenStream) -> TokenStream {
 /// # Where each call runs
 ///
 /// A method whose arguments borrow (`&str`, `&[u8]`, a type with a
-/// lifetime), take `impl Trait`, or that is generic, or marked
+/// lifetime other than `'static`; write a hidden one out, as
+/// `Cow<'_, str>`), take `impl Trait`, or that is generic, or marked
 /// `#[blocking(inline)]`, runs through `Reactor::wait_for_ref`: its future
 /// runs on the calling thread, in the reactor's runtime context, and need
 /// not be `Send`. Every other method runs through `Reactor::wait_for`:

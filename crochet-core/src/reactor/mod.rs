@@ -357,6 +357,12 @@ impl Reactor {
         })
     }
 
+    /// Whether the reactor was shut down.
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.lock_here()
+            .is_ok_and(|lifecycle| matches!(*lifecycle, Lifecycle::Stopped))
+    }
+
     /// How many submitted operations have not finished yet.
     pub fn pending_operations(&self) -> usize {
         self.inner.registry.len()

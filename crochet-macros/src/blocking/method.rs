@@ -1,14 +1,14 @@
 //! One method of the blocking twin: what the async method becomes, and
 //! why some cannot become anything.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Group, Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::punctuated::Punctuated;
 use syn::spanned::Spanned;
 use syn::token::Comma;
 use syn::{
-    Attribute, FnArg, GenericParam, ImplItemFn, Pat, PatIdent, Receiver, ReceiverKind, ReturnType,
-    Safety, Type, TypeImplTrait, TypeParamBound,
+    Attribute, FnArg, GenericParam, Ident, ImplItemFn, Pat, PatIdent, Receiver, ReceiverKind,
+    ReturnType, Safety, Type, TypeImplTrait, TypeParamBound,
 };
 
 use super::options::MethodOptions;
@@ -49,6 +49,17 @@ pub(crate) fn plan(method: &ImplItemFn, options: MethodOptions) -> syn::Result<P
         ));
     }
     check_receiver(method)?;
+    if let Some(cfg) = sig.inputs.iter().find_map(|input| match input {
+        FnArg::Typed(typed) => typed.attrs.iter().find(|attr| attr.path().is_ident("cfg")),
+        FnArg::Receiver(_) => None,
+    }) {
+        return Err(syn::Error::new_spanned(
+            cfg,
+            "`#[crochet::blocking]` cannot forward a parameter under `#[cfg]`: the twin's call \
+             passes every argument; put the `#[cfg]` on the whole method, or mark it \
+             `#[blocking(skip)]`",
+        ));
+    }
     if sig.asyncness.is_none() {
         if options.inline {
             return Err(at(
@@ -103,8 +114,11 @@ fn check_receiver(method: &ImplItemFn) -> syn::Result<()> {
     };
     let mutable = match &receiver.kind {
         ReceiverKind::Reference(_, _, mutability) => Some(mutability.is_some()),
+        // `self: &Self` and `self: &mut Self`; not `self: &Arc<Self>`.
         ReceiverKind::Typed(_, ty) => match &**ty {
-            Type::Reference(reference) => Some(reference.mutability.is_some()),
+            Type::Reference(reference) if matches!(&*reference.elem, Type::Path(path) if path.path.is_ident("Self")) => {
+                Some(reference.mutability.is_some())
+            }
             _ => None,
         },
         _ => None,
@@ -112,15 +126,25 @@ fn check_receiver(method: &ImplItemFn) -> syn::Result<()> {
     let (written, advice) = match mutable {
         Some(false) => return Ok(()),
         Some(true) => (
-            "`&mut self`",
+            "`&mut self`".to_owned(),
             "the twin is shared between threads (`Send + Sync`, `Clone`), so it cannot lend \
              `&mut` to the value; take `&self` and keep what changes behind a lock, or mark it \
              `#[blocking(skip)]`",
         ),
         None => (
-            "`self` by value",
-            "the twin shares the value (in an `Arc`) and cannot give it away; take `&self`, or \
-             mark it `#[blocking(skip)]`",
+            match &receiver.kind {
+                ReceiverKind::Typed(_, ty) => format!(
+                    "`self: {}`",
+                    ty.to_token_stream()
+                        .to_string()
+                        .replace(" < ", "<")
+                        .replace(" >", ">")
+                        .replace("& ", "&")
+                ),
+                _ => "`self` by value".to_owned(),
+            },
+            "the twin shares the value (in an `Arc`) and lends it as `&self` only; take `&self`, \
+             or mark it `#[blocking(skip)]`",
         ),
     };
     Err(syn::Error::new_spanned(
@@ -168,13 +192,20 @@ pub(crate) fn generate(method: &ImplItemFn, plan: &Plan, twin: &Twin<'_>) -> Tok
     let sig = &method.sig;
     let name = &sig.ident;
     let krate = twin.krate;
+    // The expansion's own names, which no parameter of the user's can
+    // shadow or be shadowed by.
+    let [inner, stream, closure, outcome] = ["inner", "stream", "closure", "outcome"]
+        .map(|local| Ident::new(local, Span::mixed_site()));
     let vis = &method.vis;
-    let generics = &sig.generics;
-    let where_clause = &generics.where_clause;
+    let self_ty = twin.self_ty;
+    // `Self` in the async method's signature is the async type; in the
+    // twin's, it would be the twin.
+    let generics = without_self(sig.generics.to_token_stream(), self_ty);
+    let where_clause = without_self(sig.generics.where_clause.to_token_stream(), self_ty);
     let attrs = kept_attributes(&method.attrs);
     let (receiver, params, arguments) = parameters(&sig.inputs);
+    let params = without_self(params.to_token_stream(), self_ty);
     let span = sig.ident.span();
-    let self_ty = twin.self_ty;
     let link = format!(
         "The blocking form of [`{}::{name}`]",
         self_ty.to_token_stream().to_string().replace(' ', "")
@@ -182,7 +213,7 @@ pub(crate) fn generate(method: &ImplItemFn, plan: &Plan, twin: &Twin<'_>) -> Tok
     let (returns, body, how) = match plan {
         Plan::Skip => return TokenStream::new(),
         Plan::Forward => {
-            let output = &sig.output;
+            let output = without_self(sig.output.to_token_stream(), self_ty);
             return quote_spanned! {span=>
                 #(#attrs)*
                 #vis fn #name #generics(#receiver, #params) #output #where_clause {
@@ -193,8 +224,8 @@ pub(crate) fn generate(method: &ImplItemFn, plan: &Plan, twin: &Twin<'_>) -> Tok
         Plan::Stream { item } => (
             quote!(#krate::EventualStream<#item>),
             quote_spanned! {span=>
-                let __crochet_stream = self.inner.#name(#arguments);
-                self.reactor.stream_in_reactor(move || __crochet_stream)
+                let #stream = self.inner.#name(#arguments);
+                self.reactor.stream_in_reactor(move || #stream)
             },
             ": the stream runs on the reactor, and the iterator reads it here.",
         ),
@@ -221,16 +252,16 @@ pub(crate) fn generate(method: &ImplItemFn, plan: &Plan, twin: &Twin<'_>) -> Tok
             let helper = respan(quote!(#krate::__private::to_reactor_thread), span);
             let call = if *inline_only {
                 quote_spanned! {span=>
-                    let __crochet_inner = &*self.inner;
-                    self.reactor.#entry(self.timeout, || __crochet_inner.#name(#arguments))
+                    let #inner = &*self.inner;
+                    self.reactor.#entry(self.timeout, || #inner.#name(#arguments))
                 }
             } else {
                 quote_spanned! {span=>
-                    let __crochet_inner = ::std::sync::Arc::clone(&self.inner);
-                    let __crochet_closure = #helper(move || async move {
-                        __crochet_inner.#name(#arguments).await
+                    let #inner = ::std::sync::Arc::clone(&self.inner);
+                    let #closure = #helper(move || async move {
+                        #inner.#name(#arguments).await
                     });
-                    self.reactor.#entry(self.timeout, __crochet_closure)
+                    self.reactor.#entry(self.timeout, #closure)
                 }
             };
             let (returns, body) = match (&fallible, twin.error) {
@@ -245,8 +276,8 @@ pub(crate) fn generate(method: &ImplItemFn, plan: &Plan, twin: &Twin<'_>) -> Tok
                 (Some((ok, _)), Some(error)) => (
                     quote!(::std::result::Result<#ok, #error>),
                     quote_spanned! {span=>
-                        let __crochet_outcome = { #call };
-                        __crochet_outcome.map_err(::core::convert::From::from)
+                        let #outcome = { #call };
+                        #outcome.map_err(::core::convert::From::from)
                     },
                 ),
             };
@@ -260,6 +291,7 @@ pub(crate) fn generate(method: &ImplItemFn, plan: &Plan, twin: &Twin<'_>) -> Tok
             (returns, body, how)
         }
     };
+    let returns = without_self(returns, self_ty);
     let doc = format!("{link}{how}");
     quote_spanned! {span=>
         #(#attrs)*
@@ -277,7 +309,8 @@ fn kept_attributes(attrs: &[Attribute]) -> Vec<&Attribute> {
     attrs
         .iter()
         .filter(|attr| {
-            ["doc", "cfg", "deprecated", "allow", "expect"]
+            // Not `expect`: the twin's method would not meet it.
+            ["doc", "cfg", "deprecated", "allow"]
                 .iter()
                 .any(|name| attr.path().is_ident(name))
         })
@@ -333,14 +366,41 @@ fn respan(tokens: TokenStream, span: Span) -> TokenStream {
     tokens
         .into_iter()
         .map(|mut token| {
-            if let proc_macro2::TokenTree::Group(group) = &token {
-                let mut respanned =
-                    proc_macro2::Group::new(group.delimiter(), respan(group.stream(), span));
+            if let TokenTree::Group(group) = &token {
+                let mut respanned = Group::new(group.delimiter(), respan(group.stream(), span));
                 respanned.set_span(span);
-                token = proc_macro2::TokenTree::Group(respanned);
+                token = TokenTree::Group(respanned);
             }
             token.set_span(span);
             token
         })
         .collect()
+}
+
+/// `tokens` with every `Self` replaced by `self_ty` (`<self_ty>` before
+/// a `::`, so that `Self::Error` stays a path with a generic type).
+fn without_self(tokens: TokenStream, self_ty: &Type) -> TokenStream {
+    let tokens: Vec<TokenTree> = tokens.into_iter().collect();
+    let mut replaced = TokenStream::new();
+    for (at, token) in tokens.iter().enumerate() {
+        match token {
+            TokenTree::Ident(ident) if ident == "Self" => {
+                let ty = respan(self_ty.to_token_stream(), ident.span());
+                let path_follows = matches!(tokens.get(at + 1), Some(TokenTree::Punct(colon)) if colon.as_char() == ':');
+                if path_follows {
+                    replaced.extend(quote!(<#ty>));
+                } else {
+                    replaced.extend(ty);
+                }
+            }
+            TokenTree::Group(group) => {
+                let mut inner =
+                    Group::new(group.delimiter(), without_self(group.stream(), self_ty));
+                inner.set_span(group.span());
+                replaced.extend([TokenTree::Group(inner)]);
+            }
+            other => replaced.extend([other.clone()]),
+        }
+    }
+    replaced
 }

@@ -149,7 +149,7 @@ fn twin(
     let type_doc = format!(
         "The blocking twin of [`{shown}`], made by `#[crochet::blocking]`: each of its async \
          methods, run on a crochet reactor and waited for here, within a timeout that cancels \
-         it (its future is dropped before the call returns)."
+         the operation."
     );
     let (default_timeout, with_reactor) = match options.timeout_nanos {
         None => (TokenStream::new(), TokenStream::new()),

@@ -30,6 +30,14 @@ impl Client {
         5
     }
 
+    async fn borrowed_arc(self: &Arc<Self>) -> u8 {
+        11
+    }
+
+    async fn configured(&self, #[cfg(test)] verbose: bool) -> u8 {
+        12
+    }
+
     #[blocking(loud)]
     async fn unknown(&self) -> u8 {
         6

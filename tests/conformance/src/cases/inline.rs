@@ -62,6 +62,62 @@ pub fn w5_inline_timeout_drops_the_future_before_it_returns(fixture: &'static dy
             &format!("{} round {round}, after the timeout", fixture.name()),
         );
     }
+    // Counted as the reactor's thread counts them.
+    assert_eq!(
+        running.stats().timed_out_waits,
+        ROUNDS as u64,
+        "{}",
+        fixture.name()
+    );
+}
+
+/// A future whose poll parks its own thread (a std channel's
+/// `recv_timeout`, here while its wake arrives) uses up the thread's park
+/// token: the inline wait still hears the wake, and polls again at once
+/// instead of sleeping until its deadline.
+pub fn w5_inline_wait_hears_a_wake_that_the_poll_parked_through(fixture: &'static dyn Fixture) {
+    let running = Running::start(fixture);
+    for _ in 0..5 {
+        let started = Instant::now();
+        let outcome = running.wait_for_ref(PROMPTLY, || EatsItsWake { polls: 0 });
+        assert_eq!(outcome.expect("ready on its second poll"), 2);
+        assert!(
+            started.elapsed() < PROMPTLY / 2,
+            "{}: slept through its wake ({:?})",
+            fixture.name(),
+            started.elapsed()
+        );
+    }
+}
+
+/// Pending on its first poll, after arranging a wake 10 ms later and
+/// parking its thread for 200 ms meanwhile; ready on its second.
+struct EatsItsWake {
+    polls: u32,
+}
+
+impl std::future::Future for EatsItsWake {
+    type Output = u32;
+
+    fn poll(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<u32> {
+        self.polls += 1;
+        if self.polls > 1 {
+            return std::task::Poll::Ready(self.polls);
+        }
+        let waker = cx.waker().clone();
+        thread::spawn(move || {
+            thread::sleep(Duration::from_millis(10));
+            waker.wake();
+        });
+        // Parks this thread (std's channels park and unpark it): the wake
+        // above unparks it, and the receive sleeps on.
+        let (_sender, receiver) = std::sync::mpsc::channel::<()>();
+        let _ = receiver.recv_timeout(Duration::from_millis(200));
+        std::task::Poll::Pending
+    }
 }
 
 /// Shutdown reaches a future that runs on a caller's thread: the caller
@@ -99,13 +155,25 @@ pub fn r7_shutdown_ends_an_inline_wait_for_after_its_drop(fixture: &'static dyn 
         "{}: {outcome:?}",
         fixture.name()
     );
-    // After shutdown, a new inline wait is refused as any submission is.
+    // After shutdown, a new inline wait is refused as any submission is,
+    // and so is a borrowing one, also on a reactor that never ran.
     let late = running.wait_for(PROMPTLY, || async { 1 });
     assert!(
         matches!(late, Err(WaitError::ReactorStopped)),
         "{}: {late:?}",
         fixture.name()
     );
+    let never_ran = crochet_core::Reactor::new();
+    never_ran.no_setup().expect("no_setup");
+    never_ran.shutdown(PROMPTLY).expect("shutdown");
+    for reactor in [&running.reactor, &never_ran] {
+        let late = reactor.wait_for_ref(PROMPTLY, || async { 1 });
+        assert!(
+            matches!(late, Err(WaitError::ReactorStopped)),
+            "{}: {late:?}",
+            fixture.name()
+        );
+    }
 }
 
 /// A panic in the closure or in the future, polled on the caller's thread,

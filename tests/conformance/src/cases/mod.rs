@@ -199,6 +199,12 @@ macro_rules! for_each_case {
             $fixture
         );
         $crate::__suite_case!(
+            inline,
+            inline,
+            w5_inline_wait_hears_a_wake_that_the_poll_parked_through,
+            $fixture
+        );
+        $crate::__suite_case!(
             isolated,
             inline,
             e1_an_inline_panic_reaches_the_caller_typed,
