@@ -156,10 +156,10 @@ fn read_request(
         let header_end = line == "\r\n" || line == "\n";
         if request_line.is_none() {
             request_line = Some(line.clone());
-        } else if let Some((name, value)) = line.split_once(':')
-            && name.eq_ignore_ascii_case("content-length")
-        {
-            length = value.trim().parse().unwrap_or(0);
+        } else if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("content-length") {
+                length = value.trim().parse().unwrap_or(0);
+            }
         }
         line.clear();
         if header_end {
