@@ -182,26 +182,6 @@ pub fn current_executor() -> Option<Arc<Executor<'static>>> {
     CURRENT.with(|current| current.borrow().clone())
 }
 
-/// Makes an executor the calling thread's [`current_executor`] until it
-/// is dropped, which restores the previous one.
-struct CurrentExecutor {
-    previous: Option<Arc<Executor<'static>>>,
-}
-
-impl CurrentExecutor {
-    fn enter(executor: Option<Arc<Executor<'static>>>) -> Self {
-        CurrentExecutor {
-            previous: CURRENT.with(|current| current.replace(executor)),
-        }
-    }
-}
-
-impl Drop for CurrentExecutor {
-    fn drop(&mut self) {
-        CURRENT.with(|current| current.replace(self.previous.take()));
-    }
-}
-
 /// Makes `*executor` the calling thread's [`current_executor`] until the
 /// guard is dropped, which puts it back into `*executor` and restores the
 /// previous one. Swapping, not cloning, keeps the reference count still.
@@ -267,7 +247,8 @@ impl Spawner for Smol {
         // async-io's IO and timers are process-wide, driven by its own
         // thread: the one context to give a future polled on the caller's
         // thread is the executor, as `current_executor`.
-        let _current = CurrentExecutor::enter(self.executor.executor());
+        let mut executor = self.executor.executor();
+        let _current = enter_executor(&mut executor);
         body();
         true
     }

@@ -273,31 +273,30 @@ pub fn assert_timed_out_running<T: std::fmt::Debug, E: std::fmt::Debug>(
     waited: &Result<T, crochet_core::WaitError<E>>,
     what: &str,
 ) {
-    assert!(
-        matches!(
-            waited,
-            Err(crochet_core::WaitError::Timeout {
-                state: OperationState::Running,
-                ..
-            })
-        ),
-        "{what}: {waited:?}"
-    );
+    assert_timed_out(waited, OperationState::Running, what);
 }
 
 /// Asserts that `waited` timed out on work queued for a runtime that was
 /// not attached yet (`no_setup`), which says so.
+#[track_caller]
 pub fn assert_timed_out_awaiting_attach<T: std::fmt::Debug, E: std::fmt::Debug>(
     waited: &Result<T, crochet_core::WaitError<E>>,
+    what: &str,
+) {
+    assert_timed_out(waited, OperationState::AwaitingAttach, what);
+}
+
+/// Asserts that `waited` timed out with its operation in `state`.
+#[track_caller]
+fn assert_timed_out<T: std::fmt::Debug, E: std::fmt::Debug>(
+    waited: &Result<T, crochet_core::WaitError<E>>,
+    state: OperationState,
     what: &str,
 ) {
     assert!(
         matches!(
             waited,
-            Err(crochet_core::WaitError::Timeout {
-                state: OperationState::AwaitingAttach,
-                ..
-            })
+            Err(crochet_core::WaitError::Timeout { state: found, .. }) if *found == state
         ),
         "{what}: {waited:?}"
     );
